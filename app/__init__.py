@@ -1,0 +1,91 @@
+"""Crowdfunding platform with all-or-nothing escrow: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import load_config
+from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages and commands."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    load_config(app, test_config)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table known to Alembic and the tests)
+
+    db.init_app(app)
+    migrations = Path(app.root_path).parent / "migrations"
+    migrate.init_app(app, db, directory=str(migrations), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    talisman.init_app(
+        app,
+        force_https=app.config["HTTPS"],
+        strict_transport_security=app.config["HTTPS"],
+        session_cookie_secure=app.config["HTTPS"],
+        content_security_policy=content_security_policy(app.config["STRIPE_JS_URL"]),
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+
+def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
+    """The site itself, plus the configured Stripe.js origin for scripts, calls and frames."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(stripe_js_url)
+    stripe_origin = f"{parts.scheme}://{parts.netloc}"
+    return {
+        "default-src": "'self'",
+        "script-src": ["'self'", stripe_origin],
+        "connect-src": ["'self'", stripe_origin],
+        "frame-src": ["'self'", stripe_origin],
+        "img-src": ["'self'", "data:"],
+        "style-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.routes import bp as accounts_bp
+    from app.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors.handlers import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+
+    app.cli.add_command(users_cli)

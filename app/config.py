@@ -1,0 +1,116 @@
+"""Configuration: built-in defaults, then instance/config.py, then environment variables.
+
+Every setting the platform reads is a key of ``DEFAULTS``; the README's configuration
+table lists the same keys. An environment variable of the same name overrides the
+value, parsed according to the type of the default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Core
+    "SECRET_KEY": None,  # generated into instance/secret_key on first run when unset
+    "DATABASE_URL": None,  # None means sqlite:///<instance>/crowdfund.sqlite3
+    "HTTPS": False,  # behind TLS: Secure cookies, HSTS and https redirects
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,  # bytes per request, uploads included
+    "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)
+    # Accounts
+    "PASSWORD_MIN_LENGTH": 10,
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",  # failed attempts only
+    "LOGIN_LIMIT_PER_IP": "30 per minute; 300 per hour",  # failed attempts only
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",  # use redis://... with several web workers
+    # Payments
+    "STRIPE_SECRET_KEY": "",  # empty: talk to the local fake Stripe (localstripe)
+    "STRIPE_PUBLISHABLE_KEY": "",
+    "STRIPE_API_BASE": "http://127.0.0.1:8420",  # used only when STRIPE_SECRET_KEY is empty
+    "STRIPE_JS_URL": "",  # empty: <STRIPE_API_BASE>/js.stripe.com/v3/ offline, else Stripe's
+    "PLATFORM_FEE_PERCENT": 5,
+}
+
+SQLITE_FILE = "crowdfund.sqlite3"
+SECRET_KEY_FILE = "secret_key"
+REAL_STRIPE_JS = "https://js.stripe.com/v3/"
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and test overrides."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, default in DEFAULTS.items():
+        if key in os.environ:
+            app.config[key] = parse_env_value(key, os.environ[key], app.config.get(key, default))
+    if test_config:
+        app.config.update(test_config)
+    _derive(app)
+
+
+def parse_env_value(key: str, raw: str, current: Any) -> Any:
+    """Parse an environment string according to the type of the value it replaces."""
+    if isinstance(current, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{key} must be true or false, not {raw!r}")
+    if isinstance(current, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{key} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def _derive(app: Flask) -> None:
+    """Settings computed from the ones a user sets."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    cfg = app.config
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / SECRET_KEY_FILE)
+    url = cfg["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / SQLITE_FILE}"
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    cfg["DATABASE_URL"] = url
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["HTTPS"]
+    cfg["PREFERRED_URL_SCHEME"] = "https" if cfg["HTTPS"] else "http"
+    cfg["BOOTSTRAP_SERVE_LOCAL"] = True
+    if not cfg["STRIPE_JS_URL"]:
+        offline = not cfg["STRIPE_SECRET_KEY"]
+        base = cfg["STRIPE_API_BASE"].rstrip("/")
+        cfg["STRIPE_JS_URL"] = f"{base}/js.stripe.com/v3/" if offline else REAL_STRIPE_JS
+
+
+def _instance_secret_key(path: Path) -> str:
+    """Read the instance's secret key, creating it (owner-readable only) on first run."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    # Write a private temporary file, then link it into place: the link fails if another
+    # worker won the race, and nobody ever reads a half-written key.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Error pages that answer HTML or JSON and never show internals."""

@@ -1,0 +1,1 @@
+"""Pledges: backers' payments into escrow."""

@@ -1,0 +1,1 @@
+"""Projects: drafts, review, launch and public pages."""

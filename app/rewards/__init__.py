@@ -1,0 +1,1 @@
+"""Reward tiers of a project."""
