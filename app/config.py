@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SQLITE_FILE = "crowdfund.sqlite3"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 
 

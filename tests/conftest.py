@@ -85,9 +85,24 @@ def _migrated(test_config, instance_dir) -> None:
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own application context, as a real server does.
+
+    The test body holds an app context for its own queries; without this, requests would
+    share its ``g`` (the logged-in user) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.rollback()  # end the test's read transaction: see what the request wrote
+        return response
+
+
 @pytest.fixture
 def app(_migrated, test_config, instance_dir) -> Iterator[Flask]:
     app = create_app(test_config, instance_path=instance_dir)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -108,23 +123,8 @@ def empty_tables() -> None:
                 conn.execute(table.delete())
 
 
-class IsolatedClient(FlaskClient):
-    """Runs each request in its own application context, as a real server does.
-
-    The test body holds an app context for its own queries; without this, requests would
-    share its ``g`` (the logged-in user) and its database session.
-    """
-
-    def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
-        if has_app_context():
-            db.session.rollback()  # end the test's read transaction: see what the request wrote
-        return response
-
-
 @pytest.fixture
 def client(app):
-    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

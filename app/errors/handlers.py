@@ -28,8 +28,9 @@ def render_error(code: int, reason: str | None = None):
     title, message = MESSAGES.get(code, (f"Error {code}", "The request failed."))
     if wants_json():
         return jsonify(error=title, message=reason or message), code
-    return render_template("errors/error.html", code=code, title=title,
-                           message=reason or message), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=reason or message
+    ), code
 
 
 def handle_http_error(error: HTTPException):

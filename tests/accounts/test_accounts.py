@@ -10,8 +10,12 @@ from tests.helpers import PASSWORD, Browser, gen_user
 def register(browser, email="ada@example.com", name="Ada", password=PASSWORD, confirm=None):
     return browser.submit(
         "/register",
-        {"email": email, "display_name": name, "password": password,
-         "confirm": password if confirm is None else confirm},
+        {
+            "email": email,
+            "display_name": name,
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+        },
     )
 
 
@@ -61,8 +65,12 @@ def test_mismatched_confirmation_is_refused(browser):
 def test_register_without_csrf_token_changes_nothing(client):
     response = client.post(
         "/register",
-        data={"email": "ada@example.com", "display_name": "Ada", "password": PASSWORD,
-              "confirm": PASSWORD},
+        data={
+            "email": "ada@example.com",
+            "display_name": "Ada",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
     )
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
