@@ -33,8 +33,11 @@ class _FormParser(HTMLParser):
         a = dict(attrs)
         if tag == "form":
             self.forms.append(
-                {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                 "fields": {}}
+                {
+                    "action": a.get("action") or "",
+                    "method": (a.get("method") or "get").lower(),
+                    "fields": {},
+                }
             )
         elif tag in ("input", "select", "textarea") and self.forms and a.get("name"):
             kind = a.get("type", "text")
@@ -57,16 +60,23 @@ class Browser:
     def __init__(self, client) -> None:
         self.client = client
 
-    def submit(self, url: str, data: dict | None = None, form_index: int | None = None,
-               follow_redirects: bool = False, **kwargs):
+    def submit(
+        self,
+        url: str,
+        data: dict | None = None,
+        form_index: int | None = None,
+        follow_redirects: bool = False,
+        **kwargs,
+    ):
         page = self.client.get(url)
         assert page.status_code == 200, f"GET {url} answered {page.status_code}"
         forms = [f for f in parse_forms(page.get_data(as_text=True)) if f["method"] == "post"]
         form = forms[form_index] if form_index is not None else _main_form(forms)
         fields = {**form["fields"], **(data or {})}
         fields = {k: v for k, v in fields.items() if v is not None}
-        return self.client.post(form["action"] or url, data=fields,
-                                follow_redirects=follow_redirects, **kwargs)
+        return self.client.post(
+            form["action"] or url, data=fields, follow_redirects=follow_redirects, **kwargs
+        )
 
     def login(self, email: str = "ada@example.com", password: str = PASSWORD, **fields):
         return self.submit("/login", {"email": email, "password": password, **fields})
