@@ -1,0 +1,149 @@
+"""The aiohttp app: localstripe's routes with fakestripe's routes and middlewares in front."""
+
+from pathlib import Path
+
+from aiohttp import web
+from localstripe import resources as r
+from localstripe import server
+from localstripe.server import (
+    api_create,
+    api_extra,
+    api_list_all,
+    api_retrieve,
+    api_update,
+    get_post_data,
+    json_response,
+)
+
+from . import connect, core, payments
+from .core import stripe_error
+from .middleware import auth, cors_headers, idempotency, inject_faults, log_requests, state
+
+STRIPE_JS = Path(__file__).with_name("stripe.js")
+
+
+async def stripe_js(request):
+    """GET /js.stripe.com/v3/: the corrected fake Stripe.js."""
+    return web.Response(text=STRIPE_JS.read_text(), content_type="application/javascript")
+
+
+async def get_balance(request):
+    """GET /v1/balance."""
+    return json_response(core.ledger.export())
+
+
+async def reset(request):
+    """DELETE /_config/data: localstripe's objects and every addition of fakestripe."""
+    r.store.clear()
+    core.reset()
+    state.reset()
+    return web.Response()
+
+
+async def make_available(request):
+    """POST /_config/balance/make_available [currency=usd]: pending funds become available."""
+    data = await get_post_data(request) or {}
+    currency = data.get("currency") or request.query.get("currency")
+    core.ledger.make_available(currency.lower() if currency else None)
+    return json_response(core.ledger.export())
+
+
+async def set_balance(request):
+    """POST /_config/balance with available[usd]=N and/or pending[usd]=N."""
+    data = await get_post_data(request) or {}
+    core.ledger.set(data.get("available"), data.get("pending"))
+    return json_response(core.ledger.export())
+
+
+async def add_fault(request):
+    """POST /_config/faults: path, method, status, count, code, message."""
+    data = await get_post_data(request) or {}
+    fault = {
+        "path": data.get("path") or "/v1/",
+        "method": (data.get("method") or "").upper() or None,
+        "status": core.to_int(data.get("status", 500), "status", minimum=400),
+        "count": core.to_int(data.get("count", 1), "count"),
+        "code": data.get("code"),
+        "message": data.get("message"),
+    }
+    state.faults.append(fault)
+    return json_response(fault)
+
+
+async def list_faults(request):
+    """GET /_config/faults."""
+    return json_response(state.faults)
+
+
+async def clear_faults(request):
+    """DELETE /_config/faults."""
+    state.faults.clear()
+    return web.Response()
+
+
+async def list_requests(request):
+    """GET /_config/requests: the API calls received since the last reset, oldest first."""
+    return json_response(list(state.requests))
+
+
+def _crud(cls, *, update=True):
+    """Stripe's create/retrieve/update/list routes for one resource."""
+    base = f"/v1/{cls.object}s"
+    routes = [
+        ("POST", base, api_create(cls, base)),
+        ("GET", base + "/{id}", api_retrieve(cls, base)),
+        ("GET", base, api_list_all(cls, base)),
+    ]
+    if update:
+        routes.append(("POST", base + "/{id}", api_update(cls, base)))
+    return routes
+
+
+def own_routes():
+    """Routes that fakestripe adds or answers instead of localstripe."""
+    pi = "/v1/payment_intents/{id}"
+    reversals = "/v1/transfers/{id}/reversals"
+    return [
+        ("GET", "/js.stripe.com/v3/", stripe_js),
+        ("GET", "/v1/balance", get_balance),
+        ("POST", pi + "/confirm", api_extra(payments.confirm, pi + "/confirm")),
+        ("POST", pi + "/_authenticate", api_extra(payments.authenticate, pi + "/_authenticate")),
+        *_crud(connect.Account),
+        ("POST", "/v1/account_links", connect.create_account_link),
+        *_crud(connect.Transfer),
+        ("POST", reversals, api_extra(connect.create_reversal, reversals)),
+        ("GET", reversals, api_extra(connect.list_reversals, reversals)),
+        ("GET", "/connect/onboarding/{id}", connect.onboarding_page),
+        ("POST", "/connect/onboarding/{id}", connect.onboarding_submit),
+        ("DELETE", "/_config/data", reset),
+        ("POST", "/_config/accounts/{id}/complete", connect.complete_account),
+        ("POST", "/_config/balance/make_available", make_available),
+        ("POST", "/_config/balance", set_balance),
+        ("POST", "/_config/faults", add_fault),
+        ("GET", "/_config/faults", list_faults),
+        ("DELETE", "/_config/faults", clear_faults),
+        ("GET", "/_config/requests", list_requests),
+    ]
+
+
+async def not_found(request):
+    """Unknown API paths answer like Stripe rather than with aiohttp's text page."""
+    raise stripe_error(404, f"Unrecognized request URL ({request.method}: {request.path}).")
+
+
+def build_app():
+    """A fresh aiohttp app serving localstripe plus fakestripe's fixes and additions."""
+    app = web.Application(
+        middlewares=[log_requests, inject_faults, idempotency, server.error_middleware, auth]
+    )
+    app.on_response_prepare.append(cors_headers)
+    mine = own_routes()
+    taken = {(method, path) for method, path, _ in mine}
+    for method, path, handler in mine:
+        app.router.add_route(method, path, handler)
+    for route in server.app.router.routes():
+        key = (route.method, route.resource.canonical)
+        if key not in taken:
+            app.router.add_route(*key, route.handler)
+    app.router.add_route("*", "/v1/{tail:.*}", not_found)
+    return app

@@ -1,0 +1,323 @@
+"""Fixes to localstripe's payments: params, declines at confirm, refunds, latest_charge."""
+
+from localstripe import resources as r
+
+from .core import emit, ledger, money, reject_unknown, stripe_error, to_int
+
+GENERIC = ("card_declined", "generic_decline", "Your card was declined.")
+NO_FUNDS = ("card_declined", "insufficient_funds", "Your card has insufficient funds.")
+# Test card -> (code, decline_code, message) when it is charged, as in Stripe's testing docs.
+DECLINES = {
+    "4000000000000002": GENERIC,
+    "4000000000009995": NO_FUNDS,
+    "4000000000009987": ("card_declined", "lost_card", "Your card was declined."),
+    "4000000000009979": ("card_declined", "stolen_card", "Your card was declined."),
+    "4000000000000069": ("expired_card", None, "Your card has expired."),
+    "4000000000000127": ("incorrect_cvc", None, "Your card's security code is incorrect."),
+    "4000000000000119": (
+        "processing_error",
+        None,
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+    "4000000000000341": GENERIC,
+    "4000008260003178": NO_FUNDS,
+    "4000008400001629": GENERIC,
+}
+CANONICAL_CARDS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeCustomerFail": "4000000000000341",
+    "pm_card_authenticationRequired": "4000002500003155",
+    "pm_card_threeDSecure2Required": "4000000000003220",
+}
+AUTH_FAILED = (
+    "We are unable to authenticate your payment method. Please choose a different payment"
+    " method and try again."
+)
+PI_EXTRA = (
+    "transfer_group",
+    "description",
+    "receipt_email",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "setup_future_usage",
+    "automatic_payment_methods",
+)
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+# Confirm parameters Stripe.js and the SDK may send that change nothing here.
+CONFIRM_IGNORED = ("return_url", "use_stripe_sdk", "off_session", "mandate_data", "shipping")
+
+_pi_init = r.PaymentIntent.__init__
+_pi_export = r.PaymentIntent._export
+_pi_create_charge = r.PaymentIntent._create_charge
+_pi_report_failure = r.PaymentIntent._report_failure
+_pi_authenticate = r.PaymentIntent._api_authenticate
+_charging_is_declined = r.PaymentMethod._charging_is_declined
+_trigger_payment = r.Charge._trigger_payment
+_refund_init = r.Refund.__init__
+_event_list = r.Event._api_list_all.__func__
+
+
+def _card_number(payment_method_id):
+    """The test card number behind a payment method id, if any."""
+    source = r.PaymentMethod._api_retrieve(payment_method_id)
+    return getattr(source, "_card_number", None)
+
+
+def _retrieve(cls, id):
+    """Find an object or answer 404 with Stripe's resource_missing error."""
+    obj = r.store.get(f"{cls.object}:{id}")
+    if obj is None:
+        raise stripe_error(
+            404, f"No such {cls.object}: '{id}'", code="resource_missing", param="id"
+        )
+    return obj
+
+
+def _canonical_card(cls, id):
+    """Turn Stripe's test ids such as pm_card_visa into a new card payment method."""
+    number = CANONICAL_CARDS.get(id)
+    if number:
+        card = {"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"}
+        return r.PaymentMethod(type="card", card=card)
+    return None
+
+
+def pi_init(self, payment_method=None, payment_method_types=None, **data):
+    """Accept the common PaymentIntent parameters localstripe rejects."""
+    extra = {name: data.pop(name, None) for name in PI_EXTRA}
+    if data.get("capture_method") not in (None, "automatic", "automatic_async", "manual"):
+        raise stripe_error(400, "Invalid capture_method", code="parameter_invalid_string")
+    _pi_init(self, payment_method=payment_method, **data)
+    if payment_method:  # store the real id, not e.g. pm_card_visa
+        self.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
+    self.payment_method_types = payment_method_types or ["card"]
+    for name, value in extra.items():
+        setattr(self, name, value)
+
+
+def pi_export(self, expand=None):
+    """Export latest_charge as an id unless it is expanded, and drop the removed `charges`."""
+    expand = list(expand or [])
+    expanded = any(path.split(".")[0] == "latest_charge" for path in expand)
+    obj = _pi_export(self, expand=[p for p in expand if p.split(".")[0] != "latest_charge"])
+    obj.pop("charges", None)
+    if isinstance(obj.get("latest_charge"), dict) and not expanded:
+        obj["latest_charge"] = obj["latest_charge"]["id"]
+    return obj
+
+
+def pi_create_charge(self, on_failure_now):
+    """Copy the intent's transfer_group and description onto its charge, as Stripe does."""
+    try:
+        _pi_create_charge(self, on_failure_now)
+    finally:
+        if self.latest_charge is not None:
+            self.latest_charge.transfer_group = self.transfer_group
+            self.latest_charge.description = self.description
+
+
+def pi_report_failure(self):
+    """A declined intent goes back to requires_payment_method with no payment method."""
+    self.payment_method = None
+    _pi_report_failure(self)
+
+
+def last_payment_error(self):
+    """The last decline or failed authentication, shaped like Stripe's."""
+    if self._authentication_failed:
+        return {
+            "type": "invalid_request_error",
+            "code": "payment_intent_authentication_failure",
+            "message": AUTH_FAILED,
+            "payment_method": getattr(self, "_failed_payment_method", None),
+        }
+    charge = self.latest_charge
+    if charge is None or charge.status != "failed":
+        return None
+    return {
+        "type": "card_error",
+        "charge": charge.id,
+        "code": charge.failure_code,
+        "decline_code": getattr(charge, "_decline_code", None),
+        "message": charge.failure_message,
+        "payment_method": r.PaymentMethod._api_retrieve(charge.payment_method)._export(),
+    }
+
+
+def confirm(id, payment_method=None, payment_method_data=None, client_secret=None, **params):
+    """POST /v1/payment_intents/<id>/confirm, with a new card or payment method if given."""
+    for name in CONFIRM_IGNORED:
+        params.pop(name, None)
+    receipt_email = params.pop("receipt_email", None)
+    setup_future_usage = params.pop("setup_future_usage", None)
+    reject_unknown(params)
+    pi = r.PaymentIntent._api_retrieve(id)
+    if client_secret is not None and client_secret != pi.client_secret:
+        raise stripe_error(
+            400,
+            "The client_secret provided does not match the client_secret associated with the"
+            " PaymentIntent.",
+            param="client_secret",
+        )
+    if pi.status not in CONFIRMABLE:
+        raise stripe_error(
+            400,
+            f"You cannot confirm this PaymentIntent because it has a status of {pi.status}."
+            f" Only a PaymentIntent with one of the following statuses may be confirmed:"
+            f" {', '.join(CONFIRMABLE)}.",
+            code="payment_intent_unexpected_state",
+        )
+    if payment_method_data is not None:
+        if not isinstance(payment_method_data, dict):
+            raise stripe_error(400, "Invalid payment_method_data", param="payment_method_data")
+        payment_method = r.PaymentMethod(**payment_method_data).id
+    if payment_method is not None:
+        pi.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
+        pi.latest_charge = None
+        pi.next_action = None
+        pi._authentication_failed = False
+    if receipt_email is not None:
+        pi.receipt_email = receipt_email
+    if setup_future_usage is not None:
+        pi.setup_future_usage = setup_future_usage
+    if not pi.payment_method:
+        raise stripe_error(
+            400,
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
+            code="payment_intent_unexpected_state",
+        )
+    pi._confirm(on_failure_now=pi._report_failure)
+    return pi
+
+
+def authenticate(id, **params):
+    """The 3-D Secure step of the fake Stripe.js; a failure is reported like Stripe does."""
+    pi = r.PaymentIntent._api_retrieve(id)
+    payment_method = pi.payment_method
+    _pi_authenticate(id, **params)
+    if pi._authentication_failed:
+        pi._failed_payment_method = r.PaymentMethod._api_retrieve(payment_method)._export()
+        emit("payment_intent.payment_failed", pi)
+    return pi
+
+
+def charging_is_declined(self):
+    """Decline test cards when charged, not only when attached to a customer."""
+    return _charging_is_declined(self) or getattr(self, "_card_number", None) in DECLINES
+
+
+def set_auth_failure(self):
+    """Fail the charge with the code and message Stripe gives for its test card."""
+    code, decline_code, message = DECLINES.get(_card_number(self.payment_method), GENERIC)
+    self.status = "failed"
+    self.failure_code = code
+    self.failure_message = message
+    self.outcome = {"type": "issuer_declined", "reason": decline_code or code}
+    self._decline_code = decline_code
+
+
+def raise_failure(self):
+    """Answer 402 with a card_error carrying the charge, intent and payment method."""
+    extra = {
+        "charge": self.id,
+        "decline_code": getattr(self, "_decline_code", None),
+        "payment_method": r.PaymentMethod._api_retrieve(self.payment_method)._export(),
+    }
+    if self.payment_intent:
+        extra["payment_intent"] = r.PaymentIntent._api_retrieve(self.payment_intent)._export()
+    raise stripe_error(
+        402, self.failure_message, code=self.failure_code, type="card_error", **extra
+    )
+
+
+def trigger_payment(self, on_success=None):
+    """A captured charge adds its amount to the pending balance."""
+
+    def credited():
+        ledger.charge(self.currency, self.amount)
+        if on_success:
+            on_success()
+
+    _trigger_payment(self, on_success=credited)
+
+
+def _charge_for_refund(charge, payment_intent):
+    if charge is not None:
+        return r.Charge._api_retrieve(charge)
+    if payment_intent is None:
+        raise stripe_error(400, "Missing required param: charge.", code="parameter_missing")
+    pi = r.PaymentIntent._api_retrieve(payment_intent)
+    if pi.latest_charge is None or pi.latest_charge.status == "failed":
+        raise stripe_error(
+            400,
+            f"This PaymentIntent ({pi.id}) does not have a successful charge to refund.",
+            code="charge_not_refundable",
+        )
+    return pi.latest_charge
+
+
+def refund_init(self, charge=None, payment_intent=None, amount=None, reason=None, **params):
+    """Refund at most what is left on the charge; no amount means all of the rest."""
+    ch = _charge_for_refund(charge, payment_intent)
+    if ch.status == "failed":
+        raise stripe_error(400, "Cannot refund a failed payment.", code="charge_not_refundable")
+    remaining = ch.amount - ch.amount_refunded
+    if remaining <= 0:
+        raise stripe_error(
+            400, f"Charge {ch.id} has already been refunded.", code="charge_already_refunded"
+        )
+    amount = remaining if amount is None else to_int(amount, "amount")
+    if amount > remaining:
+        raise stripe_error(
+            400,
+            f"Refund amount ({money(amount, ch.currency)}) is greater than unrefunded amount on"
+            f" charge ({money(remaining, ch.currency)})",
+            code="amount_too_large",
+            param="amount",
+        )
+    _refund_init(self, charge=ch.id, amount=amount, **params)
+    self.payment_intent = ch.payment_intent
+    self.reason = reason
+    ledger.refund(ch.currency, amount)
+    emit("refund.created", self)
+    emit("charge.refunded", ch)
+
+
+def refund_update(cls, id, **data):
+    """Updating a refund (e.g. its metadata) sends refund.updated."""
+    refund = r.StripeObject._api_update.__func__(cls, id, **data)
+    emit("refund.updated", refund)
+    return refund
+
+
+def event_list(cls, url, **params):
+    """List events newest first, like Stripe."""
+    li = _event_list(cls, url, **params)
+    li._list.reverse()
+    return li
+
+
+def _no_disk(self):
+    """Keep localstripe's store in memory only."""
+
+
+r.Store.dump_to_disk = _no_disk
+r.Store.try_load_from_disk = _no_disk
+r.StripeObject._api_retrieve = classmethod(_retrieve)
+r.PaymentMethod._try_get_canonical_test_article = classmethod(_canonical_card)
+r.PaymentMethod._charging_is_declined = charging_is_declined
+r.PaymentIntent.__init__ = pi_init
+r.PaymentIntent._export = pi_export
+r.PaymentIntent._create_charge = pi_create_charge
+r.PaymentIntent._report_failure = pi_report_failure
+r.PaymentIntent.last_payment_error = property(last_payment_error)
+r.Charge._set_auth_failure = set_auth_failure
+r.Charge._raise_failure = raise_failure
+r.Charge._trigger_payment = trigger_payment
+r.Refund.__init__ = refund_init
+r.Refund._api_update = classmethod(refund_update)
+r.Event._api_list_all = classmethod(event_list)

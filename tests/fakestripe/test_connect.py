@@ -1,0 +1,188 @@
+"""Connect and balance: Express accounts, onboarding links, transfers, reversals, funds."""
+
+import pytest
+import stripe
+
+RETURN_URL = "http://127.0.0.1:5000/creator/stripe/return"
+REFRESH_URL = "http://127.0.0.1:5000/creator/stripe/refresh"
+
+
+def express_account(client, email="creator@example.com"):
+    return client.v1.accounts.create(
+        {
+            "type": "express",
+            "country": "US",
+            "email": email,
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+    )
+
+
+def onboarded_account(client, fake):
+    account = express_account(client)
+    fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    return account
+
+
+def balance(client, currency="usd"):
+    """(available, pending) for one currency."""
+    b = client.v1.balance.retrieve()
+    available = {f.currency: f.amount for f in b.available}
+    pending = {f.currency: f.amount for f in b.pending}
+    return available.get(currency, 0), pending.get(currency, 0)
+
+
+def test_express_account_and_onboarding_through_the_page(client, fake):
+    account = express_account(client)
+    assert account.id.startswith("acct_") and account.type == "express"
+    assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
+        False,
+        False,
+        False,
+    )
+    assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
+    assert client.v1.accounts.retrieve(account.id).email == "creator@example.com"
+    assert [a.id for a in client.v1.accounts.list().data] == [account.id]
+
+    link = client.v1.account_links.create(
+        {
+            "account": account.id,
+            "refresh_url": REFRESH_URL,
+            "return_url": RETURN_URL,
+            "type": "account_onboarding",
+        }
+    )
+    assert link.object == "account_link" and link.expires_at > link.created
+    assert link.url.startswith(fake.url + "/connect/onboarding/")
+
+    page = fake.http.get(link.url, timeout=10)
+    assert page.status_code == 200 and "Complete onboarding" in page.text
+    done = fake.http.post(link.url, {"action": "complete"}, allow_redirects=False, timeout=10)
+    assert (done.status_code, done.headers["Location"]) == (302, RETURN_URL)
+
+    account = client.v1.accounts.retrieve(account.id)
+    assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
+        True,
+        True,
+        True,
+    )
+    assert account.capabilities.transfers == "active"
+    assert account.requirements.currently_due == []
+
+    # Links are single use: a second visit goes to refresh_url, as on Stripe.
+    again = fake.http.get(link.url, allow_redirects=False, timeout=10)
+    assert (again.status_code, again.headers["Location"]) == (302, REFRESH_URL)
+
+
+def test_leaving_onboarding_early_changes_nothing(client, fake):
+    account = express_account(client)
+    link = client.v1.account_links.create(
+        {
+            "account": account.id,
+            "refresh_url": REFRESH_URL,
+            "return_url": RETURN_URL,
+            "type": "account_onboarding",
+        }
+    )
+    done = fake.http.post(link.url, {"action": "later"}, allow_redirects=False, timeout=10)
+    assert (done.status_code, done.headers["Location"]) == (302, RETURN_URL)
+    assert client.v1.accounts.retrieve(account.id).details_submitted is False
+
+
+def test_account_link_needs_an_existing_account(client):
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.account_links.create(
+            {
+                "account": "acct_missing",
+                "refresh_url": REFRESH_URL,
+                "return_url": RETURN_URL,
+                "type": "account_onboarding",
+            }
+        )
+
+
+def test_transfers_and_reversals(client, fake):
+    account = onboarded_account(client, fake)
+    fake.json("POST", "/_config/balance", {"available[usd]": 5000})
+
+    transfer = client.v1.transfers.create(
+        {
+            "amount": 3000,
+            "currency": "usd",
+            "destination": account.id,
+            "transfer_group": "project_7",
+            "metadata": {"payout_id": "3"},
+        }
+    )
+    assert transfer.id.startswith("tr_") and transfer.destination == account.id
+    assert (transfer.amount_reversed, transfer.reversed) == (0, False)
+    assert client.v1.transfers.retrieve(transfer.id).metadata.payout_id == "3"
+    client.v1.transfers.create({"amount": 500, "currency": "usd", "destination": account.id})
+    assert balance(client) == (1500, 0)
+
+    by_group = client.v1.transfers.list({"transfer_group": "project_7"}).data
+    assert [t.id for t in by_group] == [transfer.id]
+    assert len(client.v1.transfers.list({"destination": account.id}).data) == 2
+    assert client.v1.transfers.list({"transfer_group": "other"}).data == []
+
+    reversal = client.v1.transfers.reversals.create(transfer.id, {"amount": 1000})
+    assert (reversal.object, reversal.amount, reversal.transfer) == (
+        "transfer_reversal",
+        1000,
+        transfer.id,
+    )
+    transfer = client.v1.transfers.retrieve(transfer.id)
+    assert (transfer.amount_reversed, transfer.reversed) == (1000, False)
+    assert balance(client) == (2500, 0)
+
+    client.v1.transfers.reversals.create(transfer.id)
+    transfer = client.v1.transfers.retrieve(transfer.id)
+    assert (transfer.amount_reversed, transfer.reversed) == (3000, True)
+    assert len(client.v1.transfers.reversals.list(transfer.id).data) == 2
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.transfers.reversals.create(transfer.id)
+
+
+def test_transfer_to_an_account_not_onboarded_fails(client, fake):
+    account = express_account(client)
+    fake.json("POST", "/_config/balance", {"available[usd]": 5000})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": account.id})
+    assert caught.value.code == "insufficient_capabilities_for_transfer"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": "acct_nope"})
+    assert balance(client) == (5000, 0)
+
+
+def test_balance_follows_charges_refunds_and_transfers(client, fake, pay):
+    account = onboarded_account(client, fake)
+    pi = pay(amount=5000)
+    pay(amount=700, currency="eur")
+    assert balance(client) == (0, 5000)
+    assert balance(client, "eur") == (0, 700)
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
+    error = caught.value
+    assert (error.http_status, error.code, error.error.type) == (
+        400,
+        "balance_insufficient",
+        "invalid_request_error",
+    )
+    assert error.user_message.startswith("You have insufficient available funds")
+
+    fake.json("POST", "/_config/balance/make_available", {"currency": "usd"})
+    assert balance(client) == (5000, 0)
+    assert balance(client, "eur") == (0, 700)
+    client.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
+    assert balance(client) == (4000, 0)
+    client.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})
+    assert balance(client) == (3000, 0)
+
+    fake.json("POST", "/_config/balance/make_available")
+    assert balance(client, "eur") == (700, 0)
+    fake.json("POST", "/_config/balance", {"available[usd]": 0, "pending[usd]": 250})
+    assert balance(client) == (0, 250)
