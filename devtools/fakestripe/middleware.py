@@ -28,7 +28,7 @@ class State:
     def __init__(self):
         self.requests = deque(maxlen=10_000)
         self.faults = []
-        self.idempotency = {}  # (auth, account, key) -> entry dict
+        self.idempotency = {}  # (api key, Stripe-Account, key) -> entry dict
 
     def reset(self):
         """Forget everything, as DELETE /_config/data does."""
@@ -128,7 +128,7 @@ async def idempotency(request, handler):
     now = time.time()
     for old in [k for k, e in state.idempotency.items() if now - e["time"] > IDEMPOTENCY_TTL]:
         del state.idempotency[old]
-    scope = (request.headers.get("Authorization"), request.headers.get("Stripe-Account"), key)
+    scope = (server.get_api_key(request), request.headers.get("Stripe-Account"), key)
     params = json.dumps(await request_params(request), sort_keys=True)
     entry = state.idempotency.get(scope)
     if entry is not None:

@@ -130,6 +130,8 @@ def pay(client, card):
 class Sink:
     """A tiny HTTP server that keeps the webhook deliveries it receives."""
 
+    secret = SECRET
+
     def __init__(self):
         self.deliveries = []
         deliveries = self.deliveries
