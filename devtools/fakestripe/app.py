@@ -102,12 +102,18 @@ def _crud(cls, *, update=True):
 def own_routes():
     """Routes that fakestripe adds or answers instead of localstripe."""
     pi = "/v1/payment_intents/{id}"
+    seti = "/v1/setup_intents/{id}"
+    confirm_setup = payments.setup_intent_step(r.SetupIntent._api_confirm)
+    cancel_setup = payments.setup_intent_step(r.SetupIntent._api_cancel)
     reversals = "/v1/transfers/{id}/reversals"
     return [
         ("GET", "/js.stripe.com/v3/", stripe_js),
         ("GET", "/v1/balance", get_balance),
         ("POST", pi + "/confirm", api_extra(payments.confirm, pi + "/confirm")),
         ("POST", pi + "/_authenticate", api_extra(payments.authenticate, pi + "/_authenticate")),
+        ("POST", pi + "/cancel", api_extra(payments.cancel, pi + "/cancel")),
+        ("POST", seti + "/confirm", api_extra(confirm_setup, seti + "/confirm")),
+        ("POST", seti + "/cancel", api_extra(cancel_setup, seti + "/cancel")),
         *_crud(connect.Account),
         ("POST", "/v1/account_links", connect.create_account_link),
         *_crud(connect.Transfer),

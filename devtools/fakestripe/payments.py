@@ -1,6 +1,7 @@
 """Fixes to localstripe's payments: params, declines at confirm, refunds, latest_charge."""
 
 from localstripe import resources as r
+from localstripe.errors import UserError
 
 from .core import emit, ledger, money, reject_unknown, stripe_error, to_int
 
@@ -55,10 +56,12 @@ _pi_export = r.PaymentIntent._export
 _pi_create_charge = r.PaymentIntent._create_charge
 _pi_report_failure = r.PaymentIntent._report_failure
 _pi_authenticate = r.PaymentIntent._api_authenticate
+_pi_cancel = r.PaymentIntent._api_cancel
 _charging_is_declined = r.PaymentMethod._charging_is_declined
 _trigger_payment = r.Charge._trigger_payment
 _refund_init = r.Refund.__init__
 _event_list = r.Event._api_list_all.__func__
+_seti_init = r.SetupIntent.__init__
 
 
 def _card_number(payment_method_id):
@@ -95,8 +98,10 @@ def pi_init(self, payment_method=None, payment_method_types=None, **data):
     if payment_method:  # store the real id, not e.g. pm_card_visa
         self.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
     self.payment_method_types = payment_method_types or ["card"]
+    self.cancellation_reason = None
     for name, value in extra.items():
         setattr(self, name, value)
+    emit("payment_intent.created", self)
 
 
 def pi_export(self, expand=None):
@@ -294,6 +299,44 @@ def refund_update(cls, id, **data):
     return refund
 
 
+def seti_init(self, **data):
+    """Creating a SetupIntent sends setup_intent.created."""
+    _seti_init(self, **data)
+    emit("setup_intent.created", self)
+
+
+SETUP_EVENTS = {
+    "succeeded": "setup_intent.succeeded",
+    "requires_action": "setup_intent.requires_action",
+    "canceled": "setup_intent.canceled",
+}
+
+
+def setup_intent_step(func):
+    """Wrap SetupIntent confirm or cancel so it sends the setup_intent.* event Stripe sends."""
+
+    def step(id, **params):
+        try:
+            seti = func(id, **params)
+        except UserError as e:
+            if e.code == 402:
+                emit("setup_intent.setup_failed", r.SetupIntent._api_retrieve(id))
+            raise
+        if seti.status in SETUP_EVENTS:
+            emit(SETUP_EVENTS[seti.status], seti)
+        return seti
+
+    return step
+
+
+def cancel(id, cancellation_reason=None, **params):
+    """POST /v1/payment_intents/<id>/cancel, which also sends payment_intent.canceled."""
+    pi = _pi_cancel(id, **params)
+    pi.cancellation_reason = cancellation_reason
+    emit("payment_intent.canceled", pi)
+    return pi
+
+
 def event_list(cls, url, **params):
     """List events newest first, like Stripe."""
     li = _event_list(cls, url, **params)
@@ -321,3 +364,4 @@ r.Charge._trigger_payment = trigger_payment
 r.Refund.__init__ = refund_init
 r.Refund._api_update = classmethod(refund_update)
 r.Event._api_list_all = classmethod(event_list)
+r.SetupIntent.__init__ = seti_init

@@ -1,6 +1,6 @@
 // fakestripe's stand-in for https://js.stripe.com/v3/: Stripe(pk), a card Element made of five
-// plain inputs, createToken, createPaymentMethod and confirmCardPayment (with a fake 3-D Secure
-// dialog), answering with the same promise shapes as the real library.
+// plain inputs, createToken, createPaymentMethod, confirmCardPayment and confirmCardSetup (with a
+// fake 3-D Secure dialog), answering with the same promise shapes as the real library.
 (function () {
   'use strict';
 
@@ -192,11 +192,11 @@
       throw new Error('Invalid API Key provided: use a publishable key (pk_...).');
     }
 
-    function intentId(clientSecret) {
-      const match = /^(pi_[A-Za-z0-9]+)_secret_/.exec(clientSecret || '');
+    function intentId(clientSecret, prefix) {
+      const match = new RegExp(`^(${prefix}_[A-Za-z0-9]+)_secret_`).exec(clientSecret || '');
       if (!match) {
-        throw new Error('Invalid value for confirmCardPayment: clientSecret should be a ' +
-                        'client secret of the form ${id}_secret_${secret}.');
+        throw new Error('Invalid value for clientSecret: it should be a client secret of ' +
+                        'the form ${id}_secret_${secret}.');
       }
       return match[1];
     }
@@ -252,7 +252,7 @@
       },
 
       async confirmCardPayment(clientSecret, data, options) {
-        const id = intentId(clientSecret);
+        const id = intentId(clientSecret, 'pi');
         const params = Object.assign(
           {key, client_secret: clientSecret},
           paymentMethodParams((data || {}).payment_method),
@@ -267,6 +267,29 @@
           if (error) return {error};
         }
         return outcome(body);
+      },
+
+      async confirmCardSetup(clientSecret, data) {
+        const path = `/v1/setup_intents/${intentId(clientSecret, 'seti')}`;
+        const base = {key, client_secret: clientSecret};
+        let {body, error} = await post(`${path}/confirm`, Object.assign(
+          {}, base, paymentMethodParams((data || {}).payment_method)));
+        if (error) return {error};
+        if (body.status === 'requires_action') {
+          const success = await authenticationDialog();
+          ({body, error} = await post(`${path}/${success ? 'confirm' : 'cancel'}`, base));
+          if (error) return {error};
+          if (!success) {
+            return {error: {
+              type: 'invalid_request_error',
+              code: 'setup_intent_authentication_failure',
+              message: 'The latest attempt to set up the payment method has failed because ' +
+                       'authentication failed.',
+              setup_intent: body,
+            }};
+          }
+        }
+        return {setupIntent: body};
       },
     };
   }

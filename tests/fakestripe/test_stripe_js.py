@@ -45,13 +45,15 @@ card.on('change', event => {
 });
 document.getElementById('pay').addEventListener('submit', async e => {
   e.preventDefault();
-  const result = await stripe.confirmCardPayment(secret, {
-    payment_method: {card, billing_details: {name: 'Ada Lovelace'}},
-  });
+  const data = {payment_method: {card, billing_details: {name: 'Ada Lovelace'}}};
+  const result = secret.startsWith('seti_')
+    ? await stripe.confirmCardSetup(secret, data)
+    : await stripe.confirmCardPayment(secret, data);
+  const intent = result.paymentIntent || result.setupIntent;
   document.getElementById('result').textContent = result.error
     ? `error: ${result.error.type} ${result.error.code} ${result.error.message}`
-      + ` ${result.error.payment_intent.status}`
-    : `paid: ${result.paymentIntent.id} ${result.paymentIntent.status}`;
+      + ` ${(result.error.payment_intent || result.error.setup_intent).status}`
+    : `paid: ${intent.id} ${intent.status}`;
 });
 """
 
@@ -86,9 +88,12 @@ def browser():
         browser.close()
 
 
-def pledge(browser, page_url, client, number, authenticate=None):
-    """Pay a fresh PaymentIntent through the page; return (result text, intent id)."""
-    pi = client.v1.payment_intents.create({"amount": 2500, "currency": "usd"})
+def pledge(browser, page_url, client, number, authenticate=None, setup=False):
+    """Pay a fresh PaymentIntent (or set up a card) through the page; return (text, intent id)."""
+    if setup:
+        pi = client.v1.setup_intents.create({"usage": "off_session"})
+    else:
+        pi = client.v1.payment_intents.create({"amount": 2500, "currency": "usd"})
     page = browser.new_page()
     try:
         page.goto(f"{page_url}?secret={pi.client_secret}")
@@ -131,3 +136,10 @@ def test_confirm_card_payment_in_the_browser(browser, page_url, client):
         "error: invalid_request_error payment_intent_authentication_failure We are unable"
     )
     assert client.v1.payment_intents.retrieve(pi).status == "requires_payment_method"
+
+
+def test_confirm_card_setup_in_the_browser(browser, page_url, client):
+    result, seti = pledge(
+        browser, page_url, client, "4000002500003155", "Complete authentication", setup=True
+    )
+    assert result == f"paid: {seti} succeeded"

@@ -200,3 +200,21 @@ def test_unknown_api_path_answers_a_stripe_error(fake):
     response = fake.call("GET", "/v1/nothing_here")
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_setup_and_cancel_events(client, webhooks):
+    seti = client.v1.setup_intents.create({"usage": "off_session"})
+    seti = client.v1.setup_intents.confirm(seti.id, {"payment_method": "pm_card_visa"})
+    assert seti.status == "succeeded"
+    pi = client.v1.payment_intents.create({"amount": 300, "currency": "usd"})
+    pi = client.v1.payment_intents.cancel(pi.id, {"cancellation_reason": "abandoned"})
+    assert (pi.status, pi.cancellation_reason) == ("canceled", "abandoned")
+    types = {
+        "setup_intent.created",
+        "setup_intent.succeeded",
+        "payment_intent.created",
+        "payment_intent.canceled",
+    }
+    events = signed_events(webhooks, types)
+    assert events["setup_intent.succeeded"].data.object.id == seti.id
+    assert events["payment_intent.canceled"].data.object.status == "canceled"
