@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import templating
 from app.config import load_config
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
 
@@ -23,6 +24,7 @@ def create_app(
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    templating.register(app)
     register_commands(app)
     return app
 
@@ -74,9 +76,12 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.main.routes import bp as main_bp
+    from app.moderation.routes import bp as moderation_bp
+    from app.projects.routes import bp as projects_bp
+    from app.rewards.routes import bp as rewards_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
+    for blueprint in (main_bp, accounts_bp, projects_bp, rewards_bp, moderation_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None means sqlite:///<instance>/crowdfund.sqlite3
     "HTTPS": False,  # behind TLS: Secure cookies, HSTS and https redirects
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,  # bytes per request, uploads included
+    "COVER_MAX_BYTES": 5 * 1024 * 1024,  # largest cover image
+    "PROJECTS_PER_PAGE": 12,  # on the discover page
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)
     # Accounts
     "PASSWORD_MIN_LENGTH": 10,

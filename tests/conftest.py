@@ -23,7 +23,7 @@ from app.extensions import db, limiter
 from tests.helpers import Browser
 
 # Rows the migrations create (reference data) and the tests must keep.
-REFERENCE_TABLES = {"alembic_version"}
+REFERENCE_TABLES = {"alembic_version", "categories"}
 
 
 def pytest_collection_modifyitems(config, items):

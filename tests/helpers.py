@@ -64,14 +64,20 @@ class Browser:
         self,
         url: str,
         data: dict | None = None,
-        form_index: int | None = None,
+        action: str | None = None,
         follow_redirects: bool = False,
         **kwargs,
     ):
+        """GET ``url``, fill its form (the one posting to ``action``, else the page's own)."""
         page = self.client.get(url)
         assert page.status_code == 200, f"GET {url} answered {page.status_code}"
         forms = [f for f in parse_forms(page.get_data(as_text=True)) if f["method"] == "post"]
-        form = forms[form_index] if form_index is not None else _main_form(forms)
+        if action is not None:
+            matching = [f for f in forms if f["action"] == action]
+            assert matching, f"no form posting to {action} on {url}"
+            form = matching[0]
+        else:
+            form = _main_form(forms)
         fields = {**form["fields"], **(data or {})}
         fields = {k: v for k, v in fields.items() if v is not None}
         return self.client.post(
@@ -82,10 +88,95 @@ class Browser:
         return self.submit("/login", {"email": email, "password": password, **fields})
 
     def logout(self):
-        return self.submit("/", form_index=0)
+        return self.submit("/", action="/logout")
 
 
 def _main_form(forms: list[dict]) -> dict:
-    """The page's own form: the last POST form (the navigation's log out form comes first)."""
+    """The page's own form: the first POST form that is not the navigation's log out."""
+    forms = [f for f in forms if f["action"] != "/logout"]
     assert forms, "no POST form on the page"
-    return forms[-1]
+    return forms[0]
+
+
+# ---- projects and tiers -------------------------------------------------------------------
+
+STORY = "A story long enough for review. " * 5
+
+
+def gen_project(
+    owner: User,
+    status: str = "draft",
+    title: str = "Moon Lamp",
+    goal: int = 100_000,
+    currency: str = "USD",
+    duration_days: int = 30,
+    category_slug: str = "design",
+    tiers: int = 1,
+    **fields,
+):
+    """A project in the given state, reached through the real services (so the log is real)."""
+    from sqlalchemy import select
+
+    from app.projects import services
+    from app.projects.models import Category
+
+    category = db.session.scalar(select(Category).where(Category.slug == category_slug))
+    project = services.create_draft(
+        owner,
+        {
+            "title": title,
+            "blurb": "A lamp shaped like the moon.",
+            "story": STORY,
+            "category_id": category.id,
+            "currency": currency,
+            "goal_amount": goal,
+            "duration_days": duration_days,
+            **fields,
+        },
+    )
+    project.cover_image = project.cover_image or "0" * 32 + ".png"
+    for i in range(tiers):
+        gen_tier(project, title=f"Tier {i + 1}", minimum=1000 * (i + 1))
+    if status == "draft":
+        db.session.commit()
+        return project
+    services.submit(project, owner)
+    if status in ("approved", "rejected", "live", "cancelled", "suspended"):
+        moderator = _system_moderator()
+        if status == "rejected":
+            services.reject(project, moderator, "Not a fit.")
+        else:
+            services.approve(project, moderator)
+        if status in ("live", "cancelled", "suspended"):
+            services.launch(project, owner)
+        if status == "cancelled":
+            services.cancel(project, owner, "Changed my mind.")
+        if status == "suspended":
+            services.suspend(project, moderator, "Breaks the rules.")
+    elif status != "submitted":
+        raise ValueError(f"gen_project cannot make a {status} project")
+    db.session.commit()
+    assert project.status.value == status
+    return project
+
+
+def _system_moderator() -> User:
+    from app.accounts.models import Role
+
+    existing = accounts.find_by_email("gen-moderator@example.com")
+    return existing or gen_user("gen-moderator@example.com", "Gen Mod", role=Role.MODERATOR)
+
+
+def gen_tier(project, title: str = "Thank you", minimum: int = 1000, **fields):
+    from datetime import date
+
+    from app.rewards import services as rewards
+
+    values = {
+        "title": title,
+        "description": "A warm thank-you.",
+        "minimum_amount": minimum,
+        "estimated_delivery": date(2030, 1, 1),
+        **fields,
+    }
+    return rewards.add_tier(project, values)

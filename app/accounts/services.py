@@ -7,10 +7,11 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import Role, User
+from app.errors import UserError
 from app.extensions import db
 
 
-class AccountError(Exception):
+class AccountError(UserError):
     """An account operation refused, with a message fit to show the user."""
 
 

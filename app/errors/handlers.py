@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.errors import UserError
 from app.extensions import db
 
 MESSAGES = {
@@ -52,7 +55,24 @@ def handle_server_error(error: Exception):
     return render_error(500)
 
 
+def handle_user_error(error: UserError):
+    """A refused action: nothing is kept, the user sees why on the page they came from."""
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error="Refused", message=str(error)), 409
+    flash(str(error), "danger")
+    return redirect(_same_site_referrer() or url_for("main.index"))
+
+
+def _same_site_referrer() -> str | None:
+    ref = request.referrer
+    if ref and urlsplit(ref).netloc == request.host:
+        return ref
+    return None
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(UserError, handle_user_error)
     app.register_error_handler(HTTPException, handle_http_error)
     # Flask calls the 500 handler for any unhandled exception (after logging it), except
     # when exceptions propagate, as in tests and debug mode.

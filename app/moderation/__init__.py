@@ -1,0 +1,1 @@
+"""Moderation: the review queue, decisions with reasons, suspending live projects."""

@@ -1,0 +1,98 @@
+"""The review queue and moderators' decisions."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app import clock
+from app.extensions import db
+from app.projects import services
+from app.projects.forms import ConfirmForm, OptionalReasonForm, ReasonForm
+from app.projects.models import Project
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation", template_folder="templates")
+
+
+def moderator_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_moderator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        abort(404)
+    return project
+
+
+@bp.route("/")
+@moderator_required
+def queue():
+    return render_template(
+        "moderation/queue.html", projects=services.review_queue(), now=clock.now()
+    )
+
+
+@bp.route("/projects/<int:project_id>")
+@moderator_required
+def review(project_id: int):
+    project = _project(project_id)
+    return render_template(
+        "moderation/review.html",
+        project=project,
+        checklist=services.checklist(project),
+        approve_form=OptionalReasonForm(prefix="approve"),
+        changes_form=ReasonForm(prefix="changes"),
+        reject_form=ReasonForm(prefix="reject"),
+        suspend_form=ReasonForm(prefix="suspend"),
+        confirm=ConfirmForm(),
+    )
+
+
+DECISIONS = {
+    "approve": (services.approve, OptionalReasonForm, "Approved: the creator can now launch it."),
+    "request-changes": (
+        services.request_changes,
+        ReasonForm,
+        "Changes requested: the project is back with its creator.",
+    ),
+    "reject": (services.reject, ReasonForm, "Rejected."),
+    "suspend": (services.suspend, ReasonForm, "Suspended: every backer will be refunded in full."),
+}
+PREFIXES = {
+    "approve": "approve",
+    "request-changes": "changes",
+    "reject": "reject",
+    "suspend": "suspend",
+}
+
+
+@bp.route(
+    "/projects/<int:project_id>/<any(approve, 'request-changes', reject, suspend):decision>",
+    methods=["POST"],
+)
+@moderator_required
+def decide(project_id: int, decision: str):
+    project = _project(project_id)
+    action, form_class, done = DECISIONS[decision]
+    form = form_class(prefix=PREFIXES[decision])
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(url_for("moderation.review", project_id=project.id))
+    action(project, current_user, form.reason.data or "")
+    db.session.commit()
+    flash(done, "success")
+    if decision == "suspend":
+        return redirect(url_for("projects.show", project_id=project.id))
+    return redirect(url_for("moderation.queue"))

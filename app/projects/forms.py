@@ -1,0 +1,114 @@
+"""Project forms. Money fields are text parsed by app.money, never floats."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app import money
+from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+@cache
+def timezone_choices() -> list[SelectChoice]:
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return [SelectChoice("UTC"), *[SelectChoice(z, z.replace("_", " ")) for z in zones]]
+
+
+class LiveProjectForm(FlaskForm):
+    """What a creator may still change once the project is live."""
+
+    title = StringField("Title", filters=[strip], validators=[InputRequired(), Length(max=80)])
+    blurb = StringField(
+        "Short blurb",
+        filters=[strip],
+        validators=[Optional(), Length(max=160)],
+        description="One or two sentences shown on project cards.",
+    )
+    story = TextAreaField(
+        "Story",
+        validators=[Optional(), Length(max=50_000)],
+        description="Markdown: **bold**, _italic_, [links](https://example.com), lists, headings.",
+        render_kw={"rows": 12},
+    )
+    cover = FileField("Cover image", description="PNG, JPEG or WebP, up to 5 MB; 16:9 looks best.")
+    submit = SubmitField("Save")
+
+
+class ProjectForm(LiveProjectForm):
+    """A draft: everything, including what is fixed once the project goes live."""
+
+    category_id = SelectField("Category", coerce=int, validators=[InputRequired()])
+    currency = SelectField(
+        "Currency",
+        choices=[SelectChoice(c.code, f"{c.code} · {c.name}") for c in money.CURRENCIES.values()],
+        validators=[InputRequired()],
+    )
+    goal = StringField(
+        "Goal",
+        filters=[strip],
+        validators=[InputRequired()],
+        description="All or nothing: backers are charged only if you reach it.",
+    )
+    duration_days = IntegerField(
+        "Duration in days",
+        default=30,
+        validators=[
+            InputRequired(message="Enter a whole number of days."),
+            NumberRange(
+                MIN_DURATION_DAYS, MAX_DURATION_DAYS, message="The duration must be 1 to 60 days."
+            ),
+        ],
+        description="The deadline is fixed when you launch: launch time plus this many days.",
+    )
+    creator_timezone = SelectField("Your time zone", default="UTC", validators=[InputRequired()])
+
+    def __init__(self, *args, category_choices: list[SelectChoice], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = category_choices
+        self.creator_timezone.choices = timezone_choices()
+
+    def validate_goal(self, field: StringField) -> None:
+        if self.currency.data not in money.CURRENCIES:
+            return  # the currency field reports its own error
+        try:
+            self.goal_minor = money.parse_amount(field.data, self.currency.data)
+        except money.MoneyError as error:
+            raise ValidationError(str(error)) from None
+
+
+class ReasonForm(FlaskForm):
+    """A decision that must say why."""
+
+    reason = TextAreaField(
+        "Reason",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Give a reason: the creator will see it."),
+            Length(max=2000),
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+class OptionalReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""

@@ -1,0 +1,110 @@
+"""Projects, their categories and the audit log of their decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import clock
+from app.accounts.models import User
+from app.db_types import UTCDateTime
+from app.extensions import db
+from app.projects.domain import PUBLIC_STATUSES, ProjectStatus
+
+
+def _enum(cls, name: str) -> Enum:
+    return Enum(
+        cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True
+    )
+
+
+class Category(db.Model):
+    """A fixed list, created by a migration."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("goal_amount > 0", name="goal_positive"),
+        CheckConstraint("duration_days BETWEEN 1 AND 60", name="duration_range"),
+        CheckConstraint("pledged_amount >= 0", name="pledged_not_negative"),
+        CheckConstraint("backer_count >= 0", name="backers_not_negative"),
+        Index("ix_projects_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    blurb: Mapped[str] = mapped_column(String(160), default="")
+    story: Mapped[str] = mapped_column(Text, default="")  # Markdown source
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    cover_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/
+    currency: Mapped[str] = mapped_column(String(3))
+    goal_amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    duration_days: Mapped[int]
+    creator_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus, "project_status"), default=ProjectStatus.DRAFT, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Running totals of held pledges, kept in the same transaction as the pledges they count;
+    # they let the discover page sort without summing every pledge.
+    pledged_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    backer_count: Mapped[int] = mapped_column(default=0)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    tiers: Mapped[list[RewardTier]] = relationship(
+        back_populates="project", order_by="RewardTier.minimum_amount, RewardTier.id"
+    )
+    events: Mapped[list[ProjectEvent]] = relationship(
+        back_populates="project", order_by="ProjectEvent.id"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    def visible_to(self, user) -> bool:
+        """Public projects to all; the rest to their owner and moderators only."""
+        if self.is_public:
+            return True
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return user.id == self.owner_id or user.is_moderator
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} {self.status.value} {self.title!r}>"
+
+
+class ProjectEvent(db.Model):
+    """The audit log: who did what to a project, when, and why."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
+    to_status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    project: Mapped[Project] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+from app.rewards.models import RewardTier  # noqa: E402  (the relationship's other side)

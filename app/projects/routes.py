@@ -1,0 +1,213 @@
+"""Project pages: discover, the public page, and the creator's drafts and dashboard."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields import SelectChoice
+
+from app.extensions import db
+from app.projects import services, uploads
+from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
+from app.projects.models import Project
+
+bp = Blueprint("projects", __name__, template_folder="templates")
+
+
+def visible_project(project_id: int) -> Project:
+    """The project, or 404 when it does not exist or the viewer may not see it."""
+    project = db.session.get(Project, project_id)
+    if project is None or not project.visible_to(current_user):
+        abort(404)
+    return project
+
+
+def own_project(project_id: int) -> Project:
+    """The current user's project; another user's is a 404 (hidden) or 403 (public)."""
+    project = visible_project(project_id)
+    if project.owner_id != current_user.id:
+        abort(403)
+    return project
+
+
+@bp.route("/discover")
+def discover():
+    query = services.DiscoverQuery(
+        q=request.args.get("q", "")[:100],
+        category=request.args.get("category", "")[:40],
+        sort=request.args.get("sort", "newest")
+        if request.args.get("sort") in services.SORTS
+        else "newest",
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    page = services.discover(query, current_app.config["PROJECTS_PER_PAGE"])
+    return render_template(
+        "projects/discover.html",
+        page=page,
+        query=query,
+        sorts=services.SORTS,
+        categories=services.categories(),
+        ended=services.recently_ended(),
+    )
+
+
+@bp.route("/projects/<int:project_id>")
+def show(project_id: int):
+    project = visible_project(project_id)
+    return render_template("projects/show.html", project=project, confirm=ConfirmForm())
+
+
+@bp.route("/my/projects")
+@login_required
+def mine():
+    projects = db.session.scalars(
+        select(Project).where(Project.owner_id == current_user.id).order_by(Project.id.desc())
+    )
+    return render_template(
+        "projects/mine.html",
+        projects=list(projects),
+        queue_position=services.queue_position,
+        last_decision=services.last_decision,
+        confirm=ConfirmForm(),
+    )
+
+
+def _category_choices() -> list[SelectChoice]:
+    return [SelectChoice(c.id, c.name) for c in services.categories()]
+
+
+def _form_values(form: LiveProjectForm) -> dict:
+    values = {
+        "title": form.title.data,
+        "blurb": form.blurb.data or "",
+        "story": form.story.data or "",
+    }
+    if isinstance(form, ProjectForm):
+        values.update(
+            category_id=form.category_id.data,
+            currency=form.currency.data,
+            goal_amount=form.goal_minor,
+            duration_days=form.duration_days.data,
+            creator_timezone=form.creator_timezone.data,
+        )
+    return values
+
+
+def _save_cover(form: LiveProjectForm, project: Project) -> bool:
+    """Store an uploaded cover; False (with the error on the form) when it is refused."""
+    file = form.cover.data
+    if not file or not getattr(file, "filename", ""):
+        return True
+    try:
+        name = uploads.save_cover(file.read(current_app.config["COVER_MAX_BYTES"] + 1))
+    except uploads.UploadError as error:
+        form.cover.errors = [*form.cover.errors, str(error)]
+        return False
+    old, project.cover_image = project.cover_image, name
+    uploads.remove(old)
+    return True
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = ProjectForm(category_choices=_category_choices())
+    form.creator_timezone.render_kw = {"data-guess-timezone": "1"}
+    if form.validate_on_submit():
+        project = services.create_draft(current_user, _form_values(form))
+        if _save_cover(form, project):
+            db.session.commit()
+            flash("Draft saved. Add reward tiers, then submit it for review.", "success")
+            return redirect(url_for("projects.edit", project_id=project.id))
+        db.session.rollback()
+    return render_template("projects/edit.html", form=form, project=None)
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id: int):
+    project = own_project(project_id)
+    if not services.editable_fields(project):
+        flash(f"A {project.status.label} project cannot be edited.", "warning")
+        return redirect(url_for("projects.mine"))
+    if project.status.value == "draft":
+        form = ProjectForm(obj=project, category_choices=_category_choices())
+        if request.method == "GET":
+            form.goal.data = _goal_text(project)
+    else:
+        form = LiveProjectForm(obj=project)
+    if form.validate_on_submit() and _save_cover(form, project):
+        services.update_project(project, _form_values(form))
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect(url_for("projects.edit", project_id=project.id))
+    db.session.rollback()
+    return render_template(
+        "projects/edit.html",
+        form=form,
+        project=project,
+        checklist=services.checklist(project),
+        confirm=ConfirmForm(),
+    )
+
+
+def _goal_text(project: Project) -> str:
+    from app.money import to_major_text
+
+    return to_major_text(project.goal_amount, project.currency) if project.goal_amount else ""
+
+
+@bp.route("/projects/<int:project_id>/submit", methods=["POST"])
+@login_required
+def submit(project_id: int):
+    project = own_project(project_id)
+    if ConfirmForm().validate_on_submit():
+        services.submit(project, current_user)
+        db.session.commit()
+        flash("Submitted for review. A moderator will look at it soon.", "success")
+    return redirect(url_for("projects.mine"))
+
+
+@bp.route("/projects/<int:project_id>/launch", methods=["POST"])
+@login_required
+def launch(project_id: int):
+    project = own_project(project_id)
+    if ConfirmForm().validate_on_submit():
+        services.launch(project, current_user)
+        db.session.commit()
+        flash("Your project is live! The deadline is now fixed.", "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.route("/projects/<int:project_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(project_id: int):
+    project = own_project(project_id)
+    form = OptionalReasonForm()
+    if form.validate_on_submit():
+        services.cancel(project, current_user, form.reason.data or "")
+        db.session.commit()
+        flash("The project is cancelled. Every backer will be refunded in full.", "info")
+        return redirect(url_for("projects.show", project_id=project.id))
+    return render_template("projects/cancel.html", project=project, form=form)
+
+
+@bp.route("/uploads/<name>")
+def upload(name: str):
+    if not uploads.STORED_NAME.match(name):
+        abort(404)
+    ext = name.rsplit(".", 1)[1]
+    return send_from_directory(
+        uploads.upload_dir(), name, mimetype=uploads.CONTENT_TYPES[ext], max_age=86400
+    )

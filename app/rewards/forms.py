@@ -1,0 +1,82 @@
+"""The reward tier form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, MonthField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app import clock, money
+
+MAX_QUANTITY = 1_000_000
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class TierForm(FlaskForm):
+    title = StringField("Title", filters=[strip], validators=[InputRequired(), Length(max=80)])
+    description = TextAreaField(
+        "What backers get",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 4},
+    )
+    minimum = StringField("Minimum pledge", filters=[strip], validators=[InputRequired()])
+    quantity_limit = IntegerField(
+        "Limited quantity",
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_QUANTITY, message=f"Between 1 and {MAX_QUANTITY:,}."),
+        ],
+        description="Leave empty for unlimited.",
+    )
+    estimated_delivery = MonthField(
+        "Estimated delivery",
+        validators=[InputRequired(message="Enter the month you expect to deliver, like 2027-03.")],
+    )
+    ships = BooleanField("This reward ships to backers")
+    shipping_fee = StringField(
+        "Shipping fee", filters=[strip], description="Added to the pledge; 0 for free shipping."
+    )
+    submit = SubmitField("Save tier")
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def validate_minimum(self, field: StringField) -> None:
+        try:
+            self.minimum_minor = money.parse_amount(field.data, self.currency)
+        except money.MoneyError as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_estimated_delivery(self, field: MonthField) -> None:
+        today = clock.now().date()
+        if field.data and field.data < date(today.year, today.month, 1):
+            raise ValidationError("The delivery month cannot be in the past.")
+
+    def validate_shipping_fee(self, field: StringField) -> None:
+        self.shipping_minor = None
+        if not self.ships.data:
+            return
+        try:
+            self.shipping_minor = money.parse_amount(
+                field.data or "0", self.currency, allow_zero=True
+            )
+        except money.MoneyError as error:
+            raise ValidationError(str(error)) from None
+
+    def values(self) -> dict:
+        """The tier's column values, from validated data."""
+        return {
+            "title": self.title.data,
+            "description": self.description.data or "",
+            "minimum_amount": self.minimum_minor,
+            "quantity_limit": self.quantity_limit.data,
+            "estimated_delivery": self.estimated_delivery.data,
+            "shipping_fee": self.shipping_minor,
+        }

@@ -1,0 +1,80 @@
+"""Reward tier operations, with the rules that protect backers once a project is live.
+
+A draft's tiers change freely. While live, new tiers can be added and existing ones closed,
+limited or reworded, but a tier that has backers can be neither deleted nor made dearer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import UserError
+from app.extensions import db
+from app.projects.domain import ProjectStatus
+from app.projects.models import Project
+from app.rewards.models import RewardTier
+
+FIELDS = (
+    "title",
+    "description",
+    "minimum_amount",
+    "quantity_limit",
+    "estimated_delivery",
+    "shipping_fee",
+)
+
+
+class TierError(UserError):
+    """A tier operation refused; the message is fit to show the user."""
+
+
+def _check_open(project: Project) -> None:
+    if project.status not in (ProjectStatus.DRAFT, ProjectStatus.LIVE):
+        raise TierError(f"Reward tiers cannot change while the project is {project.status.label}.")
+
+
+def add_tier(project: Project, values: dict[str, Any]) -> RewardTier:
+    _check_open(project)
+    tier = RewardTier(project_id=project.id, **{k: values[k] for k in FIELDS if k in values})
+    db.session.add(tier)
+    db.session.flush()
+    db.session.refresh(project)
+    return tier
+
+
+def update_tier(tier: RewardTier, values: dict[str, Any]) -> None:
+    _check_open(tier.project)
+    if tier.has_backers:
+        new_minimum = values.get("minimum_amount", tier.minimum_amount)
+        if new_minimum > tier.minimum_amount:
+            raise TierError("This tier has backers: its minimum cannot be raised.")
+        new_limit = values.get("quantity_limit", tier.quantity_limit)
+        if new_limit is not None and new_limit < tier.claimed:
+            raise TierError(
+                f"This tier already has {tier.claimed} backers: the limit cannot be lower."
+            )
+        if values.get("shipping_fee", tier.shipping_fee) != tier.shipping_fee:
+            raise TierError("This tier has backers: its shipping cannot change.")
+    for key in FIELDS:
+        if key in values:
+            setattr(tier, key, values[key])
+    db.session.flush()
+
+
+def delete_tier(tier: RewardTier) -> None:
+    project = tier.project
+    _check_open(project)
+    if tier.has_backers:
+        raise TierError("This tier has backers and cannot be deleted; close it instead.")
+    if project.status is ProjectStatus.LIVE and len(project.tiers) == 1:
+        raise TierError("A live project needs at least one reward tier.")
+    db.session.delete(tier)
+    db.session.flush()
+    db.session.refresh(project)
+
+
+def set_closed(tier: RewardTier, closed: bool) -> None:
+    """A closed tier stays on the page for its backers but takes no new pledges."""
+    _check_open(tier.project)
+    tier.is_closed = closed
+    db.session.flush()
