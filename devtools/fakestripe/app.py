@@ -15,7 +15,7 @@ from localstripe.server import (
     json_response,
 )
 
-from . import connect, core, payments
+from . import connect, core, payments  # importing payments patches localstripe's resources
 from .core import stripe_error
 from .middleware import auth, cors_headers, idempotency, inject_faults, log_requests, state
 
@@ -86,17 +86,15 @@ async def list_requests(request):
     return json_response(list(state.requests))
 
 
-def _crud(cls, *, update=True):
+def _crud(cls):
     """Stripe's create/retrieve/update/list routes for one resource."""
     base = f"/v1/{cls.object}s"
-    routes = [
+    return [
         ("POST", base, api_create(cls, base)),
         ("GET", base + "/{id}", api_retrieve(cls, base)),
+        ("POST", base + "/{id}", api_update(cls, base)),
         ("GET", base, api_list_all(cls, base)),
     ]
-    if update:
-        routes.append(("POST", base + "/{id}", api_update(cls, base)))
-    return routes
 
 
 def own_routes():
