@@ -95,7 +95,7 @@ def fake(fake_server):
 
 
 @pytest.fixture
-def client(fake):
+def sdk(fake):
     """The real stripe SDK pointed at the fake, without retries so faults surface."""
     http = stripe.RequestsClient()
     base = {"api": fake.url, "connect": fake.url, "files": fake.url}
@@ -106,23 +106,23 @@ def client(fake):
 
 
 @pytest.fixture
-def card(client):
+def card(sdk):
     """Make a card PaymentMethod for a test card number."""
 
     def make(number):
         params = {"type": "card", "card": {"number": number, **CARD_EXPIRY}}
-        return client.v1.payment_methods.create(params)
+        return sdk.v1.payment_methods.create(params)
 
     return make
 
 
 @pytest.fixture
-def pay(client, card):
+def pay(sdk, card):
     """Create and confirm a PaymentIntent with a test card (4242 by default)."""
 
     def make(amount=1000, currency="usd", number="4242424242424242", **params):
-        pi = client.v1.payment_intents.create({"amount": amount, "currency": currency, **params})
-        return client.v1.payment_intents.confirm(pi.id, {"payment_method": card(number).id})
+        pi = sdk.v1.payment_intents.create({"amount": amount, "currency": currency, **params})
+        return sdk.v1.payment_intents.confirm(pi.id, {"payment_method": card(number).id})
 
     return make
 

@@ -7,8 +7,8 @@ RETURN_URL = "http://127.0.0.1:5000/creator/stripe/return"
 REFRESH_URL = "http://127.0.0.1:5000/creator/stripe/refresh"
 
 
-def express_account(client, email="creator@example.com"):
-    return client.v1.accounts.create(
+def express_account(sdk, email="creator@example.com"):
+    return sdk.v1.accounts.create(
         {
             "type": "express",
             "country": "US",
@@ -21,22 +21,22 @@ def express_account(client, email="creator@example.com"):
     )
 
 
-def onboarded_account(client, fake):
-    account = express_account(client)
+def onboarded_account(sdk, fake):
+    account = express_account(sdk)
     fake.json("POST", f"/_config/accounts/{account.id}/complete")
     return account
 
 
-def balance(client, currency="usd"):
+def balance(sdk, currency="usd"):
     """(available, pending) for one currency."""
-    b = client.v1.balance.retrieve()
+    b = sdk.v1.balance.retrieve()
     available = {f.currency: f.amount for f in b.available}
     pending = {f.currency: f.amount for f in b.pending}
     return available.get(currency, 0), pending.get(currency, 0)
 
 
-def test_express_account_and_onboarding_through_the_page(client, fake):
-    account = express_account(client)
+def test_express_account_and_onboarding_through_the_page(sdk, fake):
+    account = express_account(sdk)
     assert account.id.startswith("acct_") and account.type == "express"
     assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
         False,
@@ -44,10 +44,10 @@ def test_express_account_and_onboarding_through_the_page(client, fake):
         False,
     )
     assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
-    assert client.v1.accounts.retrieve(account.id).email == "creator@example.com"
-    assert [a.id for a in client.v1.accounts.list().data] == [account.id]
+    assert sdk.v1.accounts.retrieve(account.id).email == "creator@example.com"
+    assert [a.id for a in sdk.v1.accounts.list().data] == [account.id]
 
-    link = client.v1.account_links.create(
+    link = sdk.v1.account_links.create(
         {
             "account": account.id,
             "refresh_url": REFRESH_URL,
@@ -63,7 +63,7 @@ def test_express_account_and_onboarding_through_the_page(client, fake):
     done = fake.http.post(link.url, {"action": "complete"}, allow_redirects=False, timeout=10)
     assert (done.status_code, done.headers["Location"]) == (302, RETURN_URL)
 
-    account = client.v1.accounts.retrieve(account.id)
+    account = sdk.v1.accounts.retrieve(account.id)
     assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
         True,
         True,
@@ -77,9 +77,9 @@ def test_express_account_and_onboarding_through_the_page(client, fake):
     assert (again.status_code, again.headers["Location"]) == (302, REFRESH_URL)
 
 
-def test_leaving_onboarding_early_changes_nothing(client, fake):
-    account = express_account(client)
-    link = client.v1.account_links.create(
+def test_leaving_onboarding_early_changes_nothing(sdk, fake):
+    account = express_account(sdk)
+    link = sdk.v1.account_links.create(
         {
             "account": account.id,
             "refresh_url": REFRESH_URL,
@@ -89,12 +89,12 @@ def test_leaving_onboarding_early_changes_nothing(client, fake):
     )
     done = fake.http.post(link.url, {"action": "later"}, allow_redirects=False, timeout=10)
     assert (done.status_code, done.headers["Location"]) == (302, RETURN_URL)
-    assert client.v1.accounts.retrieve(account.id).details_submitted is False
+    assert sdk.v1.accounts.retrieve(account.id).details_submitted is False
 
 
-def test_account_link_needs_an_existing_account(client):
+def test_account_link_needs_an_existing_account(sdk):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.account_links.create(
+        sdk.v1.account_links.create(
             {
                 "account": "acct_missing",
                 "refresh_url": REFRESH_URL,
@@ -104,11 +104,11 @@ def test_account_link_needs_an_existing_account(client):
         )
 
 
-def test_transfers_and_reversals(client, fake):
-    account = onboarded_account(client, fake)
+def test_transfers_and_reversals(sdk, fake):
+    account = onboarded_account(sdk, fake)
     fake.json("POST", "/_config/balance", {"available[usd]": 5000})
 
-    transfer = client.v1.transfers.create(
+    transfer = sdk.v1.transfers.create(
         {
             "amount": 3000,
             "currency": "usd",
@@ -119,53 +119,53 @@ def test_transfers_and_reversals(client, fake):
     )
     assert transfer.id.startswith("tr_") and transfer.destination == account.id
     assert (transfer.amount_reversed, transfer.reversed) == (0, False)
-    assert client.v1.transfers.retrieve(transfer.id).metadata.payout_id == "3"
-    client.v1.transfers.create({"amount": 500, "currency": "usd", "destination": account.id})
-    assert balance(client) == (1500, 0)
+    assert sdk.v1.transfers.retrieve(transfer.id).metadata.payout_id == "3"
+    sdk.v1.transfers.create({"amount": 500, "currency": "usd", "destination": account.id})
+    assert balance(sdk) == (1500, 0)
 
-    by_group = client.v1.transfers.list({"transfer_group": "project_7"}).data
+    by_group = sdk.v1.transfers.list({"transfer_group": "project_7"}).data
     assert [t.id for t in by_group] == [transfer.id]
-    assert len(client.v1.transfers.list({"destination": account.id}).data) == 2
-    assert client.v1.transfers.list({"transfer_group": "other"}).data == []
+    assert len(sdk.v1.transfers.list({"destination": account.id}).data) == 2
+    assert sdk.v1.transfers.list({"transfer_group": "other"}).data == []
 
-    reversal = client.v1.transfers.reversals.create(transfer.id, {"amount": 1000})
+    reversal = sdk.v1.transfers.reversals.create(transfer.id, {"amount": 1000})
     assert (reversal.object, reversal.amount, reversal.transfer) == (
         "transfer_reversal",
         1000,
         transfer.id,
     )
-    transfer = client.v1.transfers.retrieve(transfer.id)
+    transfer = sdk.v1.transfers.retrieve(transfer.id)
     assert (transfer.amount_reversed, transfer.reversed) == (1000, False)
-    assert balance(client) == (2500, 0)
+    assert balance(sdk) == (2500, 0)
 
-    client.v1.transfers.reversals.create(transfer.id)
-    transfer = client.v1.transfers.retrieve(transfer.id)
+    sdk.v1.transfers.reversals.create(transfer.id)
+    transfer = sdk.v1.transfers.retrieve(transfer.id)
     assert (transfer.amount_reversed, transfer.reversed) == (3000, True)
-    assert len(client.v1.transfers.reversals.list(transfer.id).data) == 2
+    assert len(sdk.v1.transfers.reversals.list(transfer.id).data) == 2
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.transfers.reversals.create(transfer.id)
+        sdk.v1.transfers.reversals.create(transfer.id)
 
 
-def test_transfer_to_an_account_not_onboarded_fails(client, fake):
-    account = express_account(client)
+def test_transfer_to_an_account_not_onboarded_fails(sdk, fake):
+    account = express_account(sdk)
     fake.json("POST", "/_config/balance", {"available[usd]": 5000})
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": account.id})
+        sdk.v1.transfers.create({"amount": 100, "currency": "usd", "destination": account.id})
     assert caught.value.code == "insufficient_capabilities_for_transfer"
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": "acct_nope"})
-    assert balance(client) == (5000, 0)
+        sdk.v1.transfers.create({"amount": 100, "currency": "usd", "destination": "acct_nope"})
+    assert balance(sdk) == (5000, 0)
 
 
-def test_balance_follows_charges_refunds_and_transfers(client, fake, pay):
-    account = onboarded_account(client, fake)
+def test_balance_follows_charges_refunds_and_transfers(sdk, fake, pay):
+    account = onboarded_account(sdk, fake)
     pi = pay(amount=5000)
     pay(amount=700, currency="eur")
-    assert balance(client) == (0, 5000)
-    assert balance(client, "eur") == (0, 700)
+    assert balance(sdk) == (0, 5000)
+    assert balance(sdk, "eur") == (0, 700)
 
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
+        sdk.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
     error = caught.value
     assert (error.http_status, error.code, error.error.type) == (
         400,
@@ -175,14 +175,14 @@ def test_balance_follows_charges_refunds_and_transfers(client, fake, pay):
     assert error.user_message.startswith("You have insufficient available funds")
 
     fake.json("POST", "/_config/balance/make_available", {"currency": "usd"})
-    assert balance(client) == (5000, 0)
-    assert balance(client, "eur") == (0, 700)
-    client.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
-    assert balance(client) == (4000, 0)
-    client.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})
-    assert balance(client) == (3000, 0)
+    assert balance(sdk) == (5000, 0)
+    assert balance(sdk, "eur") == (0, 700)
+    sdk.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
+    assert balance(sdk) == (4000, 0)
+    sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})
+    assert balance(sdk) == (3000, 0)
 
     fake.json("POST", "/_config/balance/make_available")
-    assert balance(client, "eur") == (700, 0)
+    assert balance(sdk, "eur") == (700, 0)
     fake.json("POST", "/_config/balance", {"available[usd]": 0, "pending[usd]": 250})
-    assert balance(client) == (0, 250)
+    assert balance(sdk) == (0, 250)

@@ -79,22 +79,22 @@ def page_url(fake_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
-def pledge(browser, page_url, client, number, authenticate=None, setup=False):
+def pledge(chromium, page_url, sdk, number, authenticate=None, setup=False):
     """Pay a fresh PaymentIntent (or set up a card) through the page; return (text, intent id)."""
     if setup:
-        pi = client.v1.setup_intents.create({"usage": "off_session"})
+        pi = sdk.v1.setup_intents.create({"usage": "off_session"})
     else:
-        pi = client.v1.payment_intents.create({"amount": 2500, "currency": "usd"})
-    page = browser.new_page()
+        pi = sdk.v1.payment_intents.create({"amount": 2500, "currency": "usd"})
+    page = chromium.new_page()
     try:
         page.goto(f"{page_url}?secret={pi.client_secret}")
         page.fill("input[placeholder=number]", number)
@@ -113,33 +113,33 @@ def pledge(browser, page_url, client, number, authenticate=None, setup=False):
         page.close()
 
 
-def test_confirm_card_payment_in_the_browser(browser, page_url, client):
-    result, pi = pledge(browser, page_url, client, "4242424242424242")
+def test_confirm_card_payment_in_the_browser(chromium, page_url, sdk):
+    result, pi = pledge(chromium, page_url, sdk, "4242424242424242")
     assert result == f"paid: {pi} succeeded"
-    assert client.v1.payment_intents.retrieve(pi).status == "succeeded"
+    assert sdk.v1.payment_intents.retrieve(pi).status == "succeeded"
 
-    result, pi = pledge(browser, page_url, client, "4000000000000341")
+    result, pi = pledge(chromium, page_url, sdk, "4000000000000341")
     assert result == (
         "error: card_error card_declined Your card was declined. requires_payment_method"
     )
-    assert client.v1.payment_intents.retrieve(pi).status == "requires_payment_method"
+    assert sdk.v1.payment_intents.retrieve(pi).status == "requires_payment_method"
 
     result, pi = pledge(
-        browser, page_url, client, "4000002500003155", authenticate="Complete authentication"
+        chromium, page_url, sdk, "4000002500003155", authenticate="Complete authentication"
     )
     assert result == f"paid: {pi} succeeded"
 
     result, pi = pledge(
-        browser, page_url, client, "4000002500003155", authenticate="Fail authentication"
+        chromium, page_url, sdk, "4000002500003155", authenticate="Fail authentication"
     )
     assert result.startswith(
         "error: invalid_request_error payment_intent_authentication_failure We are unable"
     )
-    assert client.v1.payment_intents.retrieve(pi).status == "requires_payment_method"
+    assert sdk.v1.payment_intents.retrieve(pi).status == "requires_payment_method"
 
 
-def test_confirm_card_setup_in_the_browser(browser, page_url, client):
+def test_confirm_card_setup_in_the_browser(chromium, page_url, sdk):
     result, seti = pledge(
-        browser, page_url, client, "4000002500003155", "Complete authentication", setup=True
+        chromium, page_url, sdk, "4000002500003155", "Complete authentication", setup=True
     )
     assert result == f"paid: {seti} succeeded"

@@ -8,12 +8,12 @@ import stripe
 PICKLE = "/tmp/localstripe.pickle"  # noqa: S108 (the path stock localstripe writes)
 
 
-def test_same_idempotency_key_replays_the_first_response(client, fake):
+def test_same_idempotency_key_replays_the_first_response(sdk, fake):
     params = {"amount": 1000, "currency": "usd", "transfer_group": "project_1"}
-    first = client.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
-    again = client.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
+    first = sdk.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
+    again = sdk.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
     assert again.id == first.id
-    assert [pi.id for pi in client.v1.payment_intents.list().data] == [first.id]
+    assert [pi.id for pi in sdk.v1.payment_intents.list().data] == [first.id]
 
     raw = fake.call(
         "POST",
@@ -24,39 +24,39 @@ def test_same_idempotency_key_replays_the_first_response(client, fake):
     assert raw.json()["id"] == first.id and raw.headers["Idempotent-Replayed"] == "true"
 
     with pytest.raises(stripe.IdempotencyError) as caught:
-        client.v1.payment_intents.create(
+        sdk.v1.payment_intents.create(
             {**params, "amount": 2000}, {"idempotency_key": "pledge-1-charge"}
         )
     assert caught.value.http_status == 400
     assert caught.value.user_message.startswith(
         "Keys for idempotent requests can only be used with the same parameters"
     )
-    assert len(client.v1.payment_intents.list().data) == 1
+    assert len(sdk.v1.payment_intents.list().data) == 1
 
     fake.call("DELETE", "/_config/data")
-    fresh = client.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
+    fresh = sdk.v1.payment_intents.create(params, {"idempotency_key": "pledge-1-charge"})
     assert fresh.id != first.id
 
 
-def test_a_declined_payment_is_replayed_not_charged_again(client, card):
+def test_a_declined_payment_is_replayed_not_charged_again(sdk, card):
     pm = card("4000000000009995").id
     params = {"amount": 500, "currency": "usd", "payment_method": pm, "confirm": True}
     errors = []
     for _ in range(2):
         with pytest.raises(stripe.CardError) as caught:
-            client.v1.payment_intents.create(params, {"idempotency_key": "pledge-2"})
+            sdk.v1.payment_intents.create(params, {"idempotency_key": "pledge-2"})
         errors.append(caught.value.error.payment_intent.id)
     assert errors[0] == errors[1]
-    assert len(client.v1.charges.list().data) == 1
+    assert len(sdk.v1.charges.list().data) == 1
 
 
-def test_transfers_and_refunds_are_idempotent_too(client, fake, pay):
+def test_transfers_and_refunds_are_idempotent_too(sdk, fake, pay):
     pi = pay(amount=800)
     keyed = {"idempotency_key": "refund-pledge-3"}
-    first = client.v1.refunds.create({"payment_intent": pi.id, "amount": 300}, keyed)
-    again = client.v1.refunds.create({"payment_intent": pi.id, "amount": 300}, keyed)
+    first = sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 300}, keyed)
+    again = sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 300}, keyed)
     assert first.id == again.id
-    assert client.v1.charges.retrieve(pi.latest_charge).amount_refunded == 300
+    assert sdk.v1.charges.retrieve(pi.latest_charge).amount_refunded == 300
 
 
 def signed_events(webhooks, types):
@@ -68,17 +68,17 @@ def signed_events(webhooks, types):
     return {e.type: e for e in verified}
 
 
-def test_refund_and_transfer_events_reach_webhooks_signed(client, fake, webhooks, pay):
+def test_refund_and_transfer_events_reach_webhooks_signed(sdk, fake, webhooks, pay):
     pi = pay(amount=1200)
-    refund = client.v1.refunds.create({"payment_intent": pi.id, "amount": 200})
-    client.v1.refunds.update(refund.id, {"metadata": {"reason_code": "campaign_failed"}})
-    account = client.v1.accounts.create({"type": "express", "email": "c@example.com"})
+    refund = sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 200})
+    sdk.v1.refunds.update(refund.id, {"metadata": {"reason_code": "campaign_failed"}})
+    account = sdk.v1.accounts.create({"type": "express", "email": "c@example.com"})
     fake.json("POST", f"/_config/accounts/{account.id}/complete")
     fake.json("POST", "/_config/balance", {"available[usd]": 1000})
-    transfer = client.v1.transfers.create(
+    transfer = sdk.v1.transfers.create(
         {"amount": 600, "currency": "usd", "destination": account.id, "transfer_group": "p1"}
     )
-    client.v1.transfers.reversals.create(transfer.id, {"amount": 100})
+    sdk.v1.transfers.reversals.create(transfer.id, {"amount": 100})
 
     types = {
         "payment_intent.succeeded",
@@ -101,44 +101,44 @@ def test_refund_and_transfer_events_reach_webhooks_signed(client, fake, webhooks
         body, signature = webhooks.deliveries[0]
         stripe.Webhook.construct_event(body.decode(), signature, "whsec_wrong")
 
-    listed = client.v1.events.list({"limit": 100}).data
+    listed = sdk.v1.events.list({"limit": 100}).data
     assert types <= {e.type for e in listed}
     assert listed[0].created >= listed[-1].created
-    one = client.v1.events.retrieve(events["transfer.created"].id)
+    one = sdk.v1.events.retrieve(events["transfer.created"].id)
     assert one.data.object.id == transfer.id
-    only = client.v1.events.list({"type": "refund.created"}).data
+    only = sdk.v1.events.list({"type": "refund.created"}).data
     assert [e.data.object.id for e in only] == [refund.id]
 
 
-def test_failed_payment_and_3ds_failure_events(client, fake, webhooks, card):
-    pi = client.v1.payment_intents.create({"amount": 900, "currency": "usd"})
+def test_failed_payment_and_3ds_failure_events(sdk, fake, webhooks, card):
+    pi = sdk.v1.payment_intents.create({"amount": 900, "currency": "usd"})
     with pytest.raises(stripe.CardError):
-        client.v1.payment_intents.confirm(pi.id, {"payment_method": card("4000000000000002").id})
+        sdk.v1.payment_intents.confirm(pi.id, {"payment_method": card("4000000000000002").id})
     event = signed_events(webhooks, {"payment_intent.payment_failed"})[
         "payment_intent.payment_failed"
     ]
     assert event.data.object.last_payment_error.decline_code == "generic_decline"
 
 
-def test_faults_answer_the_next_matching_calls(client, fake):
+def test_faults_answer_the_next_matching_calls(sdk, fake):
     fault = {"path": "/v1/payment_intents", "method": "POST", "status": 429, "count": 2}
     fake.json("POST", "/_config/faults", fault)
     params = {"amount": 1000, "currency": "usd"}
     for _ in range(2):
         with pytest.raises(stripe.RateLimitError) as caught:
-            client.v1.payment_intents.create(params)
+            sdk.v1.payment_intents.create(params)
         assert caught.value.http_status == 429 and caught.value.error.code == "rate_limit"
-    client.v1.balance.retrieve()  # other paths are not affected
-    assert client.v1.payment_intents.create(params).status == "requires_payment_method"
+    sdk.v1.balance.retrieve()  # other paths are not affected
+    assert sdk.v1.payment_intents.create(params).status == "requires_payment_method"
 
     fake.json("POST", "/_config/faults", {"path": "/v1/transfers", "status": 500, "count": 5})
     assert len(fake.json("GET", "/_config/faults")) == 1
     with pytest.raises(stripe.APIError) as caught:
-        client.v1.transfers.list()
+        sdk.v1.transfers.list()
     assert caught.value.http_status == 500
     assert fake.call("DELETE", "/_config/faults").status_code == 200
     assert fake.json("GET", "/_config/faults") == []
-    assert client.v1.transfers.list().data == []
+    assert sdk.v1.transfers.list().data == []
     statuses = [(r["method"], r["path"], r["status"]) for r in fake.requests_log()]
     assert statuses[:3] == [("POST", "/v1/payment_intents", 429)] * 2 + [
         ("GET", "/v1/balance", 200)
@@ -146,19 +146,19 @@ def test_faults_answer_the_next_matching_calls(client, fake):
     # Injected faults do not consume idempotency keys: the retry runs for real.
     fake.json("POST", "/_config/faults", {"path": "/v1/payment_intents", "status": 500})
     with pytest.raises(stripe.APIError):
-        client.v1.payment_intents.create(params, {"idempotency_key": "retry-me"})
-    client.v1.payment_intents.create(params, {"idempotency_key": "retry-me"})
-    assert len(client.v1.payment_intents.list().data) == 2
+        sdk.v1.payment_intents.create(params, {"idempotency_key": "retry-me"})
+    sdk.v1.payment_intents.create(params, {"idempotency_key": "retry-me"})
+    assert len(sdk.v1.payment_intents.list().data) == 2
 
 
-def test_request_log_lists_the_api_calls(client, fake):
-    pi = client.v1.payment_intents.create(
+def test_request_log_lists_the_api_calls(sdk, fake):
+    pi = sdk.v1.payment_intents.create(
         {"amount": 1000, "currency": "usd", "metadata": {"pledge_id": "9"}},
         {"idempotency_key": "pledge-9"},
     )
-    client.v1.payment_intents.retrieve(pi.id)
+    sdk.v1.payment_intents.retrieve(pi.id)
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.refunds.create({"payment_intent": pi.id})
+        sdk.v1.refunds.create({"payment_intent": pi.id})
 
     log = fake.requests_log()
     assert [(r["method"], r["path"], r["status"]) for r in log] == [
@@ -175,11 +175,11 @@ def test_request_log_lists_the_api_calls(client, fake):
     assert fake.requests_log() == []
 
 
-def test_no_pickle_dump_on_writes(client, pay):
+def test_no_pickle_dump_on_writes(sdk, pay):
     before = os.stat(PICKLE).st_mtime_ns if os.path.exists(PICKLE) else None
     for _ in range(3):
         pay()
-    client.v1.customers.create({"email": "x@example.com"})
+    sdk.v1.customers.create({"email": "x@example.com"})
     after = os.stat(PICKLE).st_mtime_ns if os.path.exists(PICKLE) else None
     assert after == before
 
@@ -202,12 +202,12 @@ def test_unknown_api_path_answers_a_stripe_error(fake):
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-def test_setup_and_cancel_events(client, webhooks):
-    seti = client.v1.setup_intents.create({"usage": "off_session"})
-    seti = client.v1.setup_intents.confirm(seti.id, {"payment_method": "pm_card_visa"})
+def test_setup_and_cancel_events(sdk, webhooks):
+    seti = sdk.v1.setup_intents.create({"usage": "off_session"})
+    seti = sdk.v1.setup_intents.confirm(seti.id, {"payment_method": "pm_card_visa"})
     assert seti.status == "succeeded"
-    pi = client.v1.payment_intents.create({"amount": 300, "currency": "usd"})
-    pi = client.v1.payment_intents.cancel(pi.id, {"cancellation_reason": "abandoned"})
+    pi = sdk.v1.payment_intents.create({"amount": 300, "currency": "usd"})
+    pi = sdk.v1.payment_intents.cancel(pi.id, {"cancellation_reason": "abandoned"})
     assert (pi.status, pi.cancellation_reason) == ("canceled", "abandoned")
     types = {
         "setup_intent.created",
