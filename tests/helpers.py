@@ -180,3 +180,33 @@ def gen_tier(project, title: str = "Thank you", minimum: int = 1000, **fields):
         **fields,
     }
     return rewards.add_tier(project, values)
+
+
+class _DangerFinder(HTMLParser):
+    """Collects markup that could run script: tags, handlers and URLs."""
+
+    BAD_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "base", "form", "meta"}
+    URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BAD_TAGS:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag} {name}=")
+            if name in self.URL_ATTRS and value:
+                scheme = "".join(value.split()).lower().split(":", 1)[0]
+                if scheme in {"javascript", "data", "vbscript"}:
+                    self.found.append(f"{tag} {name}={value[:30]}")
+
+
+def dangerous_markup(html: str, allowed_forms: bool = True) -> list[str]:
+    """Script-capable markup in a page, outside the site's own <script src> and forms."""
+    finder = _DangerFinder()
+    finder.feed(html)
+    own = {"<script>", "<form>", "<meta>"} if allowed_forms else {"<script>"}
+    return [f for f in finder.found if f not in own]

@@ -78,9 +78,10 @@ def next_status(current: ProjectStatus, action: Action) -> ProjectStatus:
     allowed_from, target = TRANSITIONS[action]
     if current not in allowed_from:
         starts = " or ".join(sorted(s.label for s in allowed_from))
+        article = "an" if starts[0] in "aeiou" else "a"
         raise IllegalTransition(
             f"You cannot {action.value} this project: it is {current.label}, "
-            f"and only a {starts} project can be."
+            f"and only {article} {starts} project can be."
         )
     return target
 
