@@ -92,5 +92,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.demo.cli import demo_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,220 @@
+"""Build the demo data through the real services; flush only, the command commits.
+
+Projects are created, given tiers, submitted, approved by a demo moderator and launched
+exactly as people would do it. Two things are then set by hand because no service makes
+them yet: the pledged totals (there are no pledges yet) and the timestamps of the review
+steps, moved back so the audit log reads in order with a launch in the past.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from app import clock
+from app.accounts import services as accounts
+from app.accounts.models import User
+from app.demo.data import DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
+from app.extensions import db
+from app.money import currency
+from app.projects import services as projects
+from app.projects import uploads
+from app.projects.models import Category, Project
+from app.rewards import services as rewards
+
+COVER_SIZE = (1280, 720)
+
+
+@dataclass
+class Summary:
+    people: list[Person] = field(default_factory=list)
+    by_status: dict[str, int] = field(default_factory=dict)
+    tiers: int = 0
+    password: str = DEMO_PASSWORD
+
+
+def already_present() -> User | None:
+    """The first demo account found, if the demo data (or part of it) is there already."""
+    emails = [person.email for person in PEOPLE]
+    return db.session.scalar(select(User).where(User.email.in_(emails)).order_by(User.id))
+
+
+def seed(now: datetime | None = None) -> Summary:
+    """Create every demo account and project; on failure, remove the cover files written."""
+    now = now or clock.now()
+    saved: list[str] = []
+    try:
+        return _seed(now, saved)
+    except BaseException:
+        for name in saved:
+            uploads.remove(name)
+        raise
+
+
+def _seed(now: datetime, saved: list[str]) -> Summary:
+    summary = Summary()
+    users: dict[str, User] = {}
+    for person in PEOPLE:
+        users[person.key] = accounts.register(
+            person.email, person.name, DEMO_PASSWORD, role=person.role
+        )
+        summary.people.append(person)
+    categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    for index, spec in enumerate(PROJECTS):
+        project = _project(spec, index, users, categories, now, saved)
+        summary.by_status[project.status.value] = summary.by_status.get(project.status.value, 0) + 1
+        summary.tiers += len(spec.tiers)
+    return summary
+
+
+def _project(
+    spec: ProjectSpec,
+    index: int,
+    users: dict[str, User],
+    categories: dict[str, Category],
+    now: datetime,
+    saved: list[str],
+) -> Project:
+    owner = users[spec.owner]
+    factor = currency(spec.currency).factor
+    project = projects.create_draft(
+        owner,
+        {
+            "title": spec.title,
+            "blurb": spec.blurb,
+            "story": spec.story,
+            "category_id": categories[spec.category].id,
+            "currency": spec.currency,
+            "goal_amount": spec.goal * factor,
+            "duration_days": spec.duration_days,
+            "creator_timezone": spec.timezone,
+        },
+    )
+    name = uploads.save_cover(cover_png(index, *spec.colours))
+    saved.append(name)
+    project.cover_image = name
+
+    # When the project's steps happened: a live one launched in the past, so that its
+    # deadline is `left` from now; the others moved through review in the last few days.
+    launched_at = now - (timedelta(days=spec.duration_days) - spec.left)
+    deadline = launched_at + timedelta(days=spec.duration_days)
+    anchor = launched_at if spec.status == "live" else now
+    tiers = [
+        rewards.add_tier(project, _tier_values(tier, factor, deliver_from=deadline))
+        for tier in spec.tiers
+    ]
+    if spec.status != "draft":
+        projects.submit(project, owner)
+    if spec.status in ("approved", "live"):
+        projects.approve(project, users[spec.moderator], _approval_note(index))
+    if spec.status == "live":
+        projects.launch(project, owner, now=launched_at)
+        for tier, tier_spec in zip(tiers, spec.tiers, strict=True):
+            tier.claimed = tier_spec.claimed
+        floor = sum(t.claimed * t.minimum_amount for t in tiers)
+        project.pledged_amount = max(spec.pledged * factor, floor)
+        project.backer_count = sum(t.claimed for t in tiers)
+    _backdate(project, tiers, anchor, spec.status)
+    db.session.flush()
+    return project
+
+
+def _tier_values(tier: TierSpec, factor: int, deliver_from: datetime) -> dict:
+    return {
+        "title": tier.title,
+        "description": tier.description,
+        "minimum_amount": tier.minimum * factor,
+        "quantity_limit": tier.limit,
+        "shipping_fee": None if tier.shipping is None else tier.shipping * factor,
+        "estimated_delivery": first_of_month(deliver_from.date(), tier.deliver_months),
+    }
+
+
+def first_of_month(day: date, months_later: int) -> date:
+    """The first day of the month ``months_later`` months after ``day``'s month."""
+    month_index = day.year * 12 + day.month - 1 + months_later
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+_NOTES = (
+    "Clear story, realistic budget and delivery dates. Welcome aboard!",
+    "Rewards are well described and the shipping costs are stated. Approved.",
+    "Thanks for the detailed budget. Good luck with the campaign!",
+)
+
+
+def _approval_note(index: int) -> str:
+    return _NOTES[index % len(_NOTES)]
+
+
+# How long before the anchor (the launch, or now when not launched) each step happened.
+_BEFORE = {
+    "live": {
+        "created": timedelta(days=6),
+        "submit": timedelta(days=4),
+        "approve": timedelta(days=2),
+    },
+    "approved": {
+        "created": timedelta(days=5),
+        "submit": timedelta(days=3),
+        "approve": timedelta(days=1, hours=2),
+    },
+    "submitted": {"created": timedelta(days=2, hours=5), "submit": timedelta(hours=20)},
+    "draft": {"created": timedelta(days=1, hours=3)},
+}
+
+
+def _backdate(project: Project, tiers: list, anchor: datetime, status: str) -> None:
+    """Move the creation and review times back so the audit log reads as a real history."""
+    steps = _BEFORE[status]
+    created = anchor - steps["created"]
+    project.created_at = created
+    for tier in tiers:
+        tier.created_at = created
+    if "submit" in steps:
+        project.submitted_at = anchor - steps["submit"]
+    for event in project.events:
+        if event.action == "launch":
+            event.created_at = anchor
+        elif event.action in steps:
+            event.created_at = anchor - steps[event.action]
+
+
+# ---- covers ------------------------------------------------------------------------------
+
+
+def cover_png(seed: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> bytes:
+    """A 1280x720 PNG: a two-colour gradient with a few soft shapes, different per seed."""
+    width, height = COVER_SIZE
+    rng = random.Random(seed)  # noqa: S311 - picture layout, not security
+    mask = Image.linear_gradient("L")
+    if seed % 2:
+        mask = mask.rotate(90)
+    mask = mask.resize(COVER_SIZE)
+    image = Image.composite(
+        Image.new("RGB", COVER_SIZE, bottom), Image.new("RGB", COVER_SIZE, top), mask
+    )
+    draw = ImageDraw.Draw(image, "RGBA")
+    light = (255, 255, 255)
+    dark = tuple(c // 3 for c in top)
+    for i in range(rng.randint(4, 7)):
+        colour = (*(light if i % 2 else dark), rng.randint(40, 110))
+        x, y = rng.randint(0, width), rng.randint(0, height)
+        size = rng.randint(60, 300)
+        shape = rng.choice(("circle", "rect", "triangle"))
+        if shape == "circle":
+            draw.ellipse((x - size, y - size, x + size, y + size), fill=colour)
+        elif shape == "rect":
+            draw.rounded_rectangle(
+                (x - size, y - size // 2, x + size, y + size // 2), radius=size // 5, fill=colour
+            )
+        else:
+            draw.polygon([(x, y - size), (x + size, y + size), (x - size, y + size)], fill=colour)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
