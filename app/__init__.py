@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import templating
+from app import payments, templating
 from app.config import load_config
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
 
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
+    payments.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
@@ -77,10 +78,11 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
+    from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.rewards.routes import bp as rewards_bp
 
-    for blueprint in (main_bp, accounts_bp, projects_bp, rewards_bp, moderation_bp):
+    for blueprint in (main_bp, accounts_bp, projects_bp, rewards_bp, pledges_bp, moderation_bp):
         app.register_blueprint(blueprint)
 
 
@@ -93,6 +95,9 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.ledger.cli import ledger_cli
+    from app.payments.cli import payments_cli
+    from app.pledges.cli import pledges_cli
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    for group in (users_cli, demo_cli, ledger_cli, pledges_cli, payments_cli):
+        app.cli.add_command(group)

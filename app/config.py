@@ -7,6 +7,8 @@ value, parsed according to the type of the default.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -34,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_PUBLISHABLE_KEY": "",
     "STRIPE_API_BASE": "http://127.0.0.1:8420",  # used only when STRIPE_SECRET_KEY is empty
     "STRIPE_JS_URL": "",  # empty: <STRIPE_API_BASE>/js.stripe.com/v3/ offline, else Stripe's
+    "STRIPE_WEBHOOK_SECRET": "",  # whsec_...; offline, derived from SECRET_KEY when empty
+    "STRIPE_MAX_NETWORK_RETRIES": 2,  # the SDK's own retries of one call
+    "IDEMPOTENCY_PREFIX": "",  # empty: derived from SECRET_KEY, stable per installation
+    "PLEDGE_RESERVATION_MINUTES": 30,  # a reward place waits this long for its payment
     "PLATFORM_FEE_PERCENT": 5,
 }
 
@@ -91,10 +97,20 @@ def _derive(app: Flask) -> None:
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["HTTPS"]
     cfg["PREFERRED_URL_SCHEME"] = "https" if cfg["HTTPS"] else "http"
     cfg["BOOTSTRAP_SERVE_LOCAL"] = True
+    offline = not cfg["STRIPE_SECRET_KEY"]
+    if offline and not cfg["STRIPE_PUBLISHABLE_KEY"]:
+        cfg["STRIPE_PUBLISHABLE_KEY"] = "pk_test_offline"
+    if offline and not cfg["STRIPE_WEBHOOK_SECRET"]:
+        cfg["STRIPE_WEBHOOK_SECRET"] = "whsec_" + _derive_secret(cfg["SECRET_KEY"], "webhook")
+    if not cfg["IDEMPOTENCY_PREFIX"]:
+        cfg["IDEMPOTENCY_PREFIX"] = "bs" + _derive_secret(cfg["SECRET_KEY"], "idempotency")[:10]
     if not cfg["STRIPE_JS_URL"]:
-        offline = not cfg["STRIPE_SECRET_KEY"]
         base = cfg["STRIPE_API_BASE"].rstrip("/")
         cfg["STRIPE_JS_URL"] = f"{base}/js.stripe.com/v3/" if offline else REAL_STRIPE_JS
+
+
+def _derive_secret(secret_key: str, purpose: str) -> str:
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _instance_secret_key(path: Path) -> str:

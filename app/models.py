@@ -1,7 +1,22 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.accounts.models import Role, User
+from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent
 from app.rewards.models import RewardTier
 
-__all__ = ["Category", "Project", "ProjectEvent", "RewardTier", "Role", "User"]
+__all__ = [
+    "Category",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Payment",
+    "Pledge",
+    "Project",
+    "ProjectEvent",
+    "Refund",
+    "RewardTier",
+    "Role",
+    "StripeEvent",
+    "User",
+]

@@ -35,6 +35,7 @@ class User(UserMixin, db.Model):
         default=Role.USER,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
     @property
     def is_moderator(self) -> bool:

@@ -1,0 +1,1 @@
+"""The escrow ledger: append-only double entry for every movement of money."""

@@ -1,0 +1,185 @@
+"""Booking money movements, and checking that the books agree with the pledges.
+
+Accounts are named strings: ``backer:<user id>`` (money outside the platform, on a backer's
+card), ``escrow:<project id>`` (held for a project), ``creator:<project id>`` and
+``platform:fees``. A transaction moves an amount from one account to another as two
+entries that sum to zero.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.projects.models import Project
+
+
+def backer(user_id: int) -> str:
+    return f"backer:{user_id}"
+
+
+def escrow(project_id: int) -> str:
+    return f"escrow:{project_id}"
+
+
+def creator(project_id: int) -> str:
+    return f"creator:{project_id}"
+
+
+PLATFORM_FEES = "platform:fees"
+
+
+def book(
+    kind: str,
+    source: str,
+    project_id: int,
+    pledge_id: int | None,
+    currency: str,
+    moves: list[tuple[str, str, int]],
+) -> bool:
+    """Record moves (from account, to account, amount) once per source; False if already."""
+    try:
+        with db.session.begin_nested():
+            txn = LedgerTransaction(
+                kind=kind,
+                source=source,
+                project_id=project_id,
+                pledge_id=pledge_id,
+                currency=currency,
+            )
+            for from_account, to_account, amount in moves:
+                if amount <= 0:
+                    raise ValueError("ledger moves are positive amounts")
+                txn.entries.append(
+                    LedgerEntry(account=from_account, amount=-amount, currency=currency)
+                )
+                txn.entries.append(
+                    LedgerEntry(account=to_account, amount=amount, currency=currency)
+                )
+            db.session.add(txn)
+    except IntegrityError:
+        return False  # the same source was booked before
+    return True
+
+
+def balance(account: str) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account == account)
+    )
+
+
+def check(project_id: int | None = None) -> list[str]:
+    """Every way the ledger, the pledges and the project totals disagree; empty when sound."""
+    problems: list[str] = []
+
+    unbalanced = (
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount) != 0)
+    )
+    for txn_id, total in db.session.execute(unbalanced):
+        problems.append(f"ledger transaction {txn_id} sums to {total}, not 0")
+
+    paid = (
+        select(Payment.pledge_id, func.sum(Payment.amount).label("amount"))
+        .where(Payment.status == PaymentStatus.SUCCEEDED)
+        .group_by(Payment.pledge_id)
+        .subquery()
+    )
+    back = (
+        select(Refund.pledge_id, func.sum(Refund.amount).label("amount"))
+        .where(Refund.status == RefundStatus.SUCCEEDED)
+        .group_by(Refund.pledge_id)
+        .subquery()
+    )
+    pending_refunds = (
+        select(Refund.pledge_id, func.count().label("n"))
+        .where(Refund.status == RefundStatus.PENDING)
+        .group_by(Refund.pledge_id)
+        .subquery()
+    )
+    net = func.coalesce(paid.c.amount, 0) - func.coalesce(back.c.amount, 0)
+    pledges = (
+        select(
+            Pledge.id,
+            Pledge.project_id,
+            Pledge.status,
+            Pledge.amount,
+            Pledge.shipping_fee,
+            net.label("net"),
+            func.coalesce(pending_refunds.c.n, 0).label("pending_refunds"),
+        )
+        .outerjoin(paid, paid.c.pledge_id == Pledge.id)
+        .outerjoin(back, back.c.pledge_id == Pledge.id)
+        .outerjoin(pending_refunds, pending_refunds.c.pledge_id == Pledge.id)
+    )
+    if project_id is not None:
+        pledges = pledges.where(Pledge.project_id == project_id)
+
+    escrow_by_project: dict[int, int] = {}
+    for row in db.session.execute(pledges):
+        escrow_by_project[row.project_id] = escrow_by_project.get(row.project_id, 0) + row.net
+        if row.net < 0:
+            problems.append(f"pledge {row.id} has {row.net} in escrow: refunded more than paid")
+        if (
+            row.status is PledgeStatus.HELD
+            and not row.pending_refunds
+            and row.net != row.amount + row.shipping_fee
+        ):
+            problems.append(
+                f"pledge {row.id} is held for {row.amount + row.shipping_fee} "
+                f"but {row.net} is in escrow"
+            )
+        if row.status in (PledgeStatus.REFUNDED, PledgeStatus.FAILED) and row.net != 0:
+            problems.append(f"pledge {row.id} is {row.status.value} but {row.net} is in escrow")
+
+    held = (
+        select(
+            Pledge.project_id,
+            func.coalesce(func.sum(Pledge.amount + Pledge.shipping_fee), 0).label("amount"),
+            func.count().label("n"),
+        )
+        .where(Pledge.status == PledgeStatus.HELD)
+        .group_by(Pledge.project_id)
+        .subquery()
+    )
+    escrow_entries = (
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount).label("amount"))
+        .where(LedgerEntry.account.like("escrow:%"))
+        .group_by(LedgerEntry.account)
+        .subquery()
+    )
+    escrow_account = literal("escrow:") + cast(Project.id, String)
+    projects = (
+        select(
+            Project.id,
+            Project.pledged_amount,
+            Project.backer_count,
+            func.coalesce(held.c.amount, 0).label("held_amount"),
+            func.coalesce(held.c.n, 0).label("held_count"),
+            func.coalesce(escrow_entries.c.amount, 0).label("escrow"),
+        )
+        .outerjoin(held, held.c.project_id == Project.id)
+        .outerjoin(escrow_entries, escrow_entries.c.account == escrow_account)
+    )
+    if project_id is not None:
+        projects = projects.where(Project.id == project_id)
+    rows = db.session.execute(projects)
+    for row in rows:
+        expected = escrow_by_project.get(row.id, 0)
+        if row.escrow != expected:
+            problems.append(
+                f"project {row.id}: escrow balance {row.escrow} but its pledges "
+                f"have {expected} in escrow"
+            )
+        if (row.pledged_amount, row.backer_count) != (row.held_amount, row.held_count):
+            problems.append(
+                f"project {row.id}: shows {row.pledged_amount} from "
+                f"{row.backer_count} backers but held pledges total "
+                f"{row.held_amount} from {row.held_count}"
+            )
+    return problems

@@ -1,0 +1,282 @@
+"""The one door to Stripe: the only module that imports the SDK.
+
+It turns Stripe objects into small frozen records and Stripe errors into two kinds:
+``CardError`` (the card or request was refused: retrying the same call will not help) and
+``GatewayError`` with ``retryable`` telling whether a later retry with the same idempotency
+key may succeed (timeouts, connection resets, 429, 5xx).
+
+Every call first checks that no database transaction is open in this thread's session, so
+no transaction or row lock is ever held while waiting on Stripe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+OFFLINE_KEY = "sk_test_offline"  # the fake server accepts any sk_ key
+
+
+class GatewayError(Exception):
+    """A Stripe call that failed; ``retryable`` says whether the same call may succeed later."""
+
+    def __init__(
+        self, message: str, code: str = "", retryable: bool = False, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+        self.status = status
+
+
+class CardError(GatewayError):
+    """The card was declined or the request refused: a person must act."""
+
+
+class TransactionOpen(RuntimeError):
+    """A Stripe call was attempted while a database transaction was open."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    status: str  # requires_payment_method, requires_action, processing, succeeded, canceled
+    amount: int
+    currency: str
+    client_secret: str = ""
+    charge_id: str | None = None
+    error_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str  # pending, succeeded, failed, canceled
+    amount: int
+    failure_reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    details_submitted: bool
+    charges_enabled: bool
+    payouts_enabled: bool
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    amount: int
+    destination: str
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    data: dict[str, Any]  # the event's data.object, as a plain dict
+
+
+def _guard_no_transaction() -> None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from app.extensions import db
+
+    if db.session.in_transaction():
+        raise TransactionOpen("commit (or roll back) before calling Stripe")
+
+
+def _translate(error: stripe.StripeError) -> GatewayError:
+    status = getattr(error, "http_status", None)
+    code = getattr(error, "code", "") or ""
+    message = getattr(error, "user_message", None) or str(error) or "Stripe error"
+    if isinstance(error, stripe.CardError):
+        return CardError(message, code, retryable=False, status=status)
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
+        return GatewayError(message, code or "rate_limit", retryable=True, status=status)
+    if isinstance(error, stripe.IdempotencyError):
+        return GatewayError(message, code or "idempotency_error", retryable=False, status=status)
+    if status is None or status >= 500 or status == 429:
+        return GatewayError(message, code, retryable=True, status=status)
+    return CardError(message, code, retryable=False, status=status)
+
+
+def _intent(pi: Any) -> Intent:
+    charge = pi.latest_charge
+    charge_id = charge if isinstance(charge, str) or charge is None else charge.id
+    error = pi.last_payment_error
+    return Intent(
+        id=pi.id,
+        status=pi.status,
+        amount=pi.amount,
+        currency=pi.currency,
+        client_secret=pi.client_secret or "",
+        charge_id=charge_id,
+        error_message=(error.message if error is not None else "") or "",
+        metadata=dict(pi.metadata or {}),
+    )
+
+
+class StripeGateway:
+    """Stripe through the real SDK; offline it talks to the local fake server."""
+
+    def __init__(
+        self, secret_key: str, api_base: str | None = None, max_network_retries: int = 2
+    ) -> None:
+        base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else None
+        self.client = stripe.StripeClient(
+            secret_key or OFFLINE_KEY,
+            base_addresses=base,
+            max_network_retries=max_network_retries,
+        )
+
+    def _call(self, fn, params: dict[str, Any], key: str | None = None, *args):
+        _guard_no_transaction()
+        options = {"idempotency_key": key} if key else None
+        try:
+            return fn(*args, params, options) if options else fn(*args, params)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+
+    # ---- customers and payments ------------------------------------------------------
+
+    def create_customer(self, email: str, name: str, key: str) -> str:
+        customer = self._call(self.client.v1.customers.create, {"email": email, "name": name}, key)
+        return customer.id
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str,
+        metadata: dict[str, str],
+        transfer_group: str,
+        description: str,
+        key: str,
+    ) -> Intent:
+        pi = self._call(
+            self.client.v1.payment_intents.create,
+            {
+                "amount": amount,
+                "currency": currency.lower(),
+                "customer": customer,
+                "metadata": metadata,
+                "transfer_group": transfer_group,
+                "description": description,
+                "payment_method_types": ["card"],
+            },
+            key,
+        )
+        return _intent(pi)
+
+    def retrieve_payment_intent(self, intent_id: str) -> Intent:
+        return _intent(self._call(self.client.v1.payment_intents.retrieve, {}, None, intent_id))
+
+    def cancel_payment_intent(self, intent_id: str) -> Intent:
+        return _intent(self._call(self.client.v1.payment_intents.cancel, {}, None, intent_id))
+
+    def create_refund(
+        self, *, payment_intent: str, amount: int, metadata: dict[str, str], key: str
+    ) -> RefundResult:
+        refund = self._call(
+            self.client.v1.refunds.create,
+            {
+                "payment_intent": payment_intent,
+                "amount": amount,
+                "metadata": metadata,
+            },
+            key,
+        )
+        return RefundResult(
+            id=refund.id,
+            status=refund.status,
+            amount=refund.amount,
+            failure_reason=getattr(refund, "failure_reason", "") or "",
+            metadata=dict(refund.metadata or {}),
+        )
+
+    # ---- Connect ---------------------------------------------------------------------
+
+    def create_account(self, *, email: str, country: str, key: str) -> Account:
+        account = self._call(
+            self.client.v1.accounts.create,
+            {
+                "type": "express",
+                "email": email,
+                "country": country,
+                "capabilities": {"transfers": {"requested": True}},
+            },
+            key,
+        )
+        return _account(account)
+
+    def retrieve_account(self, account_id: str) -> Account:
+        return _account(self._call(self.client.v1.accounts.retrieve, {}, None, account_id))
+
+    def create_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        link = self._call(
+            self.client.v1.account_links.create,
+            {
+                "account": account,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+        )
+        return link.url
+
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+        key: str,
+    ) -> Transfer:
+        transfer = self._call(
+            self.client.v1.transfers.create,
+            {
+                "amount": amount,
+                "currency": currency.lower(),
+                "destination": destination,
+                "transfer_group": transfer_group,
+                "metadata": metadata,
+            },
+            key,
+        )
+        return Transfer(id=transfer.id, amount=transfer.amount, destination=destination)
+
+    def available_balance(self, currency: str) -> int:
+        balance = self._call(self.client.v1.balance.retrieve, {})
+        return sum(f.amount for f in balance.available if f.currency == currency.lower())
+
+    # ---- webhooks --------------------------------------------------------------------
+
+    @staticmethod
+    def parse_event(payload: bytes, signature: str, secret: str) -> Event:
+        """Verify the signature on the raw body; ValueError when it does not hold."""
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, secret)
+        except stripe.SignatureVerificationError as error:
+            raise ValueError(f"bad signature: {error.user_message or error}") from None
+        return Event(id=event.id, type=event.type, data=event.data.object.to_dict())
+
+
+def _account(account: Any) -> Account:
+    return Account(
+        id=account.id,
+        details_submitted=bool(account.details_submitted),
+        charges_enabled=bool(account.charges_enabled),
+        payouts_enabled=bool(account.payouts_enabled),
+    )

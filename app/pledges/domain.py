@@ -1,0 +1,99 @@
+"""Pledge rules in plain Python: the state machine, amounts, and when a pledge may change."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.errors import UserError
+
+
+class PledgeStatus(enum.StrEnum):
+    PENDING = "pending"  # payment started, a reward place reserved
+    HELD = "held"  # money in escrow
+    REFUNDING = "refunding"  # a full refund is under way
+    REFUNDED = "refunded"
+    COLLECTED = "collected"  # part of the creator's payout
+    FAILED = "failed"  # card declined, payment abandoned or expired
+    REFUND_FAILED = "refund_failed"  # Stripe refused the refund: needs a human
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+P = PledgeStatus
+
+# The one table of allowed pledge transitions.
+TRANSITIONS: dict[PledgeStatus, frozenset[PledgeStatus]] = {
+    # A payment that lands after the project closed goes straight to a refund.
+    P.PENDING: frozenset({P.HELD, P.FAILED, P.REFUNDING}),
+    P.HELD: frozenset({P.REFUNDING, P.COLLECTED}),
+    P.REFUNDING: frozenset({P.REFUNDED, P.REFUND_FAILED}),
+    P.REFUND_FAILED: frozenset({P.REFUNDING}),  # an admin retries
+    P.REFUNDED: frozenset(),
+    P.COLLECTED: frozenset(),
+    P.FAILED: frozenset(),
+}
+OPEN_STATUSES = frozenset({P.PENDING, P.HELD})  # one open pledge per backer and project
+FINAL_STATUSES = frozenset({P.REFUNDED, P.COLLECTED, P.FAILED})
+
+
+class IllegalPledgeTransition(UserError):
+    """A pledge state change the rules forbid."""
+
+
+def check_transition(current: PledgeStatus, target: PledgeStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        raise IllegalPledgeTransition(f"A {current.label} pledge cannot become {target.label}.")
+
+
+class PledgeRefused(UserError):
+    """A pledge or change the rules do not allow; the message says why."""
+
+
+def check_open_for_pledges(status: str, deadline: datetime | None, now: datetime) -> None:
+    """Pledges are taken only while the project is live and before its deadline."""
+    if status != "live":
+        raise PledgeRefused("This project is not taking pledges.")
+    if deadline is None or now >= deadline:
+        raise PledgeRefused("This project has reached its deadline and no longer takes pledges.")
+
+
+def check_amount(amount: int, tier_minimum: int, maximum: int) -> None:
+    if amount < tier_minimum:
+        raise PledgeRefused("The pledge is below this reward's minimum.")
+    if amount > maximum:
+        raise PledgeRefused("The pledge is larger than we accept.")
+
+
+LAST_DAY = timedelta(hours=24)
+
+
+def check_reduction_allowed(
+    *, pledged_total: int, goal: int, reduction: int, deadline: datetime, now: datetime
+) -> None:
+    """Kickstarter's rule: in the last 24 hours, no backer may take a funded project back
+    below its goal by cancelling or reducing a pledge."""
+    if reduction <= 0 or deadline - now > LAST_DAY:
+        return
+    if pledged_total >= goal and pledged_total - reduction < goal:
+        raise PledgeRefused(
+            "In the last 24 hours you cannot cancel or reduce a pledge if that would take "
+            "the project back below its goal."
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changing a pledge from one total to another asks of the payment side."""
+
+    charge: int  # a new payment for the difference
+    refund: int  # a refund of the difference
+
+
+def change_for(old_total: int, new_total: int) -> Change:
+    if new_total > old_total:
+        return Change(charge=new_total - old_total, refund=0)
+    return Change(charge=0, refund=old_total - new_total)

@@ -1,0 +1,62 @@
+"""The pledge form: a reward, an amount, and where to ship it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import InputRequired, Optional, ValidationError
+
+from app import money
+
+
+@cache
+def country_choices() -> list[SelectChoice]:
+    countries = sorted(pycountry.countries, key=lambda c: c.name)
+    return [
+        SelectChoice("", "Choose a country"),
+        *[SelectChoice(c.alpha_2, c.name) for c in countries],
+    ]
+
+
+class PledgeForm(FlaskForm):
+    tier_id = RadioField(
+        "Reward", coerce=int, validators=[InputRequired(message="Choose a reward.")]
+    )
+    amount = StringField(
+        "Pledge amount",
+        validators=[InputRequired()],
+        description="At least the reward's minimum; shipping is added.",
+    )
+    shipping_country = SelectField("Ship to", validators=[Optional()])
+    submit = SubmitField("Continue to payment")
+
+    def __init__(self, *args, project, current_tier=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.tier_id.choices = [
+            SelectChoice(t.id, t.title) for t in project.tiers if t.available or t is current_tier
+        ]
+        self.shipping_country.choices = country_choices()
+
+    def validate_tier_id(self, field: RadioField) -> None:
+        if field.data not in {t.id for t in self.project.tiers}:
+            raise ValidationError("Choose one of this project's rewards.")
+
+    def validate_amount(self, field: StringField) -> None:
+        try:
+            self.amount_minor = money.parse_amount(field.data, self.project.currency)
+        except money.MoneyError as error:
+            raise ValidationError(str(error)) from None
+        tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
+        if tier is not None and self.amount_minor < tier.minimum_amount:
+            minimum = money.format_money(tier.minimum_amount, self.project.currency)
+            raise ValidationError(f"This reward needs a pledge of at least {minimum}.")
+
+    def validate_shipping_country(self, field: SelectField) -> None:
+        tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
+        if tier is not None and tier.ships and not field.data:
+            raise ValidationError("This reward ships: choose the country to ship it to.")

@@ -1,0 +1,172 @@
+"""Pledges, the payments that fund them and the refunds that return them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import clock
+from app.accounts.models import User
+from app.db_types import UTCDateTime
+from app.extensions import db
+from app.pledges.domain import PledgeStatus
+from app.projects.models import Project
+from app.rewards.models import RewardTier
+
+
+def _enum(cls, name: str) -> Enum:
+    return Enum(
+        cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True
+    )
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+OPEN_PLEDGE = text("status IN ('pending', 'held')")
+OPEN_PAYMENT = text("status = 'pending'")
+
+
+class Pledge(db.Model):
+    __tablename__ = "pledges"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("shipping_fee >= 0", name="shipping_not_negative"),
+        # One open pledge per backer and project: a double submit cannot make two.
+        Index(
+            "uq_pledges_open_backer_project",
+            "project_id",
+            "backer_id",
+            unique=True,
+            sqlite_where=OPEN_PLEDGE,
+            postgresql_where=OPEN_PLEDGE,
+        ),
+        Index("ix_pledges_project_status", "project_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("reward_tiers.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)  # for the reward, minor units
+    shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_country: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[PledgeStatus] = mapped_column(
+        _enum(PledgeStatus, "pledge_status"), default=PledgeStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    disputed: Mapped[bool] = mapped_column(default=False)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    backer: Mapped[User] = relationship(lazy="joined")
+    tier: Mapped[RewardTier] = relationship(lazy="joined")
+    payments: Mapped[list[Payment]] = relationship(back_populates="pledge", order_by="Payment.id")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="pledge", order_by="Refund.id")
+
+    @property
+    def total(self) -> int:
+        """What the backer pays: the pledge plus shipping."""
+        return self.amount + self.shipping_fee
+
+    @property
+    def net_collected(self) -> int:
+        """Money of this pledge in escrow now: succeeded payments less succeeded refunds."""
+        paid = sum(p.amount for p in self.payments if p.status is PaymentStatus.SUCCEEDED)
+        back = sum(r.amount for r in self.refunds if r.status is RefundStatus.SUCCEEDED)
+        return paid - back
+
+
+class Payment(db.Model):
+    """One PaymentIntent: the first payment of a pledge, or the difference when it grows.
+
+    It carries the pledge terms it pays for; they apply when it succeeds.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # At most one open payment per pledge: a change waits for the previous one.
+        Index(
+            "uq_payments_open_per_pledge",
+            "pledge_id",
+            unique=True,
+            sqlite_where=OPEN_PAYMENT,
+            postgresql_where=OPEN_PAYMENT,
+        ),
+        Index("ix_payments_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PaymentStatus] = mapped_column(
+        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    client_secret: Mapped[str | None] = mapped_column(String(255))  # for Stripe.js only
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the reservation ends
+    failure_message: Mapped[str] = mapped_column(Text, default="")
+    # The pledge terms this payment completes.
+    target_tier_id: Mapped[int] = mapped_column(ForeignKey("reward_tiers.id"))
+    target_amount: Mapped[int] = mapped_column(BigInteger)
+    target_shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_shipping_country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    pledge: Mapped[Pledge] = relationship(back_populates="payments")
+
+
+class Refund(db.Model):
+    """Money going back to a backer from one payment; the row exists before Stripe is called."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(
+        _enum(RefundStatus, "refund_status"), default=RefundStatus.PENDING, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    failure_message: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    pledge: Mapped[Pledge] = relationship(back_populates="refunds")
+    payment: Mapped[Payment] = relationship()
+
+
+class StripeEvent(db.Model):
+    """Webhook events already handled; the primary key makes a second delivery a no-op."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -1,0 +1,204 @@
+"""Backing a project, paying by card, and managing one's pledges until the deadline."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app import clock
+from app.extensions import csrf, db
+from app.payments import gateway
+from app.payments.gateway import GatewayError
+from app.pledges import checkout, services
+from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledges
+from app.pledges.forms import PledgeForm
+from app.pledges.models import Payment, PaymentStatus, Pledge
+from app.projects.forms import ConfirmForm
+from app.projects.routes import visible_project
+
+bp = Blueprint("pledges", __name__, template_folder="templates")
+
+
+def own_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.backer_id != current_user.id:
+        abort(404)
+    return pledge
+
+
+def open_payment(pledge: Pledge) -> Payment | None:
+    return next((p for p in pledge.payments if p.status is PaymentStatus.PENDING), None)
+
+
+def _terms(form: PledgeForm) -> services.Terms:
+    return services.Terms(
+        tier_id=form.tier_id.data,
+        amount=form.amount_minor,
+        shipping_country=form.shipping_country.data or None,
+    )
+
+
+@bp.route("/projects/<int:project_id>/back", methods=["GET", "POST"])
+@login_required
+def back(project_id: int):
+    project = visible_project(project_id)
+    existing = services.open_pledge_of(current_user.id, project.id)
+    if existing is not None:
+        return redirect(url_for("pledges.show", pledge_id=existing.id))
+    try:
+        if project.owner_id == current_user.id:
+            raise PledgeRefused("You cannot back your own project.")
+        check_open_for_pledges(project.status.value, project.deadline, clock.now())
+    except PledgeRefused as refusal:
+        flash(str(refusal), "warning")
+        return redirect(url_for("projects.show", project_id=project.id))
+    form = PledgeForm(project=project)
+    if request.method == "GET" and request.args.get("tier", type=int):
+        form.tier_id.data = request.args.get("tier", type=int)
+    if form.validate_on_submit():
+        payment_id = checkout.begin_pledge(current_user.id, project.id, _terms(form))
+        payment = db.session.get(Payment, payment_id)
+        return redirect(url_for("pledges.pay", pledge_id=payment.pledge_id))
+    return render_template("pledges/back.html", project=project, form=form, pledge=None)
+
+
+@bp.route("/pledges/<int:pledge_id>/pay")
+@login_required
+def pay(pledge_id: int):
+    pledge = own_pledge(pledge_id)
+    payment = open_payment(pledge)
+    if payment is None or not payment.client_secret:
+        return redirect(url_for("pledges.show", pledge_id=pledge.id))
+    return render_template(
+        "pledges/pay.html",
+        pledge=pledge,
+        payment=payment,
+        confirm=ConfirmForm(),
+        stripe_js_url=current_app.config["STRIPE_JS_URL"],
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+    )
+
+
+@bp.route("/pledges/<int:pledge_id>/complete")
+@login_required
+def complete(pledge_id: int):
+    """Where the browser comes back after Stripe.js confirmed the card."""
+    pledge = own_pledge(pledge_id)
+    payment = open_payment(pledge) or (pledge.payments[-1] if pledge.payments else None)
+    if payment is None:
+        abort(404)
+    try:
+        result = checkout.confirm(payment.id)
+    except GatewayError:
+        db.session.rollback()
+        flash(
+            "We could not check your payment with the provider yet; it will update shortly.",
+            "warning",
+        )
+        return redirect(url_for("pledges.show", pledge_id=pledge_id))
+    if result.status == "held":
+        flash(
+            "Thank you! Your pledge is in. Your payment is held in escrow until the deadline.",
+            "success",
+        )
+    elif result.status == "too_late":
+        flash(result.message, "warning")
+    elif result.status == "declined":
+        flash(result.message or "Your card was declined.", "danger")
+        return redirect(url_for("pledges.pay", pledge_id=pledge_id))
+    elif result.status == "processing":
+        flash("Your payment is being processed; this page will show when it completes.", "info")
+    return redirect(url_for("pledges.show", pledge_id=pledge_id))
+
+
+@bp.route("/pledges/<int:pledge_id>/abandon", methods=["POST"])
+@login_required
+def abandon(pledge_id: int):
+    pledge = own_pledge(pledge_id)
+    payment = open_payment(pledge)
+    if ConfirmForm().validate_on_submit() and payment is not None:
+        checkout.abandon(payment.id, "You stopped the payment.")
+        flash("Payment stopped. Nothing was charged.", "info")
+    return redirect(url_for("pledges.show", pledge_id=pledge_id))
+
+
+@bp.route("/my/pledges")
+@login_required
+def mine():
+    return render_template("pledges/mine.html", pledges=services.pledges_of(current_user.id))
+
+
+@bp.route("/pledges/<int:pledge_id>")
+@login_required
+def show(pledge_id: int):
+    pledge = own_pledge(pledge_id)
+    return render_template(
+        "pledges/show.html",
+        pledge=pledge,
+        payment=open_payment(pledge),
+        confirm=ConfirmForm(),
+        now=clock.now(),
+    )
+
+
+@bp.route("/pledges/<int:pledge_id>/change", methods=["GET", "POST"])
+@login_required
+def change(pledge_id: int):
+    pledge = own_pledge(pledge_id)
+    if pledge.status is not PledgeStatus.HELD:
+        flash(f"A {pledge.status.label} pledge cannot be changed.", "warning")
+        return redirect(url_for("pledges.show", pledge_id=pledge.id))
+    form = PledgeForm(project=pledge.project, current_tier=pledge.tier)
+    if request.method == "GET":
+        from app.money import to_major_text
+
+        form.tier_id.data = pledge.tier_id
+        form.amount.data = to_major_text(pledge.amount, pledge.currency)
+        form.shipping_country.data = pledge.shipping_country or ""
+    if form.validate_on_submit():
+        plan = checkout.begin_change(pledge.id, _terms(form))
+        if plan.payment is not None:
+            return redirect(url_for("pledges.pay", pledge_id=pledge_id))
+        flash(
+            "Your pledge is changed."
+            + (" The difference is being refunded to your card." if plan.refunds else ""),
+            "success",
+        )
+        return redirect(url_for("pledges.show", pledge_id=pledge_id))
+    return render_template("pledges/back.html", project=pledge.project, form=form, pledge=pledge)
+
+
+@bp.route("/pledges/<int:pledge_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(pledge_id: int):
+    pledge = own_pledge(pledge_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        checkout.cancel(pledge.id)
+        flash("Your pledge is cancelled and your money is on its way back to your card.", "info")
+        return redirect(url_for("pledges.show", pledge_id=pledge_id))
+    return render_template("pledges/cancel.html", pledge=pledge, confirm=form)
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt  # the one route without CSRF: Stripe signs its requests instead
+def webhook():
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    signature = request.headers.get("Stripe-Signature", "")
+    if not secret:
+        abort(400, "Webhooks are not configured.")
+    try:
+        event = gateway().parse_event(request.get_data(), signature, secret)
+    except ValueError:
+        abort(400, "The webhook signature is missing or invalid.")
+    result = checkout.handle_event(event.id, event.type, event.data)
+    return {"received": True, "result": result}

@@ -1,0 +1,588 @@
+"""Pledge bookkeeping: each function is one short database step that flushes, never commits.
+
+The steps that talk to Stripe are put together in ``app.pledges.checkout``, which commits
+between them. Every step that can race (a browser return and a webhook for the same payment,
+a pledge and the settlement claim) changes rows with a conditional UPDATE and checks the row
+count, so it happens exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app import clock
+from app.accounts.models import User
+from app.extensions import db
+from app.ledger import services as ledger
+from app.pledges.domain import (
+    PledgeRefused,
+    PledgeStatus,
+    change_for,
+    check_amount,
+    check_open_for_pledges,
+    check_reduction_allowed,
+    check_transition,
+)
+from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.projects.domain import ProjectStatus
+from app.projects.models import Project
+from app.rewards.models import RewardTier
+
+P = PledgeStatus
+MAX_PLEDGE_MAJOR = 1_000_000
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a backer asks for: a tier, an amount for the reward, where it ships."""
+
+    tier_id: int
+    amount: int
+    shipping_country: str | None = None
+
+
+def idempotency_key(kind: str, row_id: int) -> str:
+    """Stable per row and per installation, so retries, even after a restart, are safe."""
+    return f"{current_app.config['IDEMPOTENCY_PREFIX']}-{kind}-{row_id}"
+
+
+def reservation_minutes() -> timedelta:
+    return timedelta(minutes=current_app.config["PLEDGE_RESERVATION_MINUTES"])
+
+
+def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
+    """Move a pledge forward if it is still where we found it; False if someone else did."""
+    check_transition(pledge.status, target)
+    values: dict = {"status": target}
+    if target is P.HELD:
+        values["held_at"] = clock.now()
+    if target in (P.REFUNDED, P.FAILED, P.COLLECTED, P.REFUND_FAILED):
+        values["ended_at"] = clock.now()
+    if reason:
+        values["end_reason"] = reason
+    result = db.session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge.id, Pledge.status == pledge.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(pledge)
+    return result.rowcount == 1
+
+
+# ---- reward places ----------------------------------------------------------------------
+
+
+def claim_place(tier_id: int, project_id: int) -> None:
+    """Take one place of a tier with one atomic conditional UPDATE: never oversold."""
+    result = db.session.execute(
+        update(RewardTier)
+        .where(
+            RewardTier.id == tier_id,
+            RewardTier.project_id == project_id,
+            RewardTier.is_closed.is_(False),
+            (RewardTier.quantity_limit.is_(None))
+            | (RewardTier.claimed < RewardTier.quantity_limit),
+        )
+        .values(claimed=RewardTier.claimed + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise PledgeRefused("Sorry, this reward is sold out or no longer available.")
+
+
+def release_place(tier_id: int) -> None:
+    db.session.execute(
+        update(RewardTier)
+        .where(RewardTier.id == tier_id, RewardTier.claimed > 0)
+        .values(claimed=RewardTier.claimed - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def shipping_for(tier: RewardTier, country: str | None) -> tuple[int, str | None]:
+    if not tier.ships:
+        return 0, None
+    if not country:
+        raise PledgeRefused("This reward ships: choose the country to ship it to.")
+    return tier.shipping_fee or 0, country
+
+
+def _tier_of(project: Project, tier_id: int) -> RewardTier:
+    tier = db.session.get(RewardTier, tier_id)
+    if tier is None or tier.project_id != project.id:
+        raise PledgeRefused("Choose one of this project's rewards.")
+    return tier
+
+
+def _max_amount(currency: str) -> int:
+    from app.money import currency as currency_info
+
+    return MAX_PLEDGE_MAJOR * currency_info(currency).factor
+
+
+# ---- starting a pledge ------------------------------------------------------------------
+
+
+def open_pledge_of(backer_id: int, project_id: int) -> Pledge | None:
+    return db.session.scalar(
+        select(Pledge).where(
+            Pledge.backer_id == backer_id,
+            Pledge.project_id == project_id,
+            Pledge.status.in_([P.PENDING, P.HELD]),
+        )
+    )
+
+
+def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) -> Payment:
+    """A pending pledge with its reward place reserved and its first payment row."""
+    if project.owner_id == backer.id:
+        raise PledgeRefused("You cannot back your own project.")
+    check_open_for_pledges(project.status.value, project.deadline, now)
+    if open_pledge_of(backer.id, project.id) is not None:
+        raise PledgeRefused("You have already backed this project: change your pledge instead.")
+    tier = _tier_of(project, terms.tier_id)
+    check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
+    shipping, country = shipping_for(tier, terms.shipping_country)
+    claim_place(tier.id, project.id)
+    pledge = Pledge(
+        project_id=project.id,
+        backer_id=backer.id,
+        tier_id=tier.id,
+        currency=project.currency,
+        amount=terms.amount,
+        shipping_fee=shipping,
+        shipping_country=country,
+        status=P.PENDING,
+    )
+    db.session.add(pledge)
+    db.session.flush()
+    return _new_payment(pledge, pledge.total, tier.id, terms.amount, shipping, country, now)
+
+
+def _new_payment(
+    pledge: Pledge,
+    amount: int,
+    tier_id: int,
+    target_amount: int,
+    shipping: int,
+    country: str | None,
+    now: datetime,
+) -> Payment:
+    payment = Payment(
+        pledge_id=pledge.id,
+        amount=amount,
+        currency=pledge.currency,
+        idempotency_key="",
+        target_tier_id=tier_id,
+        target_amount=target_amount,
+        target_shipping_fee=shipping,
+        target_shipping_country=country,
+        expires_at=now + reservation_minutes(),
+    )
+    db.session.add(payment)
+    db.session.flush()
+    payment.idempotency_key = idempotency_key("payment", payment.id)
+    db.session.flush()
+    return payment
+
+
+def attach_intent(payment_id: int, intent_id: str, client_secret: str) -> None:
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id)
+        .values(stripe_payment_intent_id=intent_id, client_secret=client_secret)
+    )
+
+
+# ---- a payment's outcome ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a payment that succeeded."""
+
+    accepted: bool  # False: the project had closed; the money goes back
+    refund_ids: tuple[int, ...] = ()
+    already_handled: bool = False
+
+
+def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> Outcome:
+    """Book a succeeded payment exactly once, and hold it if the project still takes pledges.
+
+    The project's totals are raised with a conditional UPDATE on the project row
+    (``status = live AND deadline > now``); settlement claims the project by updating the
+    same row, so the two serialise: a pledge is either counted or refunded, never lost.
+    """
+    won = (
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+            .values(status=PaymentStatus.SUCCEEDED, stripe_charge_id=charge_id, completed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    payment = db.session.get(Payment, payment_id)
+    db.session.refresh(payment)
+    if not won:
+        return Outcome(accepted=payment.status is PaymentStatus.SUCCEEDED, already_handled=True)
+    pledge = payment.pledge
+    db.session.refresh(pledge)
+    ledger.book(
+        "charge",
+        f"payment:{payment.id}",
+        pledge.project_id,
+        pledge.id,
+        pledge.currency,
+        [(ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), payment.amount)],
+    )
+    first = pledge.status is P.PENDING
+    new_total = payment.target_amount + payment.target_shipping_fee
+    delta_total = new_total if first else new_total - pledge.total
+    accepted = (
+        db.session.execute(
+            update(Project)
+            .where(
+                Project.id == pledge.project_id,
+                Project.status == ProjectStatus.LIVE,
+                Project.deadline > now,
+            )
+            .values(
+                pledged_amount=Project.pledged_amount + delta_total,
+                backer_count=Project.backer_count + (1 if first else 0),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if accepted:
+        if not first and payment.target_tier_id != pledge.tier_id:
+            release_place(pledge.tier_id)
+        pledge.tier_id = payment.target_tier_id
+        pledge.amount = payment.target_amount
+        pledge.shipping_fee = payment.target_shipping_fee
+        pledge.shipping_country = payment.target_shipping_country
+        db.session.flush()
+        if first:
+            set_status(pledge, P.HELD)
+        return Outcome(accepted=True)
+    # Too late: the project closed while the backer paid. The money goes straight back.
+    if first or payment.target_tier_id != pledge.tier_id:
+        release_place(payment.target_tier_id)
+    refund = _refund_row(pledge, payment, payment.amount, "project_closed")
+    if first:
+        set_status(pledge, P.REFUNDING, "The project closed before your payment completed.")
+    return Outcome(accepted=False, refund_ids=(refund.id,))
+
+
+def payment_declined(payment_id: int, message: str) -> None:
+    """A decline leaves the payment open: the backer may try another card until it expires."""
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .values(failure_message=message[:500])
+    )
+
+
+def payment_abandoned(payment_id: int, reason: str) -> bool:
+    """Close a payment that will not complete, releasing what it reserved."""
+    won = (
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+            .values(status=PaymentStatus.FAILED, completed_at=clock.now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if not won:
+        return False
+    payment = db.session.get(Payment, payment_id)
+    db.session.refresh(payment)
+    pledge = payment.pledge
+    db.session.refresh(pledge)
+    if pledge.status is P.PENDING:
+        release_place(pledge.tier_id)
+        set_status(pledge, P.FAILED, reason)
+    elif payment.target_tier_id != pledge.tier_id:
+        release_place(payment.target_tier_id)  # the place reserved for a tier change
+    return True
+
+
+def expired_payments(now: datetime, limit: int = 500) -> list[tuple[int, str | None]]:
+    """(payment id, intent id) of open payments past their reservation."""
+    rows = db.session.execute(
+        select(Payment.id, Payment.stripe_payment_intent_id)
+        .where(Payment.status == PaymentStatus.PENDING, Payment.expires_at < now)
+        .order_by(Payment.id)
+        .limit(limit)
+    )
+    return [(row.id, row.stripe_payment_intent_id) for row in rows]
+
+
+# ---- refunds ----------------------------------------------------------------------------
+
+
+def _refund_row(pledge: Pledge, payment: Payment, amount: int, reason: str) -> Refund:
+    refund = Refund(
+        pledge_id=pledge.id,
+        payment_id=payment.id,
+        amount=amount,
+        currency=pledge.currency,
+        reason=reason,
+        idempotency_key="",
+    )
+    db.session.add(refund)
+    db.session.flush()
+    refund.idempotency_key = idempotency_key("refund", refund.id)
+    db.session.flush()
+    return refund
+
+
+def plan_refunds(pledge: Pledge, amount: int, reason: str) -> list[Refund]:
+    """Refund rows for ``amount``, taken from the pledge's payments, newest first."""
+    refunds = []
+    for payment in sorted(pledge.payments, key=lambda p: p.id, reverse=True):
+        if amount <= 0:
+            break
+        if payment.status is not PaymentStatus.SUCCEEDED:
+            continue
+        already = sum(
+            r.amount
+            for r in pledge.refunds
+            if r.payment_id == payment.id and r.status is not RefundStatus.FAILED
+        )
+        part = min(amount, payment.amount - already)
+        if part > 0:
+            refunds.append(_refund_row(pledge, payment, part, reason))
+            amount -= part
+    if amount > 0:
+        raise ValueError(f"pledge {pledge.id} has not enough paid to refund {amount} more")
+    return refunds
+
+
+def refund_succeeded(refund_id: int, stripe_refund_id: str) -> bool:
+    """Book a refund once; a fully refunded pledge under refund becomes refunded."""
+    won = (
+        db.session.execute(
+            update(Refund)
+            .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+            .values(
+                status=RefundStatus.SUCCEEDED,
+                stripe_refund_id=stripe_refund_id,
+                completed_at=clock.now(),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if not won:
+        return False
+    refund = db.session.get(Refund, refund_id)
+    db.session.refresh(refund)
+    pledge = refund.pledge
+    ledger.book(
+        "refund",
+        f"refund:{refund.id}",
+        pledge.project_id,
+        pledge.id,
+        pledge.currency,
+        [(ledger.escrow(pledge.project_id), ledger.backer(pledge.backer_id), refund.amount)],
+    )
+    _finish_if_refunded(pledge)
+    return True
+
+
+def refund_refused(refund_id: int, message: str) -> None:
+    """Stripe will not make this refund: it needs a human; the money stays accounted for."""
+    won = (
+        db.session.execute(
+            update(Refund)
+            .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+            .values(
+                status=RefundStatus.FAILED, failure_message=message[:500], completed_at=clock.now()
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if won:
+        refund = db.session.get(Refund, refund_id)
+        db.session.refresh(refund)
+        pledge = refund.pledge
+        db.session.refresh(pledge)
+        if pledge.status is P.REFUNDING:
+            set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
+
+
+def refund_attempt_failed(refund_id: int, message: str) -> None:
+    """A passing failure: the refund stays pending and a later sweep retries it."""
+    db.session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+        .values(attempts=Refund.attempts + 1, failure_message=message[:500])
+    )
+
+
+def _finish_if_refunded(pledge: Pledge) -> None:
+    db.session.refresh(pledge)
+    if (
+        pledge.status is P.REFUNDING
+        and pledge.net_collected == 0
+        and not any(r.status is RefundStatus.PENDING for r in pledge.refunds)
+    ):
+        set_status(pledge, P.REFUNDED)
+
+
+def pending_refunds(limit: int = 500) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Refund.id)
+            .where(Refund.status == RefundStatus.PENDING)
+            .order_by(Refund.id)
+            .limit(limit)
+        )
+    )
+
+
+# ---- changing and cancelling ------------------------------------------------------------
+
+
+def _lower_totals(project_id: int, amount: int, backers: int) -> None:
+    db.session.execute(
+        update(Project)
+        .where(Project.id == project_id)
+        .values(
+            pledged_amount=Project.pledged_amount - amount,
+            backer_count=Project.backer_count - backers,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Project:
+    project = db.session.scalar(
+        select(Project).where(Project.id == pledge.project_id).with_for_update()
+    )
+    check_open_for_pledges(project.status.value, project.deadline, now)
+    check_reduction_allowed(
+        pledged_total=project.pledged_amount,
+        goal=project.goal_amount,
+        reduction=reduction,
+        deadline=project.deadline,
+        now=now,
+    )
+    return project
+
+
+def cancel_pledge(pledge: Pledge, now: datetime) -> list[Refund]:
+    """The backer withdraws before the deadline: a full refund, the place released."""
+    if pledge.status is not P.HELD:
+        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be cancelled.")
+    if _has_pending_payment(pledge):
+        raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+    _check_change_window(pledge, pledge.total, now)
+    if not set_status(pledge, P.REFUNDING, "Cancelled by the backer."):
+        raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
+    _lower_totals(pledge.project_id, pledge.total, 1)
+    release_place(pledge.tier_id)
+    return plan_refunds(pledge, pledge.net_collected, "cancelled_by_backer")
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    payment: Payment | None = None  # an increase waits for this payment
+    refunds: tuple[Refund, ...] = ()  # a decrease returns the difference
+
+
+def change_pledge(pledge: Pledge, terms: Terms, now: datetime) -> ChangePlan:
+    """Change tier, amount or shipping. More money: a new payment; less: a refund."""
+    if pledge.status is not P.HELD:
+        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be changed.")
+    if _has_pending_payment(pledge):
+        raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+    project = pledge.project
+    tier = _tier_of(project, terms.tier_id)
+    check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
+    shipping, country = shipping_for(tier, terms.shipping_country)
+    new_total = terms.amount + shipping
+    change = change_for(pledge.total, new_total)
+    _check_change_window(pledge, change.refund, now)
+    if tier.id != pledge.tier_id:
+        claim_place(tier.id, project.id)
+    if change.charge:
+        return ChangePlan(
+            payment=_new_payment(
+                pledge, change.charge, tier.id, terms.amount, shipping, country, now
+            )
+        )
+    if tier.id != pledge.tier_id:
+        release_place(pledge.tier_id)
+    _lower_totals(project.id, change.refund, 0)
+    pledge.tier_id, pledge.amount = tier.id, terms.amount
+    pledge.shipping_fee, pledge.shipping_country = shipping, country
+    db.session.flush()
+    refunds = plan_refunds(pledge, change.refund, "reduced_by_backer") if change.refund else []
+    return ChangePlan(refunds=tuple(refunds))
+
+
+def _has_pending_payment(pledge: Pledge) -> bool:
+    return any(p.status is PaymentStatus.PENDING for p in pledge.payments)
+
+
+# ---- webhooks' other news ---------------------------------------------------------------
+
+
+def flag_dispute(payment: Payment) -> None:
+    payment.pledge.disputed = True
+    db.session.flush()
+
+
+def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> None:
+    """A refund made outside the platform (Stripe's dashboard): book it and flag the pledge."""
+    pledge = payment.pledge
+    refund = Refund(
+        pledge_id=pledge.id,
+        payment_id=payment.id,
+        amount=amount,
+        currency=pledge.currency,
+        reason="external",
+        status=RefundStatus.SUCCEEDED,
+        idempotency_key=f"external-{stripe_refund_id}",
+        stripe_refund_id=stripe_refund_id,
+        completed_at=clock.now(),
+    )
+    db.session.add(refund)
+    db.session.flush()
+    ledger.book(
+        "refund",
+        f"refund:{refund.id}",
+        pledge.project_id,
+        pledge.id,
+        pledge.currency,
+        [(ledger.escrow(pledge.project_id), ledger.backer(pledge.backer_id), amount)],
+    )
+    pledge.disputed = True
+    db.session.flush()
+
+
+def pledges_of(backer_id: int) -> list[Pledge]:
+    return list(
+        db.session.scalars(
+            select(Pledge).where(Pledge.backer_id == backer_id).order_by(Pledge.id.desc())
+        )
+    )
+
+
+def count_by_status(project_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Pledge.status, func.count())
+        .where(Pledge.project_id == project_id)
+        .group_by(Pledge.status)
+    )
+    return {status.value: n for status, n in rows}
