@@ -66,9 +66,11 @@ def instance_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def test_config(database_url) -> dict:
+def test_config(database_url, fakestripe_url) -> dict:
     return {
         "TESTING": True,
+        "STRIPE_API_BASE": fakestripe_url,
+        "STRIPE_MAX_NETWORK_RETRIES": 0,
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -137,3 +139,97 @@ def browser(client) -> Browser:
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# ---- the fake Stripe server ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fakestripe_url() -> Iterator[str]:
+    """devtools.fakestripe on a free loopback port, for the whole run."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "devtools.fakestripe", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{url}/_config/requests", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("fakestripe did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class FakeStripe:
+    """Control of the fake server: reset, request log, faults, and acting as the browser."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = url
+        self.http = requests.Session()
+
+    def reset(self) -> None:
+        self.http.delete(f"{self.url}/_config/data", timeout=10).raise_for_status()
+
+    def requests(self, path_prefix: str = "/v1/", method: str | None = None) -> list[dict]:
+        log = self.http.get(f"{self.url}/_config/requests", timeout=10).json()
+        log = log.get("data", log) if isinstance(log, dict) else log
+        return [r for r in log if r["path"].startswith(path_prefix)
+                and (method is None or r["method"] == method)]
+
+    def fault(self, path: str, status: int = 500, count: int = 1, method: str = "POST") -> None:
+        self.http.post(f"{self.url}/_config/faults", timeout=10, data={
+            "path": path, "status": status, "count": count, "method": method,
+        }).raise_for_status()
+
+    def pay(self, intent_id: str, card: str = "pm_card_visa") -> dict:
+        """What Stripe.js does in the browser: confirm the intent with a card."""
+        response = self.http.post(
+            f"{self.url}/v1/payment_intents/{intent_id}/confirm", timeout=10,
+            data={"payment_method": card}, auth=("sk_test_offline", ""))
+        return response.json()
+
+    def authenticate(self, intent_id: str, client_secret: str, success: bool = True) -> dict:
+        response = self.http.post(
+            f"{self.url}/v1/payment_intents/{intent_id}/_authenticate", timeout=10,
+            data={"key": "pk_test_offline", "client_secret": client_secret,
+                  "success": "true" if success else "false"})
+        return response.json()
+
+    def register_webhook(self, url: str, secret: str) -> None:
+        self.http.post(f"{self.url}/_config/webhooks/platform", timeout=10,
+                       data={"url": url, "secret": secret}).raise_for_status()
+
+    def events(self, type_: str | None = None) -> list[dict]:
+        params = {"type": type_} if type_ else {}
+        return self.http.get(f"{self.url}/v1/events", params=params, timeout=10,
+                             auth=("sk_test_offline", "")).json()["data"]
+
+
+@pytest.fixture
+def stripe_fake(app, fakestripe_url) -> Iterator[FakeStripe]:
+    """The fake Stripe the app talks to, emptied for this test."""
+    fake = FakeStripe(fakestripe_url)
+    fake.reset()
+    yield fake
+    fake.http.close()

@@ -90,7 +90,7 @@ def _guard_no_transaction() -> None:
         return
     from app.extensions import db
 
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         raise TransactionOpen("commit (or roll back) before calling Stripe")
 
 
@@ -121,7 +121,7 @@ def _intent(pi: Any) -> Intent:
         client_secret=pi.client_secret or "",
         charge_id=charge_id,
         error_message=(error.message if error is not None else "") or "",
-        metadata=dict(pi.metadata or {}),
+        metadata=pi.metadata.to_dict() if pi.metadata else {},
     )
 
 

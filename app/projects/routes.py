@@ -207,7 +207,15 @@ def cancel(project_id: int):
 def upload(name: str):
     if not uploads.STORED_NAME.match(name):
         abort(404)
+    # A cover is served only to those who may see its project: a draft is not public hosting.
+    project = db.session.scalar(select(Project).where(Project.cover_image == name).limit(1))
+    if project is None or not project.visible_to(current_user):
+        abort(404)
     ext = name.rsplit(".", 1)[1]
-    return send_from_directory(
+    response = send_from_directory(
         uploads.upload_dir(), name, mimetype=uploads.CONTENT_TYPES[ext], max_age=86400
     )
+    if not project.is_public:  # never kept by a shared cache
+        response.cache_control.public = False
+        response.cache_control.private = True
+    return response

@@ -56,13 +56,13 @@ def test_csrf_failure_is_a_400_page(client):
     assert "The CSRF token is missing." in response.get_data(as_text=True)
 
 
-def test_security_headers_on_every_page(client):
+def test_security_headers_on_every_page(client, fakestripe_url):
     for url in ("/", "/login", "/register", "/no/such/page"):
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp
-        assert "script-src 'self' http://127.0.0.1:8420" in csp
-        assert "connect-src 'self' http://127.0.0.1:8420" in csp
+        assert f"script-src 'self' {fakestripe_url}" in csp
+        assert f"connect-src 'self' {fakestripe_url}" in csp
         assert "unsafe-inline" not in csp
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"

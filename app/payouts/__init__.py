@@ -1,0 +1,1 @@
+"""Payouts: creators' connected Stripe accounts, and (with settlement) the transfers to them."""
