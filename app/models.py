@@ -2,12 +2,14 @@
 
 from app.accounts.models import Role, User
 from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.payouts.models import ConnectedAccount
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent
 from app.rewards.models import RewardTier
 
 __all__ = [
     "Category",
+    "ConnectedAccount",
     "LedgerEntry",
     "LedgerTransaction",
     "Payment",
