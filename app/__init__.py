@@ -78,11 +78,20 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
+    from app.payouts.routes import bp as payouts_bp
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.rewards.routes import bp as rewards_bp
 
-    for blueprint in (main_bp, accounts_bp, projects_bp, rewards_bp, pledges_bp, moderation_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        projects_bp,
+        rewards_bp,
+        pledges_bp,
+        moderation_bp,
+        payouts_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -201,7 +201,7 @@ class StripeGateway:
             status=refund.status,
             amount=refund.amount,
             failure_reason=getattr(refund, "failure_reason", "") or "",
-            metadata=dict(refund.metadata or {}),
+            metadata=refund.metadata.to_dict() if refund.metadata else {},
         )
 
     # ---- Connect ---------------------------------------------------------------------

@@ -317,9 +317,12 @@ def _on_dispute(obj: dict) -> str | None:
     return None
 
 
+from app.payouts.services import on_account_updated  # noqa: E402  (payouts imports pledges)
+
 HANDLERS = {
     "payment_intent.succeeded": _on_intent_succeeded,
     "payment_intent.payment_failed": _on_intent_failed,
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute,
+    "account.updated": on_account_updated,
 }

@@ -8,9 +8,10 @@ import pycountry
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from app import money
+from app.pledges.services import MAX_PLEDGE_MAJOR
 
 
 @cache
@@ -31,7 +32,7 @@ class PledgeForm(FlaskForm):
         validators=[InputRequired()],
         description="At least the reward's minimum; shipping is added.",
     )
-    shipping_country = SelectField("Ship to", validators=[Optional()])
+    shipping_country = SelectField("Ship to", default="")
     submit = SubmitField("Continue to payment")
 
     def __init__(self, *args, project, current_tier=None, **kwargs):
@@ -55,6 +56,10 @@ class PledgeForm(FlaskForm):
         if tier is not None and self.amount_minor < tier.minimum_amount:
             minimum = money.format_money(tier.minimum_amount, self.project.currency)
             raise ValidationError(f"This reward needs a pledge of at least {minimum}.")
+        maximum = MAX_PLEDGE_MAJOR * money.currency(self.project.currency).factor
+        if self.amount_minor > maximum:
+            limit = money.format_money(maximum, self.project.currency)
+            raise ValidationError(f"A pledge can be at most {limit}.")
 
     def validate_shipping_country(self, field: SelectField) -> None:
         tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)

@@ -65,9 +65,14 @@ def back(project_id: int):
     if request.method == "GET" and request.args.get("tier", type=int):
         form.tier_id.data = request.args.get("tier", type=int)
     if form.validate_on_submit():
-        payment_id = checkout.begin_pledge(current_user.id, project.id, _terms(form))
-        payment = db.session.get(Payment, payment_id)
-        return redirect(url_for("pledges.pay", pledge_id=payment.pledge_id))
+        try:
+            payment_id = checkout.begin_pledge(current_user.id, project.id, _terms(form))
+        except PledgeRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal), "danger")
+        else:
+            payment = db.session.get(Payment, payment_id)
+            return redirect(url_for("pledges.pay", pledge_id=payment.pledge_id))
     return render_template("pledges/back.html", project=project, form=form, pledge=None)
 
 

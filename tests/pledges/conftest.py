@@ -44,8 +44,9 @@ def start(browser, project, tier=None, amount="25", country=None):
 
 def open_payment_of(pledge_id: int) -> Payment:
     db.session.expire_all()
-    return db.session.scalars(select(Payment).where(Payment.pledge_id == pledge_id)
-                              .order_by(Payment.id.desc())).first()
+    return db.session.scalars(
+        select(Payment).where(Payment.pledge_id == pledge_id).order_by(Payment.id.desc())
+    ).first()
 
 
 def latest_pledge() -> Pledge:

@@ -86,8 +86,9 @@ def test_declined_card_keeps_the_pledge_open_for_another_card(app, backer, proje
 
 
 def test_insufficient_funds(app, backer, project, stripe_fake):
-    _, done = pay_through_pages(backer, stripe_fake, project,
-                                card="pm_card_chargeDeclinedInsufficientFunds")
+    _, done = pay_through_pages(
+        backer, stripe_fake, project, card="pm_card_chargeDeclinedInsufficientFunds"
+    )
     assert "Your card has insufficient funds." in done.get_data(as_text=True)
     assert latest_pledge().status.value == "pending"
     assert ledger.balance(ledger.escrow(latest_pledge().project_id)) == 0
@@ -107,8 +108,7 @@ def test_three_d_secure(app, backer, project, stripe_fake):
     assert latest_pledge().status.value == "held"
 
 
-def test_abandoning_releases_the_place_and_cancels_the_intent(app, backer, project,
-                                                               stripe_fake):
+def test_abandoning_releases_the_place_and_cancels_the_intent(app, backer, project, stripe_fake):
     limited = project.tiers[1]
     limited.quantity_limit = 1
     db.session.commit()
@@ -121,8 +121,11 @@ def test_abandoning_releases_the_place_and_cancels_the_intent(app, backer, proje
     assert pledge.status.value == "failed"
     db.session.refresh(limited)
     assert limited.claimed == 0
-    cancels = [r for r in stripe_fake.requests("/v1/payment_intents", "POST")
-               if r["path"].endswith("/cancel")]
+    cancels = [
+        r
+        for r in stripe_fake.requests("/v1/payment_intents", "POST")
+        if r["path"].endswith("/cancel")
+    ]
     assert len(cancels) == 1
 
 

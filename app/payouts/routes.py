@@ -1,0 +1,111 @@
+"""The creator's payout account: connect a Stripe Express account and finish onboarding.
+
+Every view works on the logged-in user's own account only; no id is ever taken from the URL.
+The return and refresh pages are where Stripe's onboarding sends the person back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.payments.gateway import GatewayError
+from app.payouts import services
+from app.payouts.forms import ConnectForm
+from app.payouts.services import PayoutStatus
+
+bp = Blueprint("payouts", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+
+UNREACHABLE = "We could not reach Stripe, so nothing changed. Please try again in a moment."
+
+
+def _links() -> services.Links:
+    return services.Links(
+        refresh_url=url_for("payouts.refresh", _external=True),
+        return_url=url_for("payouts.return_", _external=True),
+    )
+
+
+def _unreachable(error: GatewayError):
+    db.session.rollback()
+    log.warning("user %s: Stripe call failed: %s", current_user.id, error)
+    flash(UNREACHABLE, "danger")
+    return redirect(url_for("payouts.account"))
+
+
+@bp.app_context_processor
+def payout_helpers() -> dict:
+    """``payout_status()`` for any page (the creator dashboard shows it); queried only if used."""
+
+    def payout_status() -> PayoutStatus:
+        if not current_user.is_authenticated:
+            return PayoutStatus.NOT_CONNECTED
+        return services.status_of(services.account_of(current_user.id))
+
+    return {"payout_status": payout_status, "PayoutStatus": PayoutStatus}
+
+
+@bp.route("/payouts/account")
+@login_required
+def account():
+    connected = services.account_of(current_user.id)
+    return render_template(
+        "payouts/account.html",
+        account=connected,
+        status=services.status_of(connected),
+        form=ConnectForm(),
+    )
+
+
+@bp.route("/payouts/account/connect", methods=["POST"])
+@login_required
+def connect():
+    form = ConnectForm()
+    connected = services.account_of(current_user.id)
+    if not form.validate_on_submit():
+        return render_template(
+            "payouts/account.html",
+            account=connected,
+            status=services.status_of(connected),
+            form=form,
+        ), 400
+    try:
+        url = services.connect(current_user.id, form.country.data, _links())
+    except GatewayError as error:
+        return _unreachable(error)
+    return redirect(url)
+
+
+@bp.route("/payouts/account/return")
+@login_required
+def return_():
+    """Stripe sends the person here when they leave onboarding, finished or not."""
+    try:
+        status = services.refresh(current_user.id)
+    except GatewayError as error:
+        return _unreachable(error)
+    if status is PayoutStatus.READY:
+        flash("Your Stripe account is connected: payouts are ready.", "success")
+    elif status is PayoutStatus.INCOMPLETE:
+        flash(
+            "Stripe onboarding is not finished yet: continue it whenever you are ready.",
+            "warning",
+        )
+    return redirect(url_for("payouts.account"))
+
+
+@bp.route("/payouts/account/refresh")
+@login_required
+def refresh():
+    """Stripe sends the person here when their onboarding link expired or was used."""
+    try:
+        url = services.new_link(current_user.id, _links())
+    except GatewayError as error:
+        return _unreachable(error)
+    if url is None:
+        return redirect(url_for("payouts.account"))
+    return redirect(url)

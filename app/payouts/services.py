@@ -1,0 +1,167 @@
+"""A creator's Stripe Connect (Express) account: creating it, onboarding it, keeping its status.
+
+The workflows here follow ``app.pledges.checkout``: read what the Stripe call needs and
+commit, call Stripe with no transaction open (the gateway refuses otherwise), then record the
+answer in a short transaction and commit. The account is created with an idempotency key
+derived from the user, so a retry, or two clicks at once, find the same Stripe account, and
+the unique ``user_id`` keeps one row per creator. A ``GatewayError`` leaves the database as
+it was; the caller tells the person to try again.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import clock
+from app.accounts.models import User
+from app.extensions import db
+from app.payments import gateway
+from app.payments.gateway import Account
+from app.payouts.models import ConnectedAccount
+from app.pledges.services import idempotency_key
+
+# Countries where a creator may open an Express account here (ISO 3166-1 alpha-2), first the
+# default. Stripe supports more; the list is short on purpose and easy to extend.
+COUNTRIES: dict[str, str] = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "CA": "Canada",
+    "AU": "Australia",
+    "IE": "Ireland",
+    "DE": "Germany",
+    "FR": "France",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+}
+DEFAULT_COUNTRY = "US"
+
+
+class PayoutStatus(enum.Enum):
+    NOT_CONNECTED = "not_connected"
+    INCOMPLETE = "incomplete"  # the account exists; onboarding is not finished
+    READY = "ready"  # details submitted and payouts enabled: transfers can be made
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where Stripe sends the person back: after onboarding, or when a link is stale."""
+
+    refresh_url: str
+    return_url: str
+
+
+def account_of(user_id: int) -> ConnectedAccount | None:
+    return db.session.scalar(select(ConnectedAccount).where(ConnectedAccount.user_id == user_id))
+
+
+def status_of(account: ConnectedAccount | None) -> PayoutStatus:
+    if account is None:
+        return PayoutStatus.NOT_CONNECTED
+    return PayoutStatus.READY if account.ready else PayoutStatus.INCOMPLETE
+
+
+def apply_flags(account: ConnectedAccount, flags: Account) -> None:
+    """Store what Stripe says of the account (flushes, never commits)."""
+    account.details_submitted = flags.details_submitted
+    account.charges_enabled = flags.charges_enabled
+    account.payouts_enabled = flags.payouts_enabled
+    account.updated_at = clock.now()
+    db.session.flush()
+
+
+# ---- workflows: each commits around its Stripe calls -------------------------------------
+
+
+def connect(user_id: int, country: str, links: Links) -> str:
+    """The user's onboarding link, creating their Stripe account first if they have none.
+
+    ``country`` only matters when the account is created. Raises ``GatewayError``.
+    """
+    if country not in COUNTRIES:
+        raise ValueError(f"unsupported country {country!r}")
+    account = account_of(user_id)
+    stripe_id = account.stripe_account_id if account is not None else None
+    email = db.session.get(User, user_id).email
+    db.session.commit()
+    if stripe_id is None:
+        created = gateway().create_account(
+            email=email, country=country, key=idempotency_key("account", user_id)
+        )
+        stripe_id = _store_new_account(user_id, created)
+    return gateway().create_account_link(
+        account=stripe_id, refresh_url=links.refresh_url, return_url=links.return_url
+    )
+
+
+def _store_new_account(user_id: int, created: Account) -> str:
+    """Record the account Stripe made; a concurrent request may have recorded it first."""
+    account = ConnectedAccount(user_id=user_id, stripe_account_id=created.id)
+    db.session.add(account)
+    try:
+        apply_flags(account, created)
+        db.session.commit()
+    except IntegrityError:  # a double click: the same key gave it the same Stripe account
+        db.session.rollback()
+        existing = account_of(user_id)
+        if existing is None:
+            raise
+        stripe_id = existing.stripe_account_id
+        db.session.commit()
+        return stripe_id
+    return created.id
+
+
+def new_link(user_id: int, links: Links) -> str | None:
+    """A fresh onboarding link for the user's account; None if they have no account."""
+    account = account_of(user_id)
+    stripe_id = account.stripe_account_id if account is not None else None
+    db.session.commit()
+    if stripe_id is None:
+        return None
+    return gateway().create_account_link(
+        account=stripe_id, refresh_url=links.refresh_url, return_url=links.return_url
+    )
+
+
+def refresh(user_id: int) -> PayoutStatus:
+    """Ask Stripe how the user's account stands and store it. Raises ``GatewayError``."""
+    account = account_of(user_id)
+    stripe_id = account.stripe_account_id if account is not None else None
+    db.session.commit()
+    if stripe_id is None:
+        return PayoutStatus.NOT_CONNECTED
+    flags = gateway().retrieve_account(stripe_id)
+    account = account_of(user_id)
+    apply_flags(account, flags)
+    status = status_of(account)
+    db.session.commit()
+    return status
+
+
+# ---- webhook ------------------------------------------------------------------------------
+
+
+def on_account_updated(obj: dict) -> str | None:
+    """``account.updated``: store the flags of a known account; others are not ours."""
+    account = db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.stripe_account_id == obj.get("id"))
+    )
+    if account is None:
+        db.session.commit()
+        return "unknown account"
+    apply_flags(
+        account,
+        Account(
+            id=account.stripe_account_id,
+            details_submitted=bool(obj.get("details_submitted")),
+            charges_enabled=bool(obj.get("charges_enabled")),
+            payouts_enabled=bool(obj.get("payouts_enabled")),
+        ),
+    )
+    db.session.commit()
+    return None

@@ -1,0 +1,147 @@
+"""The Stripe webhook: signed, deduplicated, and never moving a pledge backwards."""
+
+import json
+import time
+
+import stripe
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.pledges.models import StripeEvent
+from tests.pledges.conftest import assert_books_balance, latest_pledge, open_payment_of, start
+
+
+def signed(app, payload: dict, secret: str | None = None, timestamp: int | None = None):
+    body = json.dumps(payload)
+    ts = timestamp or int(time.time())
+    secret = secret or app.config["STRIPE_WEBHOOK_SECRET"]
+    signature = stripe.WebhookSignature._compute_signature(f"{ts}.{body}", secret)
+    return body, {"Stripe-Signature": f"t={ts},v1={signature}", "Content-Type": "application/json"}
+
+
+def event(event_id: str, type_: str, obj: dict) -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": type_,
+        "data": {"object": obj},
+        "api_version": "2020-08-27",
+        "created": int(time.time()),
+    }
+
+
+def succeeded(payment, charge="ch_1") -> dict:
+    return {
+        "id": payment.stripe_payment_intent_id,
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": payment.amount,
+        "latest_charge": charge,
+    }
+
+
+def post(client, body, headers):
+    return client.post("/stripe/webhook", data=body, headers=headers)
+
+
+def test_signed_event_holds_the_pledge_once(app, client, backer, project, stripe_fake):
+    start(backer, project, amount="25")
+    payment = open_payment_of(latest_pledge().id)
+    body, headers = signed(app, event("evt_1", "payment_intent.succeeded", succeeded(payment)))
+    assert post(client, body, headers).json == {"received": True, "result": "ok"}
+    assert post(client, body, headers).json["result"] == "duplicate"
+    assert latest_pledge().status.value == "held"
+    db.session.refresh(project)
+    assert (project.pledged_amount, project.backer_count) == (2500, 1)
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+    assert_books_balance()
+
+
+def test_bad_signatures_are_refused_and_change_nothing(app, client, backer, project, stripe_fake):
+    start(backer, project, amount="25")
+    payment = open_payment_of(latest_pledge().id)
+    payload = event("evt_2", "payment_intent.succeeded", succeeded(payment))
+    body, headers = signed(app, payload)
+    cases = {
+        "missing": (body, {"Content-Type": "application/json"}),
+        "tampered": (body.replace('"amount": 2500', '"amount": 1'), headers),
+        "wrong secret": signed(app, payload, secret="whsec_other"),
+        "stale": signed(app, payload, timestamp=int(time.time()) - 3600),
+    }
+    for name, (b, h) in cases.items():
+        response = post(client, b, h)
+        assert response.status_code == 400, name
+        assert "signature" in response.get_data(as_text=True)
+    assert latest_pledge().status.value == "pending"
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_webhook_needs_no_csrf_but_everything_else_does(app, client):
+    body, headers = signed(app, event("evt_3", "customer.created", {"id": "cus_1"}))
+    assert post(client, body, headers).json["result"] == "ignored"
+
+
+def test_late_failure_event_does_not_undo_a_success(app, client, backer, project, stripe_fake):
+    start(backer, project, amount="25")
+    payment = open_payment_of(latest_pledge().id)
+    for event_id, type_, obj in [
+        ("evt_ok", "payment_intent.succeeded", succeeded(payment)),
+        (
+            "evt_old_fail",
+            "payment_intent.payment_failed",
+            {
+                "id": payment.stripe_payment_intent_id,
+                "object": "payment_intent",
+                "last_payment_error": {"message": "Your card was declined."},
+            },
+        ),
+    ]:
+        post(client, *signed(app, event(event_id, type_, obj)))
+    assert latest_pledge().status.value == "held"
+    assert open_payment_of(latest_pledge().id).status.value == "succeeded"
+
+
+def test_dispute_flags_the_pledge(app, client, backer, project, stripe_fake):
+    from tests.pledges.conftest import pay_through_pages
+
+    pledge, _ = pay_through_pages(backer, stripe_fake, project)
+    payment = open_payment_of(pledge.id)
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": payment.stripe_charge_id,
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount": payment.amount,
+    }
+    post(client, *signed(app, event("evt_dp", "charge.dispute.created", dispute)))
+    assert latest_pledge().disputed is True
+
+
+def test_real_deliveries_from_the_fake_stripe(app, backer, project, stripe_fake):
+    """The fake server signs and sends its own events to a live server of ours."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stripe_fake.register_webhook(
+            f"http://127.0.0.1:{server.port}/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"]
+        )
+        start(backer, project, amount="25")
+        pledge = latest_pledge()
+        payment = open_payment_of(pledge.id)
+        db.session.commit()
+        stripe_fake.pay(payment.stripe_payment_intent_id)  # no browser return at all
+        for _ in range(50):
+            if latest_pledge().status.value == "held":
+                break
+            time.sleep(0.1)
+        assert latest_pledge().status.value == "held"
+        db.session.commit()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_books_balance()
