@@ -7,11 +7,13 @@ The return and refresh pages are where Stripe's onboarding sends the person back
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db
+from app.extensions import db, talisman
 from app.payments.gateway import GatewayError
 from app.payouts import services
 from app.payouts.forms import ConnectForm
@@ -21,6 +23,47 @@ bp = Blueprint("payouts", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 
 UNREACHABLE = "We could not reach Stripe, so nothing changed. Please try again in a moment."
+STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"  # where real AccountLink URLs point
+
+
+def onboarding_origin() -> str:
+    """The origin of Stripe's onboarding pages: Stripe's own, or the fake server offline."""
+    if current_app.config["STRIPE_SECRET_KEY"]:
+        return STRIPE_CONNECT_ORIGIN
+    parts = urlsplit(current_app.config["STRIPE_API_BASE"])
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class _ConnectPagePolicy(Mapping):
+    """The site's Content-Security-Policy, plus Stripe's onboarding origin in ``form-action``.
+
+    The connect form is answered with a redirect to Stripe, and browsers hold that redirect to
+    the ``form-action`` of the page holding the form: with ``'self'`` alone Chromium blocks
+    it. Only the page with that form gets the extra origin. Read per request (Talisman's view
+    options are fixed at import; the origin comes from the app's configuration).
+    """
+
+    def _policy(self) -> dict:
+        from app import content_security_policy
+
+        policy = dict(content_security_policy(current_app.config["STRIPE_JS_URL"]))
+        policy["form-action"] = ["'self'", onboarding_origin()]
+        return policy
+
+    def __getitem__(self, key: str):
+        return self._policy()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policy())
+
+    def __len__(self) -> int:
+        return len(self._policy())
+
+    def items(self):  # what Talisman reads: build the policy once per response
+        return self._policy().items()
+
+
+connect_page = talisman(content_security_policy=_ConnectPagePolicy())
 
 
 def _links() -> services.Links:
@@ -31,8 +74,8 @@ def _links() -> services.Links:
 
 
 def _unreachable(error: GatewayError):
+    log.warning("user %s: Stripe call failed: %s", current_user.get_id(), error)
     db.session.rollback()
-    log.warning("user %s: Stripe call failed: %s", current_user.id, error)
     flash(UNREACHABLE, "danger")
     return redirect(url_for("payouts.account"))
 
@@ -51,6 +94,7 @@ def payout_helpers() -> dict:
 
 @bp.route("/payouts/account")
 @login_required
+@connect_page
 def account():
     connected = services.account_of(current_user.id)
     return render_template(
@@ -63,6 +107,7 @@ def account():
 
 @bp.route("/payouts/account/connect", methods=["POST"])
 @login_required
+@connect_page
 def connect():
     form = ConnectForm()
     connected = services.account_of(current_user.id)
