@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)
     # Accounts
     "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's method string; tests use a cheap one
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",  # failed attempts only
     "LOGIN_LIMIT_PER_IP": "30 per minute; 300 per hour",  # failed attempts only
     "RATELIMIT_ENABLED": True,
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_MAX_NETWORK_RETRIES": 2,  # the SDK's own retries of one call
     "IDEMPOTENCY_PREFIX": "",  # empty: derived from SECRET_KEY, stable per installation
     "PLEDGE_RESERVATION_MINUTES": 30,  # a reward place waits this long for its payment
+    "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
     "PLATFORM_FEE_PERCENT": 5,
 }
 

@@ -75,6 +75,7 @@ def test_config(database_url, fakestripe_url) -> dict:
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_MIN_LENGTH": 10,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
     }
 
 
@@ -159,7 +160,7 @@ def fakestripe_url() -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+    proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.fakestripe", "--host", "127.0.0.1", "--port", str(port)],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

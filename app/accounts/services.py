@@ -33,7 +33,9 @@ def register(email: str, display_name: str, password: str, role: Role = Role.USE
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        ),
         role=role,
     )
     db.session.add(user)

@@ -22,6 +22,7 @@ def test_defaults(instance, monkeypatch):
     monkeypatch.delenv("PLATFORM_FEE_PERCENT", raising=False)
     app = make(instance)
     assert app.config["PLATFORM_FEE_PERCENT"] == 5
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/crowdfund.sqlite3"
 
 

@@ -164,3 +164,39 @@ def test_many_backers_add_up(app, project, stripe_fake):
     assert (project.pledged_amount, project.backer_count) == (12549, 3)
     assert ledger.balance(ledger.escrow(project.id)) == 12549
     assert_books_balance()
+
+
+def test_retrying_with_the_stored_key_replays_the_same_intent(app, backer, project, stripe_fake):
+    """A retry after a lost response (same idempotency key) gets the same PaymentIntent."""
+    from app.payments import gateway
+
+    start(backer, project, amount="25")
+    pledge = latest_pledge()
+    payment = open_payment_of(pledge.id)
+    params = dict(
+        amount=payment.amount,
+        currency="USD",
+        customer=pledge.backer.stripe_customer_id,
+        metadata={
+            "pledge_id": str(pledge.id),
+            "payment_id": str(payment.id),
+            "project_id": str(project.id),
+        },
+        transfer_group=f"project-{project.id}",
+        description=f"Pledge {pledge.id} to {project.title}",
+        key=payment.idempotency_key,
+    )
+    intent_id = payment.stripe_payment_intent_id
+    db.session.commit()
+    replay = gateway().create_payment_intent(**params)
+    assert replay.id == intent_id
+    creates = [
+        r
+        for r in stripe_fake.requests("/v1/payment_intents", "POST")
+        if r["path"] == "/v1/payment_intents"
+    ]
+    assert {r["idempotency_key"] for r in creates} == {payment.idempotency_key}
+    listed = stripe_fake.http.get(
+        f"{stripe_fake.url}/v1/payment_intents", auth=("sk_test_offline", ""), timeout=10
+    ).json()["data"]
+    assert len(listed) == 1

@@ -1,0 +1,59 @@
+"""The background jobs, run by APScheduler in their own process (`flask scheduler run`).
+
+Never started from the app factory: web workers, the reloader and tests all call it.
+Every job is idempotent, so a missed or repeated run is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def in_app(app: Flask, job: Callable[[], object]) -> Callable[[], None]:
+    """Run a job inside an app context with its own session, logging and swallowing errors."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            except Exception:  # a failed run must not stop the scheduler; the next one retries
+                log.exception("scheduled job %s failed", getattr(job, "__name__", job))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def sweep_pledges() -> None:
+    from app.pledges import checkout
+
+    expired = checkout.sweep_expired_payments()
+    refunds = checkout.resume_refunds()
+    if expired or refunds:
+        log.info("pledge sweep: %s expired payments closed, %s refunds retried", expired, refunds)
+
+
+def build(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
+    scheduler.add_job(
+        in_app(app, sweep_pledges),
+        "interval",
+        seconds=interval,
+        id="pledges-sweep",
+        name="expire payments, resume refunds",
+    )
+    return scheduler
