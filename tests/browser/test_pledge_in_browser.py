@@ -1,0 +1,177 @@
+"""A backer pledges by card in a real browser: the pay page with (fake) Stripe.js, end to end."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from app.extensions import db
+from app.ledger import services as ledger
+from app.pledges.models import Pledge
+from app.projects import uploads
+from app.projects.models import Project
+from tests.browser.conftest import needs_chromium
+from tests.helpers import PASSWORD, gen_project, gen_user
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+VISA = "4242424242424242"
+DECLINED = "4000000000000341"  # attaches, then fails to charge
+THREE_D_SECURE = "4000002500003155"
+SCREENSHOT = "/tmp/pay-page.png"  # noqa: S108 - a fixed place for a person to look
+
+
+@pytest.fixture
+def project(app):
+    """Live, USD, goal $1,000; tiers "Tier 1" ($10) and "Tier 2" ($20); a real cover image."""
+    creator = gen_user("creator@example.com", "Cora")
+    project = gen_project(creator, "live", goal=100_000, tiers=2)
+    image = io.BytesIO()
+    Image.new("RGB", (480, 270), (40, 60, 110)).save(image, "PNG")
+    project.cover_image = uploads.save_cover(image.getvalue())
+    cover = uploads.upload_dir() / project.cover_image
+    db.session.commit()  # and leave no transaction open while the server writes
+    yield project
+    cover.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def backer(app) -> str:
+    gen_user("bea@example.com", "Bea")
+    return "bea@example.com"
+
+
+def login(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text("Bea")
+
+
+def start_pledge(page: Page, project: Project, tier: str = "Tier 1", amount: str = "25") -> int:
+    """From the project page to the pay page: choose a reward and an amount; the pledge id."""
+    page.goto(f"/projects/{project.id}")
+    expect(page.get_by_role("heading", name=project.title, exact=True)).to_be_visible()
+    # The project page has no link to the pledge form (yet): open its route directly.
+    page.goto(f"/projects/{project.id}/back")
+    expect(page.get_by_role("heading", name="Back this project")).to_be_visible()
+    page.get_by_role("radio", name=re.compile(rf"^{tier}\b")).check()
+    page.get_by_label("Pledge amount").fill(amount)
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(re.compile(r"/pledges/\d+/pay$"))
+    return int(re.search(r"/pledges/(\d+)/pay$", page.url).group(1))
+
+
+def fill_card(page: Page, number: str) -> None:
+    """The fake card element's five inputs, as a person types them."""
+    for placeholder, value in [
+        ("number", number),
+        ("exp_month", "12"),
+        ("exp_year", "34"),
+        ("cvc", "123"),
+        ("postal_code", "10001"),
+    ]:
+        page.get_by_placeholder(placeholder, exact=True).fill(value)
+
+
+def pledge_status(pledge_id: int) -> str:
+    db.session.rollback()  # see what the server committed
+    return db.session.get(Pledge, pledge_id).status.value
+
+
+def assert_held(page: Page, pledge_id: int) -> None:
+    page.wait_for_url(re.compile(rf"/pledges/{pledge_id}$"))
+    expect(page.get_by_role("alert").filter(has_text="Your pledge is in.")).to_be_visible()
+    expect(page.get_by_test_id("pledge-status")).to_have_text("held")
+    assert pledge_status(pledge_id) == "held"
+
+
+def test_card_pledge_is_held_in_escrow(app, stripe_fake, project, backer, page, problems):
+    login(page, backer)
+    pledge_id = start_pledge(page, project, "Tier 1", "25")
+    expect(page.get_by_role("heading", name="Pay $25.00")).to_be_visible()
+    assert pledge_status(pledge_id) == "pending"
+    fill_card(page, VISA)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+    page.get_by_role("button", name="Pledge $25.00").click()
+
+    assert_held(page, pledge_id)
+    expect(page.get_by_test_id("in-escrow")).to_have_text("$25.00")
+    db.session.refresh(project)
+    assert (project.pledged_amount, project.backer_count) == (2500, 1)
+    assert project.tiers[0].claimed == 1
+    assert ledger.balance(ledger.escrow(project.id)) == 2500
+    assert ledger.check() == []
+
+    page.goto(f"/projects/{project.id}")
+    expect(page.get_by_test_id("pledged")).to_have_text("$25.00")
+    expect(page.get_by_test_id("backers")).to_have_text("1")
+    assert problems == []
+
+
+def test_declined_card_then_another_card(app, stripe_fake, project, backer, page, problems):
+    login(page, backer)
+    pledge_id = start_pledge(page, project, "Tier 2", "40")
+    pay_url = page.url
+    fill_card(page, DECLINED)
+    button = page.get_by_role("button", name="Pledge $40.00")
+    button.click()
+
+    expect(page.locator("#card-errors")).to_have_text("Your card was declined.")
+    expect(button).to_be_enabled()
+    assert page.url == pay_url
+    assert pledge_status(pledge_id) == "pending"
+
+    page.get_by_placeholder("number", exact=True).fill(VISA)
+    button.click()
+    assert_held(page, pledge_id)
+    db.session.refresh(project)
+    assert (project.pledged_amount, project.backer_count) == (4000, 1)
+    assert ledger.check() == []
+    assert problems == []
+
+    # The watcher is not blind: a blocked inline script is reported.
+    with page.expect_console_message(lambda message: "CSP violation" in message.text):
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = '1'; document.body.append(s); }"
+        )
+    assert any("CSP violation: script-src" in p for p in problems), problems
+
+
+def test_three_d_secure_completed(app, stripe_fake, project, backer, page, problems):
+    login(page, backer)
+    pledge_id = start_pledge(page, project)
+    fill_card(page, THREE_D_SECURE)
+    page.get_by_role("button", name="Pledge $25.00").click()
+
+    dialog = page.get_by_role("dialog", name="3D Secure authentication")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Complete authentication").click()
+    assert_held(page, pledge_id)
+    assert ledger.check() == []
+    assert problems == []
+
+
+def test_three_d_secure_failed(app, stripe_fake, project, backer, page, problems):
+    login(page, backer)
+    pledge_id = start_pledge(page, project)
+    fill_card(page, THREE_D_SECURE)
+    button = page.get_by_role("button", name="Pledge $25.00")
+    button.click()
+
+    dialog = page.get_by_role("dialog", name="3D Secure authentication")
+    dialog.get_by_role("button", name="Fail authentication").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#card-errors")).to_contain_text("unable to authenticate")
+    expect(button).to_be_enabled()
+    assert re.search(rf"/pledges/{pledge_id}/pay$", page.url)
+    assert pledge_status(pledge_id) == "pending"
+    db.session.refresh(project)
+    assert (project.pledged_amount, project.backer_count) == (0, 0)
+    assert problems == []
