@@ -66,6 +66,14 @@ def book(
     return True
 
 
+def transactions_of(project_id: int) -> list[LedgerTransaction]:
+    """Every money movement of a project, oldest first."""
+    return list(db.session.scalars(
+        select(LedgerTransaction).where(LedgerTransaction.project_id == project_id)
+        .order_by(LedgerTransaction.id)
+    ))
+
+
 def balance(account: str) -> int:
     return db.session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account == account)

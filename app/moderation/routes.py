@@ -9,6 +9,8 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.extensions import db
+from app.ledger import services as ledger
+from app.pledges import services as pledge_services
 from app.projects import services
 from app.projects.forms import ConfirmForm, OptionalReasonForm, ReasonForm
 from app.projects.models import Project
@@ -38,7 +40,8 @@ def _project(project_id: int) -> Project:
 @moderator_required
 def queue():
     return render_template(
-        "moderation/queue.html", projects=services.review_queue(), now=clock.now()
+        "moderation/queue.html", projects=services.review_queue(),
+        flagged=pledge_services.needing_attention(), now=clock.now(),
     )
 
 
@@ -48,6 +51,7 @@ def review(project_id: int):
     project = _project(project_id)
     return render_template(
         "moderation/review.html",
+        money=ledger.transactions_of(project.id),
         project=project,
         checklist=services.checklist(project),
         approve_form=OptionalReasonForm(prefix="approve"),

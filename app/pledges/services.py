@@ -571,6 +571,14 @@ def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> Non
     db.session.flush()
 
 
+def needing_attention(limit: int = 200) -> list[Pledge]:
+    """Disputed pledges and refunds Stripe refused: for moderators and admins."""
+    return list(db.session.scalars(
+        select(Pledge).where((Pledge.disputed.is_(True)) | (Pledge.status == P.REFUND_FAILED))
+        .order_by(Pledge.id.desc()).limit(limit)
+    ))
+
+
 def pledges_of(backer_id: int) -> list[Pledge]:
     return list(
         db.session.scalars(

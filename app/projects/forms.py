@@ -9,7 +9,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app import money
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
@@ -28,7 +35,7 @@ def timezone_choices() -> list[SelectChoice]:
 class LiveProjectForm(FlaskForm):
     """What a creator may still change once the project is live."""
 
-    title = StringField("Title", filters=[strip], validators=[InputRequired(), Length(max=80)])
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
     blurb = StringField(
         "Short blurb",
         filters=[strip],
@@ -72,6 +79,7 @@ class ProjectForm(LiveProjectForm):
         description="The deadline is fixed when you launch: launch time plus this many days.",
     )
     creator_timezone = SelectField("Your time zone", default="UTC", validators=[InputRequired()])
+    submit = SubmitField("Save")  # declared again so it comes after the fields above
 
     def __init__(self, *args, category_choices: list[SelectChoice], **kwargs):
         super().__init__(*args, **kwargs)

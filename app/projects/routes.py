@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from app import clock
 from app.extensions import db
 from app.projects import services, uploads
 from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
@@ -65,7 +66,8 @@ def discover():
 @bp.route("/projects/<int:project_id>")
 def show(project_id: int):
     project = visible_project(project_id)
-    return render_template("projects/show.html", project=project, confirm=ConfirmForm())
+    return render_template("projects/show.html", project=project, confirm=ConfirmForm(),
+                           now=clock.now())
 
 
 @bp.route("/my/projects")

@@ -36,11 +36,19 @@ def save_cover(data: bytes) -> str:
     """Store an image after checking what it really is; returns the new file's name."""
     limit = current_app.config["COVER_MAX_BYTES"]
     if len(data) > limit:
-        raise UploadError(f"The image is too large: at most {limit // (1024 * 1024)} MB.")
+        raise UploadError(f"The image is too large: at most {human_size(limit)}.")
     kind = image_kind(data)
     name = f"{secrets.token_hex(16)}.{IMAGE_TYPES[kind][0]}"
     (upload_dir() / name).write_bytes(data)
     return name
+
+
+def human_size(size: int) -> str:
+    """5 MB, 1.5 MB, 200 KB, 900 bytes."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def image_kind(data: bytes) -> str:

@@ -99,9 +99,6 @@ def page(chromium, live_server, fakestripe_url, problems):
         url = message.location["url"]
         if message.type != "error":
             return
-        # The site has no favicon; Chromium's own request for one is not the page's doing.
-        if url.endswith("/favicon.ico"):
-            return
         # A declined card is a 402 from Stripe's API, which Chromium logs as a failed load
         # (with real Stripe too); the page shows the decline itself.
         if url.startswith(f"{fakestripe_url}/v1/") and "status of 402" in message.text:

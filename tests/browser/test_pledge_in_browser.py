@@ -57,8 +57,7 @@ def start_pledge(page: Page, project: Project, tier: str = "Tier 1", amount: str
     """From the project page to the pay page: choose a reward and an amount; the pledge id."""
     page.goto(f"/projects/{project.id}")
     expect(page.get_by_role("heading", name=project.title, exact=True)).to_be_visible()
-    # The project page has no link to the pledge form (yet): open its route directly.
-    page.goto(f"/projects/{project.id}/back")
+    page.get_by_role("link", name="Back this project").click()
     expect(page.get_by_role("heading", name="Back this project")).to_be_visible()
     page.get_by_role("radio", name=re.compile(rf"^{tier}\b")).check()
     page.get_by_label("Pledge amount").fill(amount)

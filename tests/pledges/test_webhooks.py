@@ -145,3 +145,43 @@ def test_real_deliveries_from_the_fake_stripe(app, backer, project, stripe_fake)
         server.shutdown()
         server.server_close()
     assert_books_balance()
+
+
+def test_refunds_reported_by_stripe_are_booked_once(app, client, backer, project, stripe_fake):
+    """Our own refund arrives again by webhook: nothing more. One made in Stripe's dashboard:
+    booked, and the pledge flagged for moderators."""
+    from tests.pledges.conftest import pay_through_pages
+
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25")
+    backer.submit(f"/pledges/{pledge.id}/cancel")
+    ours = latest_pledge().refunds[0]
+    payment = open_payment_of(pledge.id)
+    charge = {"id": payment.stripe_charge_id, "object": "charge",
+              "payment_intent": payment.stripe_payment_intent_id, "amount_refunded": 2500,
+              "refunds": {"data": [{"id": ours.stripe_refund_id, "amount": 2500,
+                                    "status": "succeeded",
+                                    "metadata": {"refund_id": str(ours.id)}}]}}
+    post(client, *signed(app, event("evt_r1", "charge.refunded", charge)))
+    assert len(latest_pledge().refunds) == 1
+    assert_books_balance()
+
+    other, _ = pay_through_pages(backer, stripe_fake, project, amount="30")
+    payment = open_payment_of(other.id)
+    outside = {"id": payment.stripe_charge_id, "object": "charge",
+               "payment_intent": payment.stripe_payment_intent_id, "amount_refunded": 1000,
+               "refunds": {"data": [{"id": "re_dashboard", "amount": 1000,
+                                     "status": "succeeded", "metadata": {}}]}}
+    post(client, *signed(app, event("evt_r2", "charge.refunded", outside)))
+    flagged = latest_pledge()
+    assert flagged.disputed is True
+    assert flagged.net_collected == 2000
+    from app.accounts.models import Role
+    from tests.helpers import Browser, gen_user
+
+    gen_user("mo@example.com", "Mo", role=Role.MODERATOR)
+    moderator = Browser(app.test_client())
+    moderator.login("mo@example.com")
+    page = moderator.client.get("/moderation/").get_data(as_text=True)
+    assert f"#{flagged.id}" in page and "disputed" in page
+    review = moderator.client.get(f"/moderation/projects/{project.id}").get_data(as_text=True)
+    assert f"refund (refund:{flagged.refunds[0].id})" in review
