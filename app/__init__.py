@@ -108,6 +108,8 @@ def register_commands(app: Flask) -> None:
     from app.payments.cli import payments_cli
     from app.pledges.cli import pledges_cli
     from app.scheduler.cli import scheduler_cli
+    from app.settlement.cli import projects_cli
 
-    for group in (users_cli, demo_cli, ledger_cli, pledges_cli, payments_cli, scheduler_cli):
+    for group in (users_cli, demo_cli, ledger_cli, pledges_cli, payments_cli, scheduler_cli,
+                  projects_cli):
         app.cli.add_command(group)

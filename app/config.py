@@ -38,7 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_BASE": "http://127.0.0.1:8420",  # used only when STRIPE_SECRET_KEY is empty
     "STRIPE_JS_URL": "",  # empty: <STRIPE_API_BASE>/js.stripe.com/v3/ offline, else Stripe's
     "STRIPE_WEBHOOK_SECRET": "",  # whsec_...; offline, derived from SECRET_KEY when empty
-    "STRIPE_MAX_NETWORK_RETRIES": 2,  # the SDK's own retries of one call
+    "STRIPE_RETRY_ATTEMPTS": 4,  # tries of one call on timeouts, 429 and 5xx (same key)
+    "STRIPE_RETRY_MAX_WAIT": 8,  # seconds, the cap of the exponential backoff (with jitter)
+    "STRIPE_RATE_LIMIT": 25,  # requests per second per process: 25 in test mode, 100 live
+    "SETTLEMENT_WORKERS": 8,  # concurrent Stripe calls while settling a project
+    "SETTLEMENT_LEASE_SECONDS": 300,  # a settling process renews this; a crashed one's expires
     "IDEMPOTENCY_PREFIX": "",  # empty: derived from SECRET_KEY, stable per installation
     "PLEDGE_RESERVATION_MINUTES": 30,  # a reward place waits this long for its payment
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run

@@ -2,7 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.ledger.models import LedgerEntry, LedgerTransaction
-from app.payouts.models import ConnectedAccount
+from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent
 from app.rewards.models import RewardTier
@@ -13,6 +13,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "Payment",
+    "Payout",
     "Pledge",
     "Project",
     "ProjectEvent",

@@ -70,7 +70,8 @@ def test_config(database_url, fakestripe_url) -> dict:
     return {
         "TESTING": True,
         "STRIPE_API_BASE": fakestripe_url,
-        "STRIPE_MAX_NETWORK_RETRIES": 0,
+        "STRIPE_RETRY_ATTEMPTS": 1,  # faults surface at once; retry tests set their own
+        "STRIPE_RATE_LIMIT": 1000,
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url,

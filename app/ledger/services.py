@@ -15,6 +15,7 @@ from app.extensions import db
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.projects.domain import ProjectStatus
 from app.projects.models import Project
 
 
@@ -68,10 +69,13 @@ def book(
 
 def transactions_of(project_id: int) -> list[LedgerTransaction]:
     """Every money movement of a project, oldest first."""
-    return list(db.session.scalars(
-        select(LedgerTransaction).where(LedgerTransaction.project_id == project_id)
-        .order_by(LedgerTransaction.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(LedgerTransaction)
+            .where(LedgerTransaction.project_id == project_id)
+            .order_by(LedgerTransaction.id)
+        )
+    )
 
 
 def balance(account: str) -> int:
@@ -129,8 +133,11 @@ def check(project_id: int | None = None) -> list[str]:
         pledges = pledges.where(Pledge.project_id == project_id)
 
     escrow_by_project: dict[int, int] = {}
+    collected_by_project: dict[int, int] = {}
     for row in db.session.execute(pledges):
-        escrow_by_project[row.project_id] = escrow_by_project.get(row.project_id, 0) + row.net
+        # A collected pledge's money has left escrow in the payout; the rest is still there.
+        book = collected_by_project if row.status is PledgeStatus.COLLECTED else escrow_by_project
+        book[row.project_id] = book.get(row.project_id, 0) + row.net
         if row.net < 0:
             problems.append(f"pledge {row.id} has {row.net} in escrow: refunded more than paid")
         if (
@@ -151,7 +158,7 @@ def check(project_id: int | None = None) -> list[str]:
             func.coalesce(func.sum(Pledge.amount + Pledge.shipping_fee), 0).label("amount"),
             func.count().label("n"),
         )
-        .where(Pledge.status == PledgeStatus.HELD)
+        .where(Pledge.status.in_([PledgeStatus.HELD, PledgeStatus.COLLECTED]))
         .group_by(Pledge.project_id)
         .subquery()
     )
@@ -165,6 +172,7 @@ def check(project_id: int | None = None) -> list[str]:
     projects = (
         select(
             Project.id,
+            Project.status,
             Project.pledged_amount,
             Project.backer_count,
             func.coalesce(held.c.amount, 0).label("held_amount"),
@@ -184,10 +192,47 @@ def check(project_id: int | None = None) -> list[str]:
                 f"project {row.id}: escrow balance {row.escrow} but its pledges "
                 f"have {expected} in escrow"
             )
-        if (row.pledged_amount, row.backer_count) != (row.held_amount, row.held_count):
+        # Totals count held (and, once paid out, collected) pledges; a project that ends in
+        # refunds keeps showing the tally it closed with.
+        if row.status in COUNTED_STATUSES and (row.pledged_amount, row.backer_count) != (
+            row.held_amount,
+            row.held_count,
+        ):
             problems.append(
                 f"project {row.id}: shows {row.pledged_amount} from "
                 f"{row.backer_count} backers but held pledges total "
                 f"{row.held_amount} from {row.held_count}"
+            )
+    problems.extend(_check_payouts(collected_by_project, project_id))
+    return problems
+
+
+COUNTED_STATUSES = (
+    ProjectStatus.LIVE,
+    ProjectStatus.SETTLING,
+    ProjectStatus.FUNDED,
+    ProjectStatus.PAID_OUT,
+)
+
+
+def _check_payouts(collected_by_project: dict[int, int], project_id: int | None) -> list[str]:
+    """A paid-out project: the creator and the fee got exactly what its pledges brought."""
+    from app.payouts.models import Payout, PayoutStatus
+
+    problems = []
+    stmt = select(Payout).where(Payout.status == PayoutStatus.SUCCEEDED)
+    if project_id is not None:
+        stmt = stmt.where(Payout.project_id == project_id)
+    for payout in db.session.scalars(stmt):
+        pid = payout.project_id
+        collected = collected_by_project.get(pid, 0)
+        if payout.gross != collected:
+            problems.append(
+                f"project {pid}: paid out on {payout.gross} but its collected "
+                f"pledges hold {collected}"
+            )
+        if balance(creator(pid)) != payout.net:
+            problems.append(
+                f"project {pid}: creator got {balance(creator(pid))}, payout says {payout.net}"
             )
     return problems

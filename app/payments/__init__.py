@@ -13,7 +13,9 @@ def init_app(app: Flask) -> None:
     app.extensions["payments_gateway"] = StripeGateway(
         secret,
         api_base=None if secret else app.config["STRIPE_API_BASE"],
-        max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"],
+        attempts=app.config["STRIPE_RETRY_ATTEMPTS"],
+        max_wait=app.config["STRIPE_RETRY_MAX_WAIT"],
+        rate_limit=app.config["STRIPE_RATE_LIMIT"],
     )
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
+from pyrate_limiter import Duration, Limiter, Rate
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 OFFLINE_KEY = "sk_test_offline"  # the fake server accepts any sk_ key
 
@@ -129,22 +131,42 @@ class StripeGateway:
     """Stripe through the real SDK; offline it talks to the local fake server."""
 
     def __init__(
-        self, secret_key: str, api_base: str | None = None, max_network_retries: int = 2
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        *,
+        attempts: int = 3,
+        max_wait: float = 8.0,
+        rate_limit: int = 25,
     ) -> None:
         base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else None
+        # The SDK's own retries are off: ours below back off with jitter and cover 429s.
         self.client = stripe.StripeClient(
-            secret_key or OFFLINE_KEY,
-            base_addresses=base,
-            max_network_retries=max_network_retries,
+            secret_key or OFFLINE_KEY, base_addresses=base, max_network_retries=0
         )
+        self.attempts = max(1, attempts)
+        self.max_wait = max_wait
+        # Stripe allows about 25 requests/s in test mode and 100/s live: stay under it.
+        self.limiter = Limiter(Rate(max(1, rate_limit), Duration.SECOND))
 
     def _call(self, fn, params: dict[str, Any], key: str | None = None, *args):
+        """One Stripe call: throttled, retried on passing failures with the same key."""
         _guard_no_transaction()
         options = {"idempotency_key": key} if key else None
-        try:
-            return fn(*args, params, options) if options else fn(*args, params)
-        except stripe.StripeError as error:
-            raise _translate(error) from error
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=0.25, max=self.max_wait),
+            retry=retry_if_exception(lambda e: isinstance(e, GatewayError) and e.retryable),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self.limiter.try_acquire("stripe", blocking=True)
+                try:
+                    return fn(*args, params, options) if options else fn(*args, params)
+                except stripe.StripeError as error:
+                    raise _translate(error) from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ---- customers and payments ------------------------------------------------------
 
@@ -183,6 +205,20 @@ class StripeGateway:
 
     def cancel_payment_intent(self, intent_id: str) -> Intent:
         return _intent(self._call(self.client.v1.payment_intents.cancel, {}, None, intent_id))
+
+    def confirm_payment_intent(self, intent_id: str, payment_method: str) -> Intent:
+        """Confirm an intent server-side with a payment method: for demo data and tests.
+
+        In the product the browser confirms with Stripe.js, so card details never reach us.
+        """
+        return _intent(
+            self._call(
+                self.client.v1.payment_intents.confirm,
+                {"payment_method": payment_method},
+                None,
+                intent_id,
+            )
+        )
 
     def create_refund(
         self, *, payment_intent: str, amount: int, metadata: dict[str, str], key: str

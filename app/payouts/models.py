@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -31,3 +32,35 @@ class ConnectedAccount(db.Model):
     def ready(self) -> bool:
         """Onboarding finished: transfers to this account can be made."""
         return self.details_submitted and self.payouts_enabled
+
+
+class PayoutStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for onboarding, the balance, or a retry
+    SUCCEEDED = "succeeded"
+
+
+class Payout(db.Model):
+    """The one transfer of a funded project's total, minus the fee, to its creator."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        CheckConstraint("fee >= 0 AND net >= 0 AND fee + net = gross", name="split_adds_up"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    gross: Mapped[int] = mapped_column(BigInteger)  # held total at the deadline
+    fee: Mapped[int] = mapped_column(BigInteger)
+    net: Mapped[int] = mapped_column(BigInteger)  # transferred to the creator
+    status: Mapped[PayoutStatus] = mapped_column(
+        Enum(PayoutStatus, name="payout_status", values_callable=lambda e: [m.value for m in e],
+             validate_strings=True),
+        default=PayoutStatus.PENDING,
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

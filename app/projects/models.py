@@ -59,6 +59,10 @@ class Project(db.Model):
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Settlement: who works on it until when (a lease, so a crashed run is resumed by
+    # another), and when every pledge reached its final state.
+    settlement_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Running totals of held pledges, kept in the same transaction as the pledges they count;
     # they let the discover page sort without summing every pledge.
     pledged_amount: Mapped[int] = mapped_column(BigInteger, default=0)

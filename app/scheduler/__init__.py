@@ -43,6 +43,20 @@ def sweep_pledges() -> None:
         log.info("pledge sweep: %s expired payments closed, %s refunds retried", expired, refunds)
 
 
+def settle_projects() -> None:
+    from app.settlement import runner
+
+    for report in runner.settle_due():
+        log.info(
+            "settlement: project %s %s (refunds %s, payout %s, settled %s)",
+            report.project_id,
+            report.outcome,
+            report.refunds_made,
+            report.payout or "-",
+            report.settled,
+        )
+
+
 def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=UTC,

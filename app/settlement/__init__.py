@@ -1,0 +1,1 @@
+"""Settlement: after the deadline, pay the creator (minus the fee) or refund every backer."""
