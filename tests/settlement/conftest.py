@@ -70,10 +70,11 @@ def make_balance_available(stripe_fake) -> None:
     ).raise_for_status()
 
 
-def back(app, stripe_fake, project, amounts: list[str]) -> None:
+def back(app, stripe_fake, target, amounts: list[str]) -> None:
+    """One new backer per amount pledges it to ``target`` through the real pages."""
     for i, amount in enumerate(amounts):
         browser = new_backer(app, f"backer{i}@example.com", f"Backer {i}")
-        pay_through_pages(browser, stripe_fake, project, amount=amount)
+        pay_through_pages(browser, stripe_fake, target, amount=amount)
 
 
 def settle(runner, *args: str):
