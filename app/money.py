@@ -6,6 +6,7 @@ Decimal and refused when it has more decimals than the currency's minor unit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -35,6 +36,9 @@ CURRENCIES: dict[str, Currency] = {
 
 # The largest amount, in major units, a goal or a pledge may be: 100 million.
 MAX_MAJOR_UNITS = 100_000_000
+# What people type: digits and one decimal point. Decimal also reads "1e5" and other scripts'
+# digits, so those are refused (after the range check, so "1e400" is told the maximum).
+PLAIN_NUMBER = re.compile(r"\+?[0-9]*\.?[0-9]*")
 
 
 class MoneyError(ValueError):
@@ -79,6 +83,8 @@ def parse_amount(text: str | None, code: str, allow_zero: bool = False) -> int:
         raise MoneyError(f"{cur.code} amounts have at most {cur.exponent} decimals.")
     if value > MAX_MAJOR_UNITS:
         raise MoneyError(f"The amount can be at most {format_money(max_minor(code), code)}.")
+    if not PLAIN_NUMBER.fullmatch(cleaned):
+        raise MoneyError("Enter the amount as a number, like 25 or 25.50.")
     return int(minor)
 
 

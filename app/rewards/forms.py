@@ -6,7 +6,14 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, MonthField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app import clock, money
 
@@ -18,7 +25,7 @@ def strip(value):
 
 
 class TierForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[InputRequired(), Length(max=80)])
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(
         "What backers get",
         filters=[strip],
