@@ -10,12 +10,25 @@ from flask_login import current_user, login_required
 from app import clock
 from app.extensions import db
 from app.ledger import services as ledger
+from app.pledges import checkout
 from app.pledges import services as pledge_services
+from app.pledges.models import Pledge
 from app.projects import services
 from app.projects.forms import ConfirmForm, OptionalReasonForm, ReasonForm
 from app.projects.models import Project
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation", template_folder="templates")
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def moderator_required(view):
@@ -40,8 +53,11 @@ def _project(project_id: int) -> Project:
 @moderator_required
 def queue():
     return render_template(
-        "moderation/queue.html", projects=services.review_queue(),
-        flagged=pledge_services.needing_attention(), now=clock.now(),
+        "moderation/queue.html",
+        projects=services.review_queue(),
+        flagged=pledge_services.needing_attention(),
+        now=clock.now(),
+        confirm=ConfirmForm(),
     )
 
 
@@ -99,4 +115,20 @@ def decide(project_id: int, decision: str):
     flash(done, "success")
     if decision == "suspend":
         return redirect(url_for("projects.show", project_id=project.id))
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.route("/pledges/<int:pledge_id>/retry-refund", methods=["POST"])
+@admin_required
+def retry_refund(pledge_id: int):
+    """Admins resolve money that needs a human: try a refused refund again."""
+    if db.session.get(Pledge, pledge_id) is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        checkout.retry_refused_refund(pledge_id)
+        pledge = db.session.get(Pledge, pledge_id)
+        if pledge.status.value == "refunded":
+            flash(f"Pledge #{pledge_id} is refunded.", "success")
+        else:
+            flash(f"Pledge #{pledge_id}: the refund is {pledge.status.label}.", "warning")
     return redirect(url_for("moderation.queue"))

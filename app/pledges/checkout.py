@@ -230,6 +230,13 @@ def execute_refund(refund_id: int) -> None:
     db.session.commit()
 
 
+def retry_refused_refund(pledge_id: int) -> None:
+    refunds = services.retry_refund(db.session.get(Pledge, pledge_id))
+    ids = [r.id for r in refunds]
+    db.session.commit()
+    run_refunds(ids)
+
+
 def resume_refunds() -> int:
     """Finish refunds left pending by a crash or a passing Stripe failure."""
     ids = services.pending_refunds()

@@ -571,6 +571,15 @@ def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> Non
     db.session.flush()
 
 
+def retry_refund(pledge: Pledge) -> list[Refund]:
+    """An admin tries again a refund Stripe refused: new rows, with new keys."""
+    if pledge.status is not P.REFUND_FAILED:
+        raise PledgeRefused(f"A {pledge.status.label} pledge has no refused refund to retry.")
+    if not set_status(pledge, P.REFUNDING, "Refund retried by an admin."):
+        raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
+    return plan_refunds(pledge, pledge.net_collected, "retried_by_admin")
+
+
 def needing_attention(limit: int = 200) -> list[Pledge]:
     """Disputed pledges and refunds Stripe refused: for moderators and admins."""
     return list(db.session.scalars(

@@ -159,3 +159,36 @@ def test_refused_or_failed_refunds(app, backer, project, stripe_fake, status, ru
         runner.invoke(args=["pledges", "sweep"])
         assert latest_pledge().status is PledgeStatus.REFUNDED
     assert ledger.check() == []
+
+
+def test_admin_retries_a_refused_refund(app, backer, project, stripe_fake):
+    from app.accounts.models import Role
+    from tests.helpers import Browser, gen_user
+
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25")
+    stripe_fake.fault("/v1/refunds", status=400)
+    backer.submit(f"/pledges/{pledge.id}/cancel")
+    assert latest_pledge().status is PledgeStatus.REFUND_FAILED
+
+    gen_user("mo@example.com", "Mo", role=Role.MODERATOR)
+    gen_user("root@example.com", "Root", role=Role.ADMIN)
+    moderator = Browser(app.test_client())
+    moderator.login("mo@example.com")
+    assert "Retry refund" not in moderator.client.get("/moderation/").get_data(as_text=True)
+    from tests.helpers import parse_forms
+
+    token = parse_forms(moderator.client.get("/").get_data(as_text=True))[0]["fields"][
+        "csrf_token"]
+    assert moderator.client.post(f"/moderation/pledges/{pledge.id}/retry-refund",
+                                 data={"csrf_token": token}).status_code == 403
+
+    admin = Browser(app.test_client())
+    admin.login("root@example.com")
+    response = admin.submit("/moderation/", action=f"/moderation/pledges/{pledge.id}/retry-refund",
+                            follow_redirects=True)
+    assert f"Pledge #{pledge.id} is refunded." in response.get_data(as_text=True)
+    pledge = latest_pledge()
+    assert pledge.status is PledgeStatus.REFUNDED
+    assert [r.status.value for r in pledge.refunds] == ["failed", "succeeded"]
+    assert len({r.idempotency_key for r in pledge.refunds}) == 2
+    assert_books_balance()
