@@ -22,6 +22,7 @@ from app.extensions import db
 from app.projects import services, uploads
 from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
 from app.projects.models import Project
+from app.settlement import services as settlement
 
 bp = Blueprint("projects", __name__, template_folder="templates")
 
@@ -81,6 +82,7 @@ def mine():
         projects=list(projects),
         queue_position=services.queue_position,
         last_decision=services.last_decision,
+        payout_of=settlement.payout_of,
         confirm=ConfirmForm(),
     )
 

@@ -137,3 +137,23 @@ def test_only_the_named_project(app, creator, project, stripe_fake, clock, runne
     assert f"project {other.id}" in output and f"project {project.id} " not in output
     db.session.refresh(project)
     assert project.status.value == "live"
+
+
+def test_the_creator_sees_the_payout_pending_then_paid(app, creator, project, stripe_fake,
+                                                        clock, runner):
+    from tests.helpers import Browser
+
+    back(app, stripe_fake, project, ["1000"])
+    clock.jump_past(project.deadline)
+    settle(runner)
+    cora = Browser(app.test_client())
+    cora.login("creator@example.com")
+    page = cora.client.get("/my/projects").get_data(as_text=True)
+    assert "Your payout: <strong>$950.00</strong> (after the $50.00 platform fee)" in page
+    assert "pending</span>: The creator has not finished Stripe onboarding." in page
+    ready_account(creator, stripe_fake)
+    make_balance_available(stripe_fake)
+    clock.advance(minutes=10)
+    settle(runner)
+    page = cora.client.get("/my/projects").get_data(as_text=True)
+    assert 'data-testid="payout-status">paid</span>' in page
