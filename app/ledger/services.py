@@ -8,9 +8,10 @@ entries that sum to zero.
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, cast, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.extensions import db
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.pledges.domain import PledgeStatus
@@ -65,6 +66,30 @@ def book(
     except IntegrityError:
         return False  # the same source was booked before
     return True
+
+
+def book_many(kind: str, moves: list[tuple[str, int, int | None, str, str, str, int]]) -> None:
+    """Many one-move transactions at once: (source, project id, pledge id, currency, from
+    account, to account, amount). For callers that already guarantee each source is new (a
+    conditional UPDATE they won); the unique source still refuses a second booking."""
+    if not moves:
+        return
+    ids = db.session.scalars(
+        insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
+        [{"kind": kind, "source": source, "project_id": project_id, "pledge_id": pledge_id,
+          "currency": currency, "created_at": clock.now()}
+         for source, project_id, pledge_id, currency, _, _, _ in moves],
+    ).all()
+    entries = []
+    for txn_id, (_, _, _, currency, from_account, to_account, amount) in zip(
+            ids, moves, strict=True):
+        if amount <= 0:
+            raise ValueError("ledger moves are positive amounts")
+        entries.append({"transaction_id": txn_id, "account": from_account, "amount": -amount,
+                        "currency": currency})
+        entries.append({"transaction_id": txn_id, "account": to_account, "amount": amount,
+                        "currency": currency})
+    db.session.execute(insert(LedgerEntry), entries)
 
 
 def transactions_of(project_id: int) -> list[LedgerTransaction]:

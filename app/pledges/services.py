@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app import clock
 from app.accounts.models import User
 from app.extensions import db
 from app.ledger import services as ledger
+from app.notifications import services as notifications
 from app.pledges.domain import (
     PledgeRefused,
     PledgeStatus,
@@ -368,34 +369,77 @@ def plan_refunds(pledge: Pledge, amount: int, reason: str) -> list[Refund]:
 
 def refund_succeeded(refund_id: int, stripe_refund_id: str) -> bool:
     """Book a refund once; a fully refunded pledge under refund becomes refunded."""
-    won = (
-        db.session.execute(
-            update(Refund)
-            .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
-            .values(
-                status=RefundStatus.SUCCEEDED,
-                stripe_refund_id=stripe_refund_id,
-                completed_at=clock.now(),
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
+    return record_refunds_succeeded([(refund_id, stripe_refund_id)]) == 1
+
+
+def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
+    """Book refunds Stripe made, given as (refund id, Stripe refund id), each exactly once.
+
+    Set-based, so settlement records hundreds of refunds in a handful of statements: a
+    conditional UPDATE picks the refunds still pending (a repeat report wins nothing), the
+    ledger gets one transaction each, and pledges with nothing left in escrow and no refund
+    pending become refunded.
+    """
+    if not results:
+        return 0
+    now = clock.now()
+    stripe_ids = dict(results)
+    won = db.session.scalars(
+        update(Refund)
+        .where(Refund.id.in_(stripe_ids), Refund.status == RefundStatus.PENDING)
+        .values(status=RefundStatus.SUCCEEDED, completed_at=now)
+        .returning(Refund.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     if not won:
-        return False
-    refund = db.session.get(Refund, refund_id)
-    db.session.refresh(refund)
-    pledge = refund.pledge
-    ledger.book(
-        "refund",
-        f"refund:{refund.id}",
-        pledge.project_id,
-        pledge.id,
-        pledge.currency,
-        [(ledger.escrow(pledge.project_id), ledger.backer(pledge.backer_id), refund.amount)],
+        return 0
+    refunds = Refund.__table__
+    db.session.execute(
+        refunds.update().where(refunds.c.id == bindparam("refund_id"))
+        .values(stripe_refund_id=bindparam("stripe_id")),
+        [{"refund_id": rid, "stripe_id": stripe_ids[rid]} for rid in won],
     )
-    _finish_if_refunded(pledge)
-    return True
+    rows = db.session.execute(
+        select(Refund.id, Refund.amount, Refund.currency, Pledge.id.label("pledge_id"),
+               Pledge.project_id, Pledge.backer_id)
+        .join(Pledge, Pledge.id == Refund.pledge_id).where(Refund.id.in_(won))
+    ).all()
+    ledger.book_many("refund", [
+        (f"refund:{r.id}", r.project_id, r.pledge_id, r.currency,
+         ledger.escrow(r.project_id), ledger.backer(r.backer_id), r.amount)
+        for r in rows
+    ])
+    finished = _fully_refunded({r.pledge_id for r in rows})
+    if finished:
+        db.session.execute(
+            update(Pledge).where(Pledge.id.in_(finished), Pledge.status == P.REFUNDING)
+            .values(status=P.REFUNDED, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        notifications.pledges_refunded(finished)  # one message per pledge, not per refund
+    db.session.expire_all()
+    return len(won)
+
+
+def _fully_refunded(pledge_ids: set[int]) -> list[int]:
+    """Of these pledges, those with nothing left in escrow and no refund pending."""
+    paid = dict(db.session.execute(
+        select(Payment.pledge_id, func.sum(Payment.amount))
+        .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.SUCCEEDED)
+        .group_by(Payment.pledge_id)
+    ).all())
+    back: dict[int, int] = {}
+    pending: set[int] = set()
+    for pledge_id, status, amount in db.session.execute(
+        select(Refund.pledge_id, Refund.status, func.sum(Refund.amount))
+        .where(Refund.pledge_id.in_(pledge_ids))
+        .group_by(Refund.pledge_id, Refund.status)
+    ):
+        if status is RefundStatus.SUCCEEDED:
+            back[pledge_id] = amount
+        elif status is RefundStatus.PENDING:
+            pending.add(pledge_id)
+    return [p for p in pledge_ids if p not in pending and paid.get(p, 0) == back.get(p, 0)]
 
 
 def refund_refused(refund_id: int, message: str) -> None:
@@ -427,16 +471,6 @@ def refund_attempt_failed(refund_id: int, message: str) -> None:
         .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
         .values(attempts=Refund.attempts + 1, failure_message=message[:500])
     )
-
-
-def _finish_if_refunded(pledge: Pledge) -> None:
-    db.session.refresh(pledge)
-    if (
-        pledge.status is P.REFUNDING
-        and pledge.net_collected == 0
-        and not any(r.status is RefundStatus.PENDING for r in pledge.refunds)
-    ):
-        set_status(pledge, P.REFUNDED)
 
 
 def pending_refunds(limit: int = 500) -> list[int]:

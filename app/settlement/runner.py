@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -19,7 +19,7 @@ from app import clock
 from app.extensions import db
 from app.payments import gateway
 from app.payments.gateway import CardError, GatewayError
-from app.pledges import checkout
+from app.pledges import services as pledge_services
 from app.projects.models import Project
 from app.settlement import services
 from app.settlement.domain import is_funded, split
@@ -102,36 +102,72 @@ def settle_one(project_id: int, progress: Progress | None = None) -> Report:
     return report
 
 
-def run_refunds(project_id: int, progress: Progress | None = None, batch: int = 500) -> int:
-    """Make the project's pending refunds through a bounded pool, within the rate limit."""
-    app = current_app._get_current_object()
-    workers = current_app.config["SETTLEMENT_WORKERS"]
-    done = 0
+@dataclass(frozen=True)
+class RefundCall:
+    """What one refund needs from Stripe, read before any call is made."""
 
-    def refund(refund_id: int) -> None:
-        with app.app_context():
-            try:
-                checkout.execute_refund(refund_id)
-            finally:
-                db.session.remove()
+    refund_id: int
+    payment_intent: str
+    amount: int
+    key: str
+    pledge_id: int
 
+
+def _call_stripe(gw, call: RefundCall) -> tuple[str, RefundCall, str]:
+    """In a worker thread: only the Stripe call, no database. (outcome, call, detail)."""
+    try:
+        result = gw.create_refund(
+            payment_intent=call.payment_intent, amount=call.amount, key=call.key,
+            metadata={"refund_id": str(call.refund_id), "pledge_id": str(call.pledge_id)},
+        )
+    except CardError as error:
+        return "refused", call, error.message
+    except GatewayError as error:
+        return "retry", call, error.message
+    if result.status == "failed":
+        return "refused", call, result.failure_reason or "refused"
+    return "succeeded", call, result.id
+
+
+def run_refunds(project_id: int, progress: Progress | None = None, batch: int = 500,
+                record_every: int = 200) -> int:
+    """Make the project's pending refunds: Stripe calls run in a bounded pool (throttled by
+    the gateway), while this thread records the answers in batches."""
+    gw = gateway()
     total = services.count_pending_refunds(project_id)
-    while True:
-        ids = services.pending_refund_ids(project_id, limit=batch)
-        services.renew(project_id, clock.now())
-        db.session.commit()
-        if not ids:
-            return done
-        before = len(ids)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(refund, ids):
+    done = 0
+    with ThreadPoolExecutor(max_workers=current_app.config["SETTLEMENT_WORKERS"]) as pool:
+        while True:
+            calls = [RefundCall(*row) for row in services.pending_refund_calls(project_id, batch)]
+            services.renew(project_id, clock.now())
+            db.session.commit()
+            if not calls:
+                return done
+            succeeded: list[tuple[int, str]] = []
+            moved = 0
+            futures = [pool.submit(_call_stripe, gw, call) for call in calls]
+            for future in as_completed(futures):
+                outcome, call, detail = future.result()
+                if outcome == "succeeded":
+                    succeeded.append((call.refund_id, detail))
+                    moved += 1
+                elif outcome == "refused":
+                    pledge_services.refund_refused(call.refund_id, detail)
+                    moved += 1
+                else:
+                    log.warning("refund %s: will retry: %s", call.refund_id, detail)
+                    pledge_services.refund_attempt_failed(call.refund_id, detail)
+                if len(succeeded) >= record_every:
+                    pledge_services.record_refunds_succeeded(succeeded)
+                    succeeded.clear()
+                    db.session.commit()
                 done += 1
                 if progress:
                     progress(project_id, min(done, total), total)
-        still = services.pending_refund_ids(project_id, limit=batch)
-        db.session.commit()
-        if len(still) >= before and set(still) >= set(ids):
-            return done  # nothing moved (Stripe unreachable): the next sweep retries
+            pledge_services.record_refunds_succeeded(succeeded)
+            db.session.commit()
+            if not moved:
+                return done  # Stripe is not answering: the next sweep retries
 
 
 def pay_out(project_id: int) -> str:
@@ -153,6 +189,7 @@ def pay_out(project_id: int) -> str:
         key=f"{payout.idempotency_key}-a{payout.attempts}",
     )
     payout_id, net, currency = payout.id, payout.net, payout.currency
+    in_doubt = services.transfer_in_doubt(payout)
     db.session.commit()
     if destination is None:
         services.payout_postponed(payout_id, "The creator has not finished Stripe onboarding.")
@@ -162,15 +199,22 @@ def pay_out(project_id: int) -> str:
         services.payout_succeeded(payout_id, "none", clock.now())
         db.session.commit()
         return "paid (nothing to transfer)"
+    sent = False
     try:
-        available = gateway().available_balance(currency)
-        if available < net:
-            services.payout_postponed(
-                payout_id,
-                f"The platform's Stripe balance is not yet available ({available} of {net}).",
-            )
-            db.session.commit()
-            return "pending: balance not yet available"
+        # A transfer sent before (its answer lost, or the process killed) is replayed with its
+        # key whatever the balance shows: that transfer may itself have used the balance.
+        if not in_doubt:
+            available = gateway().available_balance(currency)
+            if available < net:
+                services.payout_postponed(
+                    payout_id,
+                    f"The platform's Stripe balance is not yet available ({available} of {net}).",
+                )
+                db.session.commit()
+                return "pending: balance not yet available"
+        services.transfer_sent(payout_id)
+        db.session.commit()
+        sent = True
         transfer = gateway().create_transfer(**params)
     except CardError as error:
         db.session.rollback()
@@ -179,7 +223,7 @@ def pay_out(project_id: int) -> str:
         return f"pending: {error.code or error.message}"
     except GatewayError as error:
         db.session.rollback()
-        services.payout_postponed(payout_id, error.message)
+        services.payout_postponed(payout_id, error.message, in_doubt=sent)
         db.session.commit()
         log.info("project %s: payout postponed: %s", project_id, error.message)
         return f"pending: {error.code or error.message}"

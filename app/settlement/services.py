@@ -14,9 +14,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from app import clock
 from app.extensions import db
 from app.ledger import services as ledger
+from app.notifications import services as notifications
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import services as pledge_services
-from app.pledges.domain import PledgeStatus
+from app.pledges.domain import FINAL_STATUSES, PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
 from app.projects import services as project_services
 from app.projects.domain import Action, ProjectStatus
@@ -26,7 +27,9 @@ from app.settlement.domain import is_funded, split
 S = ProjectStatus
 P = PledgeStatus
 REFUNDING_STATUSES = (S.FAILED, S.CANCELLED, S.SUSPENDED)
-UNSETTLED_STATUSES = (S.SETTLING, S.FUNDED, S.FAILED, S.CANCELLED, S.SUSPENDED)
+# Outcomes whose work may be unfinished until settled_at is set: paid_out too, since a run
+# can stop after the transfer is booked and before the project is marked settled.
+UNSETTLED_STATUSES = (S.SETTLING, S.FUNDED, S.PAID_OUT, S.FAILED, S.CANCELLED, S.SUSPENDED)
 
 
 def lease_length() -> timedelta:
@@ -122,10 +125,12 @@ def close_if_due(project: Project, now: datetime) -> None:
             db.session.flush()
             payout.idempotency_key = pledge_services.idempotency_key("payout", payout.id)
             db.session.flush()
+            notifications.project_funded(project)
         else:
             project_services.change_status(
                 project, Action.MARK_FAILED, None, "The goal was not reached."
             )
+            notifications.project_failed(project)
 
 
 def plan_refunds(project: Project, batch: int = 1000) -> int:
@@ -136,6 +141,8 @@ def plan_refunds(project: Project, batch: int = 1000) -> int:
     """
     if project.status not in REFUNDING_STATUSES:
         return 0
+    if project.status is not S.FAILED:  # a failed project's creator heard in close_if_due
+        notifications.project_stopped(project)
     planned = 0
     prefix = current_app.config["IDEMPOTENCY_PREFIX"]
     while True:
@@ -172,6 +179,7 @@ def plan_refunds(project: Project, batch: int = 1000) -> int:
             .values(status=P.REFUNDING, end_reason=_refund_reason(project.status))
             .execution_options(synchronize_session=False)
         )
+        notifications.refunds_planned(project, ids)
         planned += len(refunds)
     db.session.flush()
     return planned
@@ -221,6 +229,18 @@ def pending_refund_ids(project_id: int, limit: int | None = None) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+def pending_refund_calls(project_id: int, limit: int) -> list[tuple]:
+    """(refund id, PaymentIntent id, amount, idempotency key, pledge id) still to be made."""
+    return [tuple(row) for row in db.session.execute(
+        select(Refund.id, Payment.stripe_payment_intent_id, Refund.amount,
+               Refund.idempotency_key, Refund.pledge_id)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .join(Pledge, Pledge.id == Refund.pledge_id)
+        .where(Pledge.project_id == project_id, Refund.status == RefundStatus.PENDING)
+        .order_by(Refund.id).limit(limit)
+    )]
+
+
 def count_pending_refunds(project_id: int) -> int:
     return db.session.scalar(
         select(func.count())
@@ -251,9 +271,31 @@ def payout_destination(project: Project) -> str | None:
     return account.stripe_account_id if account is not None and account.ready else None
 
 
-def payout_postponed(payout_id: int, reason: str, refused: bool = False) -> None:
-    """The payout waits for a later sweep; a refusal moves it to a fresh idempotency key."""
-    values: dict = {"last_error": reason[:500]}
+TRANSFER_SENT = "The transfer was sent to Stripe; its answer is awaited."
+
+
+def transfer_sent(payout_id: int) -> None:
+    """Written (and committed) before the transfer call: from then on a transfer may exist at
+    Stripe under the payout's current key, whatever happens to the answer or the process."""
+    db.session.execute(
+        update(Payout)
+        .where(Payout.id == payout_id, Payout.status == PayoutStatus.PENDING)
+        .values(last_error=TRANSFER_SENT)
+    )
+
+
+def transfer_in_doubt(payout: Payout) -> bool:
+    """A transfer was sent with the current key and its answer never recorded: the next try
+    must replay that key, not look at the balance the transfer itself may have used."""
+    return payout.last_error.startswith(TRANSFER_SENT)
+
+
+def payout_postponed(
+    payout_id: int, reason: str, refused: bool = False, in_doubt: bool = False
+) -> None:
+    """The payout waits for a later sweep; a refusal moves it to a fresh idempotency key;
+    a transfer whose answer was lost stays in doubt (same key, replayed next time)."""
+    values: dict = {"last_error": (f"{TRANSFER_SENT} ({reason})" if in_doubt else reason)[:500]}
     if refused:
         values["attempts"] = Payout.attempts + 1
     db.session.execute(
@@ -311,20 +353,23 @@ def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     project = db.session.get(Project, payout.project_id)
     db.session.refresh(project)
     project_services.change_status(project, Action.MARK_PAID_OUT, None, f"Transfer {transfer_id}.")
+    notifications.project_paid_out(project, payout.net)
     return True
 
 
 def mark_settled_if_done(project: Project, now: datetime) -> bool:
-    """Settled: no open payment, no pending refund, and a funded project paid out."""
+    """Settled: no open payment, no pending refund, a funded project paid out, and every
+    pledge in a final state (a refund Stripe refused keeps the project open until an admin
+    has dealt with it: its money is still in escrow)."""
     db.session.refresh(project)
     if project.status not in (S.PAID_OUT, *REFUNDING_STATUSES):
         return False
     if open_payments(project.id) or pending_refund_ids(project.id, limit=1):
         return False
-    if project.status in REFUNDING_STATUSES and db.session.scalar(
+    if db.session.scalar(
         select(func.count())
         .select_from(Pledge)
-        .where(Pledge.project_id == project.id, Pledge.status == P.HELD)
+        .where(Pledge.project_id == project.id, Pledge.status.not_in(FINAL_STATUSES))
     ):
         return False
     db.session.execute(
