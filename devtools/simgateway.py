@@ -35,8 +35,8 @@ class SimulatedGateway(StripeGateway):
         )
         self.latency = latency
         limit = server_rate_limit or rate_limit
-        # Stripe's side: a little slack over the advertised rate, then 429.
-        self.server = Limiter(Rate(int(limit * 1.2) + 1, Duration.SECOND))
+        # Stripe's side: a little slack over the advertised rate, then 429 (0: no limit).
+        self.server = Limiter(Rate(int(limit * 1.2) + 1, Duration.SECOND)) if limit else None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
@@ -44,7 +44,7 @@ class SimulatedGateway(StripeGateway):
         self.by_key: dict[str, SimpleNamespace] = {}
 
     def _serve(self, kind: str, key: str | None, make) -> SimpleNamespace:
-        if not self.server.try_acquire("stripe", blocking=False):
+        if self.server is not None and not self.server.try_acquire("stripe", blocking=False):
             with self._lock:
                 self.rejected += 1
             raise stripe.RateLimitError("Too many requests", http_status=429, code="rate_limit")

@@ -79,6 +79,30 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Charge:
+    """A PaymentIntent's charge as Stripe reports it, for reconciliation."""
+
+    id: str
+    status: str  # succeeded, pending, failed
+    amount: int
+    amount_refunded: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as Stripe lists it, reversals included, for reconciliation."""
+
+    id: str
+    amount: int
+    amount_reversed: int
+    currency: str
+    destination: str
+    transfer_group: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Event:
     id: str
     type: str
@@ -147,7 +171,8 @@ class StripeGateway:
         self.attempts = max(1, attempts)
         self.max_wait = max_wait
         # Stripe allows about 25 requests/s in test mode and 100/s live: stay under it.
-        self.limiter = Limiter(Rate(max(1, rate_limit), Duration.SECOND))
+        # 0 turns the throttle off (benchmarks of our own bookkeeping).
+        self.limiter = Limiter(Rate(rate_limit, Duration.SECOND)) if rate_limit > 0 else None
 
     def _call(self, fn, params: dict[str, Any], key: str | None = None, *args):
         """One Stripe call: throttled, retried on passing failures with the same key."""
@@ -161,7 +186,8 @@ class StripeGateway:
         )
         for attempt in retrying:
             with attempt:
-                self.limiter.try_acquire("stripe", blocking=True)
+                if self.limiter is not None:
+                    self.limiter.try_acquire("stripe", blocking=True)
                 try:
                     return fn(*args, params, options) if options else fn(*args, params)
                 except stripe.StripeError as error:
@@ -296,6 +322,77 @@ class StripeGateway:
     def available_balance(self, currency: str) -> int:
         balance = self._call(self.client.v1.balance.retrieve, {})
         return sum(f.amount for f in balance.available if f.currency == currency.lower())
+
+    # ---- reading back, for reconciliation -----------------------------------------------
+
+    def retrieve_payment_intent_with_charge(self, intent_id: str) -> tuple[Intent, Charge | None]:
+        """The intent and its latest charge, in one call (``expand=latest_charge``)."""
+        pi = self._call(
+            self.client.v1.payment_intents.retrieve,
+            {"expand": ["latest_charge"]},
+            None,
+            intent_id,
+        )
+        charge = pi.latest_charge
+        if isinstance(charge, str):  # not expanded: fetch it
+            charge = self._call(self.client.v1.charges.retrieve, {}, None, charge)
+        record = None
+        if charge is not None:
+            record = Charge(
+                id=charge.id,
+                status=charge.status,
+                amount=charge.amount,
+                amount_refunded=charge.amount_refunded or 0,
+                currency=charge.currency,
+            )
+        return _intent(pi), record
+
+    def list_refunds(self, payment_intent: str) -> list[RefundResult]:
+        """Every refund of a PaymentIntent, made by us or anyone else, page by page."""
+        return [
+            RefundResult(
+                id=refund.id,
+                status=refund.status,
+                amount=refund.amount,
+                failure_reason=getattr(refund, "failure_reason", "") or "",
+                metadata=refund.metadata.to_dict() if refund.metadata else {},
+            )
+            for refund in self._list(
+                self.client.v1.refunds.list, {"payment_intent": payment_intent}
+            )
+        ]
+
+    def list_transfers(self, transfer_group: str) -> list[TransferRecord]:
+        """Every transfer of a transfer group, page by page."""
+        return [
+            TransferRecord(
+                id=transfer.id,
+                amount=transfer.amount,
+                amount_reversed=transfer.amount_reversed or 0,
+                currency=transfer.currency,
+                destination=transfer.destination
+                if isinstance(transfer.destination, str) or transfer.destination is None
+                else transfer.destination.id,
+                transfer_group=transfer.transfer_group or "",
+                metadata=transfer.metadata.to_dict() if transfer.metadata else {},
+            )
+            for transfer in self._list(
+                self.client.v1.transfers.list, {"transfer_group": transfer_group}
+            )
+        ]
+
+    def _list(self, fn, params: dict[str, Any], page_size: int = 100) -> list[Any]:
+        """All objects of a list call, following ``has_more`` with ``starting_after``."""
+        objects: list[Any] = []
+        after = None
+        while True:
+            page = self._call(
+                fn, {**params, "limit": page_size, **({"starting_after": after} if after else {})}
+            )
+            objects.extend(page.data)
+            if not page.has_more or not page.data:
+                return objects
+            after = page.data[-1].id
 
     # ---- webhooks --------------------------------------------------------------------
 
