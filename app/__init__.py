@@ -105,6 +105,7 @@ def register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_cli
     from app.ledger.cli import ledger_cli
+    from app.notifications.cli import notifications_cli
     from app.payments.cli import payments_cli
     from app.pledges.cli import pledges_cli
     from app.scheduler.cli import scheduler_cli
@@ -113,3 +114,4 @@ def register_commands(app: Flask) -> None:
     for group in (users_cli, demo_cli, ledger_cli, pledges_cli, payments_cli, scheduler_cli,
                   projects_cli):
         app.cli.add_command(group)
+    app.cli.add_command(notifications_cli)

@@ -47,6 +47,15 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_RESERVATION_MINUTES": 30,  # a reward place waits this long for its payment
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
     "PLATFORM_FEE_PERCENT": 5,
+    # Notifications
+    "MAIL_BACKEND": "file",  # file: instance/outbox-mail.log (mbox); log; smtp
+    "MAIL_FROM": "Backstage <no-reply@localhost>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,  # 465 means TLS from the start
+    "SMTP_USERNAME": "",  # empty: no login
+    "SMTP_PASSWORD": "",
+    "SMTP_USE_TLS": True,  # STARTTLS before logging in
+    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails are absolute, on this
 }
 
 SQLITE_FILE = "crowdfund.sqlite3"

@@ -2,6 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent
@@ -12,6 +13,7 @@ __all__ = [
     "ConnectedAccount",
     "LedgerEntry",
     "LedgerTransaction",
+    "Outbox",
     "Payment",
     "Payout",
     "Pledge",

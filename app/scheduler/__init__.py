@@ -57,6 +57,12 @@ def settle_projects() -> None:
         )
 
 
+def send_notifications() -> None:
+    from app.notifications import sender
+
+    sender.send_pending()
+
+
 def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=UTC,
@@ -69,5 +75,12 @@ def build(app: Flask) -> BlockingScheduler:
         seconds=interval,
         id="pledges-sweep",
         name="expire payments, resume refunds",
+    )
+    scheduler.add_job(
+        in_app(app, send_notifications),
+        "interval",
+        seconds=interval,
+        id="notifications-send",
+        name="send notification e-mails",
     )
     return scheduler

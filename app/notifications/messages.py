@@ -1,0 +1,167 @@
+"""Turning outbox rows into e-mails: the kind's plain-text template, absolute links, headers.
+
+A template's first line is ``Subject: ...``; the rest is the body. Amounts are shown with
+``app.money.format_money`` (the ``money`` filter) and links are absolute, built on BASE_URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+
+from app.extensions import db
+from app.money import format_money
+from app.notifications.models import Outbox
+from app.payouts.models import Payout
+from app.pledges.models import Pledge
+from app.projects.models import Project, ProjectEvent
+
+# Plain text: nothing is HTML-escaped (the only HTML would be in an .html template).
+TEMPLATES = Environment(
+    loader=PackageLoader("app.notifications", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+TEMPLATES.filters["money"] = format_money
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(kind: str, **context: Any) -> Rendered:
+    """The subject and body of ``templates/notifications/<kind>.txt``."""
+    text = TEMPLATES.get_template(f"notifications/{kind}.txt").render(**context)
+    first, _, body = text.lstrip("\n").partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"template {kind} must start with a Subject: line")
+    return Rendered(subject=one_line(first.removeprefix("Subject:")), body=body)
+
+
+def one_line(text: str) -> str:
+    """Whitespace, line breaks included, collapsed: safe in a header."""
+    return " ".join(text.split())
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A link for an e-mail, on BASE_URL (there is no request to take the host from)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc,
+        script_name=base.path.rstrip("/") or "/",
+        url_scheme=base.scheme or "http",
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    id: int
+    title: str
+    status: str
+    goal: int
+    backers: int
+
+
+def _projects(ids: set[int]) -> dict[int, ProjectFacts]:
+    rows = db.session.execute(
+        select(
+            Project.id, Project.title, Project.status, Project.goal_amount, Project.backer_count
+        ).where(Project.id.in_(ids))
+    )
+    return {
+        r.id: ProjectFacts(r.id, r.title, r.status.value, r.goal_amount, r.backer_count)
+        for r in rows
+    }
+
+
+def _payouts(project_ids: set[int]) -> dict[int, Payout]:
+    rows = db.session.scalars(select(Payout).where(Payout.project_id.in_(project_ids)))
+    return {p.project_id: p for p in rows}
+
+
+def _end_reasons(pledge_ids: set[int]) -> dict[int, str]:
+    rows = db.session.execute(select(Pledge.id, Pledge.end_reason).where(Pledge.id.in_(pledge_ids)))
+    return {r.id: r.end_reason for r in rows}
+
+
+def _stop_reasons(project_ids: set[int]) -> dict[int, str]:
+    """Why each project was cancelled or suspended (its latest such decision)."""
+    rows = db.session.execute(
+        select(ProjectEvent.project_id, ProjectEvent.reason)
+        .where(
+            ProjectEvent.project_id.in_(project_ids),
+            ProjectEvent.action.in_(("cancel", "suspend")),
+        )
+        .order_by(ProjectEvent.id)
+    )
+    return {r.project_id: r.reason for r in rows}
+
+
+def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessage | Exception]]:
+    """Each row's e-mail, or the error that kept it from being written."""
+    rows = list(rows)
+    project_ids = {r.project_id for r in rows if r.project_id is not None}
+    pledge_ids = {r.pledge_id for r in rows if r.pledge_id is not None}
+    projects = _projects(project_ids)
+    payouts = _payouts(project_ids)
+    end_reasons = _end_reasons(pledge_ids)
+    stop_reasons = _stop_reasons(project_ids)
+    config = current_app.config
+    site_url = config["BASE_URL"].rstrip("/") + "/"
+    out: list[tuple[int, EmailMessage | Exception]] = []
+    for row in rows:
+        try:
+            project = projects.get(row.project_id) if row.project_id else None
+            context = {
+                "name": row.to_name or row.to_address,
+                "amount": row.amount or 0,
+                "currency": row.currency or "USD",
+                "project": project,
+                "payout": payouts.get(row.project_id),
+                "reason": end_reasons.get(row.pledge_id) or stop_reasons.get(row.project_id, ""),
+                "site_url": site_url,
+                "project_url": absolute_url("projects.show", project_id=row.project_id)
+                if row.project_id
+                else site_url,
+                "projects_url": absolute_url("projects.mine"),
+                "pledges_url": absolute_url("pledges.mine"),
+                "pledge_url": absolute_url("pledges.show", pledge_id=row.pledge_id)
+                if row.pledge_id
+                else absolute_url("pledges.mine"),
+            }
+            rendered = render(row.kind, **context)
+            out.append((row.id, email_for(row, rendered, now)))
+        except Exception as error:  # a broken row must not hold up the others
+            out.append((row.id, error))
+    return out
+
+
+def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = Address(display_name=one_line(row.to_name or ""), addr_spec=row.to_address)
+    message["Date"] = format_datetime(now)
+    # Stable per row: if a crash makes a message go out twice, mail clients show it once.
+    domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{config['IDEMPOTENCY_PREFIX']}.outbox.{row.id}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.body)
+    return message

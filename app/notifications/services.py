@@ -1,0 +1,210 @@
+"""Enqueueing notifications: rows added inside the caller's transaction, flushed, never committed.
+
+A message therefore exists exactly when the state change it tells about committed; a
+rolled-back transaction leaves none. Messages to every backer of a project are written with
+one set-based ``INSERT ... SELECT``, so 200,000 backers cost one statement, not 200,000 ORM
+objects. Each row has a unique key naming the news and its recipient, and inserts skip keys
+already there (``ON CONFLICT DO NOTHING``), so a resumed or repeated step never sends twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import clock
+from app.accounts.models import User
+from app.db_types import UTCDateTime
+from app.extensions import db
+from app.notifications.models import Outbox, OutboxStatus
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Pledge, Refund, RefundStatus
+from app.projects.models import Project
+
+
+class Kind(enum.StrEnum):
+    """What a message says; each has a template ``templates/notifications/<kind>.txt``."""
+
+    PROJECT_FUNDED_CREATOR = "project_funded_creator"
+    PROJECT_FUNDED_BACKER = "project_funded_backer"
+    PROJECT_FAILED_CREATOR = "project_failed_creator"
+    PROJECT_STOPPED_CREATOR = "project_stopped_creator"  # cancelled or suspended
+    REFUND_PLANNED_BACKER = "refund_planned_backer"  # failed, cancelled or suspended
+    PAYOUT_SENT_CREATOR = "payout_sent_creator"
+    PLEDGE_COLLECTED_BACKER = "pledge_collected_backer"
+    REFUND_COMPLETE_BACKER = "refund_complete_backer"
+
+
+# The columns every enqueue fills, in the order of the SELECTs below.
+COLUMNS = (
+    "key",
+    "kind",
+    "user_id",
+    "to_address",
+    "to_name",
+    "project_id",
+    "pledge_id",
+    "amount",
+    "currency",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def _constants(kind: Kind) -> tuple[ColumnElement[Any], ...]:
+    """kind, status, attempts, next_attempt_at and created_at of a new row, as SQL literals."""
+    now = clock.now()
+    return (
+        literal(kind.value, String),
+        literal(OutboxStatus.PENDING.value, String),
+        literal(0),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    )
+
+
+def _insert_new(rows: Select) -> None:
+    """INSERT the SELECTed rows whose key is not in the outbox yet.
+
+    (No count is returned: psycopg does not report one for INSERT ... SELECT here.)"""
+    table = Outbox.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).from_select(COLUMNS, rows)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).from_select(COLUMNS, rows)
+    else:  # pragma: no cover - the platform runs on SQLite and PostgreSQL only
+        raise NotImplementedError(f"notifications do not support {dialect}")
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+    db.session.flush()
+
+
+def _to_creator(kind: Kind, project: Project, amount: int | None) -> None:
+    k, status, attempts, next_at, created = _constants(kind)
+    rows = select(
+        literal(f"{kind.value}:{project.id}", String),
+        k,
+        User.id,
+        User.email,
+        User.display_name,
+        literal(project.id),
+        cast(null(), Integer),  # a typed NULL: PostgreSQL reads a bare one as text
+        literal(amount, BigInteger),
+        literal(project.currency, String),
+        status,
+        attempts,
+        next_at,
+        created,
+    ).where(User.id == project.owner_id)
+    _insert_new(rows)
+
+
+def _to_backers(
+    kind: Kind, *conditions: ColumnElement[bool], amount: ColumnElement[int] | None = None
+) -> None:
+    """One message per pledge matching ``conditions``, to its backer, with ``amount`` (by
+    default the pledge's total)."""
+    if amount is None:
+        amount = Pledge.amount + Pledge.shipping_fee
+    k, status, attempts, next_at, created = _constants(kind)
+    rows = (
+        select(
+            literal(f"{kind.value}:", String) + cast(Pledge.id, String),
+            k,
+            User.id,
+            User.email,
+            User.display_name,
+            Pledge.project_id,
+            Pledge.id,
+            amount,
+            Pledge.currency,
+            status,
+            attempts,
+            next_at,
+            created,
+        )
+        .join(User, User.id == Pledge.backer_id)
+        .where(*conditions)
+    )
+    _insert_new(rows)
+
+
+# ---- the news ---------------------------------------------------------------------------
+
+
+def project_funded(project: Project) -> None:
+    """The goal was reached: the creator, and every backer whose pledge is held."""
+    _to_creator(Kind.PROJECT_FUNDED_CREATOR, project, project.pledged_amount)
+    _to_backers(
+        Kind.PROJECT_FUNDED_BACKER,
+        Pledge.project_id == project.id,
+        Pledge.status == PledgeStatus.HELD,
+    )
+
+
+def project_failed(project: Project) -> None:
+    """The goal was not reached: the creator. Backers hear from ``refunds_planned``."""
+    _to_creator(Kind.PROJECT_FAILED_CREATOR, project, project.pledged_amount)
+
+
+def project_stopped(project: Project) -> None:
+    """Cancelled by its creator or suspended by a moderator: the creator."""
+    _to_creator(Kind.PROJECT_STOPPED_CREATOR, project, project.pledged_amount)
+
+
+def refunds_planned(project: Project, pledge_ids: Sequence[int]) -> None:
+    """These pledges of an ended project are being refunded: their backers."""
+    if not pledge_ids:
+        return
+    _to_backers(
+        Kind.REFUND_PLANNED_BACKER,
+        Pledge.project_id == project.id,
+        Pledge.id.in_(list(pledge_ids)),
+        Pledge.status == PledgeStatus.REFUNDING,
+    )
+
+
+def project_paid_out(project: Project, net: int) -> None:
+    """The creator was paid: the creator, and every backer whose pledge was collected."""
+    _to_creator(Kind.PAYOUT_SENT_CREATOR, project, net)
+    _to_backers(
+        Kind.PLEDGE_COLLECTED_BACKER,
+        Pledge.project_id == project.id,
+        Pledge.status == PledgeStatus.COLLECTED,
+    )
+
+
+def pledges_refunded(pledge_ids: Iterable[int]) -> None:
+    """Of these pledges, those now refunded: their backers, once per pledge (not per refund),
+    with the total refunded. Pledges not (yet) refunded, or already told, are skipped."""
+    ids = sorted(set(pledge_ids))
+    if not ids:
+        return
+    refunded = (
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .where(Refund.pledge_id == Pledge.id, Refund.status == RefundStatus.SUCCEEDED)
+        .scalar_subquery()
+    )
+    _to_backers(
+        Kind.REFUND_COMPLETE_BACKER,
+        Pledge.id.in_(ids),
+        Pledge.status == PledgeStatus.REFUNDED,
+        amount=refunded,
+    )

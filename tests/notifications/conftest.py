@@ -1,0 +1,128 @@
+"""Notification stories: settled projects, outbox rows, and the mail that leaves."""
+
+from __future__ import annotations
+
+import email
+import mailbox
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from app import clock as app_clock
+from app.accounts.models import User
+from app.extensions import db
+from app.notifications import services as notifications
+from app.notifications.models import Outbox
+from app.notifications.sender import FileBackend
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Pledge
+from app.projects.models import Project
+from tests.pledges.conftest import creator, project  # noqa: F401  (shared fixtures)
+from tests.settlement.conftest import clock  # noqa: F401
+
+
+def outbox(kind: str | None = None) -> list[Outbox]:
+    db.session.expire_all()
+    stmt = select(Outbox).order_by(Outbox.id)
+    if kind:
+        stmt = stmt.where(Outbox.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def kinds() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in outbox():
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    return counts
+
+
+def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[int]:
+    """``count`` backers with a held pledge each, written straight to the tables (no Stripe):
+    enough for the outbox, which reads only pledges and users."""
+    now = app_clock.now()
+    tag = f"p{target.id}"
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "email": f"{tag}-backer{i}@example.com",
+                "display_name": f"Backer {i}",
+                "password_hash": "-",
+                "created_at": now,
+            }
+            for i in range(count)
+        ],
+    )
+    backer_ids = list(
+        db.session.scalars(
+            select(User.id).where(User.email.like(f"{tag}-backer%")).order_by(User.id)
+        )
+    )
+    db.session.execute(
+        insert(Pledge),
+        [
+            {
+                "project_id": target.id,
+                "backer_id": backer_id,
+                "tier_id": target.tiers[0].id,
+                "currency": target.currency,
+                "amount": amount,
+                "status": PledgeStatus.HELD,
+                "held_at": now,
+                "created_at": now,
+            }
+            for backer_id in backer_ids
+        ],
+    )
+    db.session.execute(
+        update(Project)
+        .where(Project.id == target.id)
+        .values(
+            pledged_amount=Project.pledged_amount + amount * count,
+            backer_count=Project.backer_count + count,
+        )
+    )
+    db.session.commit()
+    db.session.refresh(target)
+    return list(
+        db.session.scalars(
+            select(Pledge.id).where(Pledge.project_id == target.id).order_by(Pledge.id)
+        )
+    )
+
+
+@pytest.fixture
+def queued(app, creator, project) -> list[Outbox]:  # noqa: F811  (fixtures, by name)
+    """A funded project's news, committed: one message to the creator, three to backers."""
+    gen_held_pledges(project, 3, amount=2500)
+    notifications.project_funded(project)
+    db.session.commit()
+    return outbox()
+
+
+@pytest.fixture
+def mail_file(tmp_path) -> Path:
+    return tmp_path / "mail.mbox"
+
+
+@pytest.fixture
+def file_backend(mail_file) -> FileBackend:
+    return FileBackend(mail_file)
+
+
+def read_mail(path: Path) -> list[EmailMessage]:
+    """Every message in the file backend's mbox, parsed with the modern e-mail policy."""
+    if not path.exists():
+        return []
+    box = mailbox.mbox(path, create=False)
+    try:
+        return [email.message_from_bytes(m.as_bytes(), policy=policy.default) for m in box]
+    finally:
+        box.close()
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
