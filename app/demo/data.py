@@ -1,9 +1,10 @@
-"""What the demo site holds: people, projects, reward tiers and their pledged totals.
+"""What the demo site holds: people, demo backers, projects, reward tiers and their pledges.
 
 Plain data, no database. Amounts are in MAJOR units of the project's currency (dollars,
 yen); seed.py converts them to minor units with app.money. Time is relative: ``left`` is how
 long a live project still has before its deadline, ``deliver_months`` how many months after
-the deadline a reward should arrive.
+the deadline a reward should arrive. ``backers`` is how many demo backers pledge for a tier:
+pledging.py makes those pledges for real, so the totals come from them, never from here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class TierSpec:
     description: str
     minimum: int  # major units
     limit: int | None = None
-    claimed: int = 0
+    backers: int = 0  # live projects: real pledges made for this tier by demo backers
     shipping: int | None = None  # major units; None: nothing ships
     deliver_months: int = 3
 
@@ -54,7 +55,6 @@ class ProjectSpec:
     colours: tuple[tuple[int, int, int], tuple[int, int, int]]  # cover gradient
     status: str = "live"  # live, approved, submitted or draft
     left: timedelta = timedelta(days=10)  # live only: time before the deadline
-    pledged: int = 0  # major units; at least what the tiers' claims add up to
     moderator: str = "moderator1"
     tiers: tuple[TierSpec, ...] = field(default_factory=tuple)
 
@@ -69,6 +69,64 @@ PEOPLE: tuple[Person, ...] = (
     Person("moderator2", "Tomasz Kowalski", Role.MODERATOR),
     Person("admin", "Sam Okafor", Role.ADMIN),
 )
+
+
+# The demo backers: backer01..backer40@demo.test, ordinary accounts with the demo password.
+# A backer has at most one pledge per project, so the pool bounds a project's backer count.
+_NAMES = (
+    "Ana Adler",
+    "Ben Haddad",
+    "Chloe Okoro",
+    "Dev Garcia",
+    "Elif Novak",
+    "Farid Fischer",
+    "Greta Mensah",
+    "Hugo Eriksen",
+    "Ines Lindqvist",
+    "Jonas Dubois",
+    "Kofi Kim",
+    "Lucia Costa",
+    "Mateo Jensen",
+    "Nina Baptiste",
+    "Oskar Ivanova",
+    "Pia Adler",
+    "Quinn Haddad",
+    "Rosa Okoro",
+    "Sven Garcia",
+    "Yuki Novak",
+    "Ana Fischer",
+    "Ben Mensah",
+    "Chloe Eriksen",
+    "Dev Lindqvist",
+    "Elif Dubois",
+    "Farid Kim",
+    "Greta Costa",
+    "Hugo Jensen",
+    "Ines Baptiste",
+    "Jonas Ivanova",
+    "Kofi Adler",
+    "Lucia Haddad",
+    "Mateo Okoro",
+    "Nina Garcia",
+    "Oskar Novak",
+    "Pia Fischer",
+    "Quinn Mensah",
+    "Rosa Eriksen",
+    "Sven Lindqvist",
+    "Yuki Dubois",
+)
+BACKERS: tuple[Person, ...] = tuple(
+    Person(f"backer{n:02d}", name) for n, name in enumerate(_NAMES, start=1)
+)
+
+# Where the rewards of a project in this currency ship to (a pledge picks one).
+SHIP_TO = {
+    "USD": ("US", "US", "US", "CA", "MX", "GB"),
+    "GBP": ("GB", "GB", "GB", "IE", "NL"),
+    "EUR": ("DE", "DE", "FR", "NL", "AT", "IT", "ES"),
+    "JPY": ("JP", "JP", "JP", "KR", "TW"),
+    "CNY": ("CN", "CN", "HK", "SG", "TW"),
+}
 
 
 PROJECTS: tuple[ProjectSpec, ...] = (
@@ -108,27 +166,26 @@ Curious how deck-builders work? The
 """,
         category="games",
         currency="USD",
-        goal=25_000,
+        goal=1_200,
         duration_days=45,
         timezone="America/Chicago",
         colours=((34, 92, 62), (196, 122, 54)),
         left=timedelta(days=20, hours=3),
-        pledged=46_310,
         moderator="moderator1",
         tiers=(
             TierSpec(
                 "Thank you",
                 "Your name on our website and a printable forest map.",
                 5,
-                claimed=212,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
                 "Early Sprout Edition",
                 "The full game at a friendly early price.",
                 39,
-                limit=50,
-                claimed=48,
+                limit=20,
+                backers=18,
                 shipping=8,
                 deliver_months=8,
             ),
@@ -136,7 +193,7 @@ Curious how deck-builders work? The
                 "Standard Edition",
                 "The full game, shipped to your door.",
                 45,
-                claimed=640,
+                backers=6,
                 shipping=8,
                 deliver_months=8,
             ),
@@ -145,7 +202,7 @@ Curious how deck-builders work? The
                 "The game, a signed art book and wooden spirit meeples.",
                 120,
                 limit=100,
-                claimed=100,
+                backers=2,
                 shipping=15,
                 deliver_months=9,
             ),
@@ -180,26 +237,25 @@ today, and 10% of every pledge goes to the
 """,
         category="photography",
         currency="GBP",
-        goal=8_000,
+        goal=1_000,
         duration_days=30,
         timezone="Europe/London",
         colours=((18, 66, 112), (118, 196, 190)),
         left=timedelta(days=12, hours=7),
-        pledged=6_540,
         moderator="moderator2",
         tiers=(
             TierSpec(
                 "Digital thank-you",
                 "A high-resolution desktop wallpaper set.",
                 3,
-                claimed=41,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
                 "The book",
                 "One copy of Tidepool Atlas.",
                 35,
-                claimed=118,
+                backers=7,
                 shipping=6,
                 deliver_months=5,
             ),
@@ -208,7 +264,7 @@ today, and 10% of every pledge goes to the
                 "The book and a signed A3 print of your choice.",
                 90,
                 limit=40,
-                claimed=22,
+                backers=2,
                 shipping=9,
                 deliver_months=5,
             ),
@@ -243,33 +299,32 @@ Read more about the dish in the
 """,
         category="food",
         currency="JPY",
-        goal=1_800_000,
+        goal=150_000,
         duration_days=40,
         timezone="Asia/Tokyo",
         colours=((92, 24, 30), (236, 168, 64)),
         left=timedelta(days=33, hours=10),
-        pledged=912_000,
         moderator="moderator1",
         tiers=(
             TierSpec(
                 "Thank-you note",
                 "A handwritten thank-you from the kitchen.",
                 500,
-                claimed=85,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
                 "E-book",
                 "The full cookbook as an e-book, in both languages.",
                 2_000,
-                claimed=140,
+                backers=6,
                 deliver_months=4,
             ),
             TierSpec(
                 "Hardcover cookbook",
                 "The printed book, signed by my father.",
                 4_800,
-                claimed=96,
+                backers=4,
                 shipping=900,
                 deliver_months=6,
             ),
@@ -279,7 +334,7 @@ Read more about the dish in the
                 "in Koenji, with a bowl of the original broth.",
                 15_000,
                 limit=12,
-                claimed=7,
+                backers=2,
                 deliver_months=6,
             ),
         ),
@@ -313,26 +368,25 @@ and publish our accounts every quarter.
 """,
         category="journalism",
         currency="EUR",
-        goal=12_000,
+        goal=600,
         duration_days=30,
         timezone="Europe/Berlin",
         colours=((40, 40, 56), (220, 84, 60)),
         left=timedelta(days=4, hours=2),
-        pledged=13_420,
         moderator="moderator2",
         tiers=(
             TierSpec(
                 "Supporter",
                 "Our thanks, and your name in the yearly report.",
                 5,
-                claimed=180,
+                backers=5,
                 deliver_months=1,
             ),
             TierSpec(
                 "Member for a year",
                 "Monthly newsroom calls and a vote on our next investigation.",
                 48,
-                claimed=150,
+                backers=7,
                 deliver_months=1,
             ),
             TierSpec(
@@ -340,7 +394,7 @@ and publish our accounts every quarter.
                 "The year's best stories, printed and bound.",
                 75,
                 limit=200,
-                claimed=61,
+                backers=3,
                 shipping=5,
                 deliver_months=13,
             ),
@@ -376,26 +430,25 @@ We plan to premiere at festivals next autumn. You can read about the real
 """,
         category="film",
         currency="EUR",
-        goal=40_000,
+        goal=4_000,
         duration_days=55,
         timezone="Europe/Berlin",
         colours=((14, 30, 60), (240, 214, 140)),
         left=timedelta(days=48, hours=5),
-        pledged=6_385,
         moderator="moderator1",
         tiers=(
             TierSpec(
                 "Name in the credits",
                 "Your name in the end credits.",
                 10,
-                claimed=96,
+                backers=3,
                 deliver_months=10,
             ),
             TierSpec(
                 "Digital premiere ticket",
                 "Watch the film online on premiere night.",
                 25,
-                claimed=120,
+                backers=3,
                 deliver_months=10,
             ),
             TierSpec(
@@ -403,7 +456,7 @@ We plan to premiere at festivals next autumn. You can read about the real
                 "A signed still from the film, 30 x 40 cm.",
                 80,
                 limit=150,
-                claimed=12,
+                backers=2,
                 shipping=6,
                 deliver_months=11,
             ),
@@ -412,7 +465,7 @@ We plan to premiere at festivals next autumn. You can read about the real
                 "Spend a shooting day with us on the coast.",
                 500,
                 limit=6,
-                claimed=2,
+                backers=1,
                 deliver_months=4,
             ),
         ),
@@ -445,35 +498,34 @@ New to the genre? Start with the
 """,
         category="music",
         currency="JPY",
-        goal=900_000,
+        goal=120_000,
         duration_days=21,
         timezone="Asia/Tokyo",
         colours=((36, 20, 88), (238, 80, 160)),
         left=timedelta(days=1, hours=6),
-        pledged=1_534_000,
         moderator="moderator2",
         tiers=(
             TierSpec(
                 "Thank-you and download",
                 "The album as a lossless download.",
                 1_000,
-                claimed=310,
+                backers=7,
                 deliver_months=2,
             ),
             TierSpec(
                 "Vinyl LP",
                 "The album on 180 g blue vinyl.",
                 4_500,
-                claimed=180,
+                backers=5,
                 shipping=1_200,
                 deliver_months=5,
             ),
             TierSpec(
                 "Signed test pressing",
-                "One of thirty test pressings, signed by the band.",
+                "One of eight test pressings, signed by the band.",
                 12_000,
-                limit=30,
-                claimed=30,
+                limit=8,
+                backers=8,
                 shipping=1_200,
                 deliver_months=4,
             ),
@@ -508,19 +560,18 @@ The firmware is based on the excellent
 """,
         category="technology",
         currency="USD",
-        goal=75_000,
+        goal=2_200,
         duration_days=30,
         timezone="America/Chicago",
         colours=((20, 110, 170), (250, 208, 80)),
         left=timedelta(hours=5, minutes=20),
-        pledged=71_950,
         moderator="moderator1",
         tiers=(
             TierSpec(
                 "Thank you and build log",
                 "Access to our private build log.",
                 5,
-                claimed=150,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
@@ -528,7 +579,7 @@ The firmware is based on the excellent
                 "Solder it yourself: every part and a printed guide.",
                 89,
                 limit=300,
-                claimed=250,
+                backers=4,
                 shipping=12,
                 deliver_months=6,
             ),
@@ -536,7 +587,7 @@ The firmware is based on the excellent
                 "Skyglass, assembled",
                 "Ready to hang, tested and calibrated.",
                 149,
-                claimed=290,
+                backers=6,
                 shipping=12,
                 deliver_months=7,
             ),
@@ -544,7 +595,7 @@ The firmware is based on the excellent
                 "Skyglass for schools",
                 "Three assembled stations and lesson plans.",
                 399,
-                claimed=14,
+                backers=1,
                 shipping=20,
                 deliver_months=7,
             ),
@@ -578,19 +629,18 @@ Learn about the town that has made porcelain for a thousand years on
 """,
         category="crafts",
         currency="CNY",
-        goal=60_000,
+        goal=6_000,
         duration_days=35,
         timezone="Asia/Shanghai",
         colours=((70, 44, 30), (206, 176, 130)),
         left=timedelta(days=9, hours=14),
-        pledged=36_150,
         moderator="moderator2",
         tiers=(
             TierSpec(
                 "Thank-you letter",
                 "A letter and photos from the firing.",
                 20,
-                claimed=58,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
@@ -598,7 +648,7 @@ Learn about the town that has made porcelain for a thousand years on
                 "One wood-fired tea bowl.",
                 280,
                 limit=120,
-                claimed=74,
+                backers=4,
                 shipping=25,
                 deliver_months=3,
             ),
@@ -607,7 +657,7 @@ Learn about the town that has made porcelain for a thousand years on
                 "Two bowls and a pitcher.",
                 680,
                 limit=40,
-                claimed=19,
+                backers=2,
                 shipping=40,
                 deliver_months=3,
             ),
@@ -643,29 +693,28 @@ If you like [gothic fiction](https://en.wikipedia.org/wiki/Gothic_fiction), this
 """,
         category="comics",
         currency="USD",
-        goal=18_000,
+        goal=1_200,
         duration_days=30,
         timezone="Asia/Shanghai",
         colours=((30, 24, 40), (140, 160, 120)),
         left=timedelta(days=18, hours=20),
-        pledged=11_240,
         moderator="moderator1",
         tiers=(
             TierSpec(
-                "Digital issue one", "Issue one as a PDF and CBZ.", 6, claimed=260, deliver_months=1
+                "Digital issue one", "Issue one as a PDF and CBZ.", 6, backers=6, deliver_months=1
             ),
             TierSpec(
                 "All four issues, digital",
                 "The whole series as it comes out.",
                 20,
-                claimed=190,
+                backers=4,
                 deliver_months=7,
             ),
             TierSpec(
                 "Print collection",
                 "The hardcover collection.",
                 45,
-                claimed=88,
+                backers=3,
                 shipping=7,
                 deliver_months=9,
             ),
@@ -674,7 +723,7 @@ If you like [gothic fiction](https://en.wikipedia.org/wiki/Gothic_fiction), this
                 "One original painted page, framed.",
                 350,
                 limit=10,
-                claimed=3,
+                backers=1,
                 shipping=15,
                 deliver_months=9,
             ),
@@ -708,19 +757,18 @@ Read the play before you come: it is free at
 """,
         category="theater",
         currency="GBP",
-        goal=6_500,
+        goal=650,
         duration_days=28,
         timezone="Europe/London",
         colours=((46, 96, 40), (232, 200, 110)),
         left=timedelta(days=26, hours=9),
-        pledged=2_410,
         moderator="moderator2",
         tiers=(
             TierSpec(
                 "Programme thank-you",
                 "Your name in the printed programme.",
                 4,
-                claimed=37,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
@@ -728,7 +776,7 @@ Read the play before you come: it is free at
                 "Two seats on the straw bales, any evening.",
                 24,
                 limit=120,
-                claimed=66,
+                backers=3,
                 deliver_months=1,
             ),
             TierSpec(
@@ -736,7 +784,7 @@ Read the play before you come: it is free at
                 "A hand-painted sign with your name, all summer.",
                 60,
                 limit=20,
-                claimed=9,
+                backers=1,
                 deliver_months=1,
             ),
         ),

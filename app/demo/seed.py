@@ -1,9 +1,10 @@
 """Build the demo data through the real services; flush only, the command commits.
 
 Projects are created, given tiers, submitted, approved by a demo moderator and launched
-exactly as people would do it. Two things are then set by hand because no service makes
-them yet: the pledged totals (there are no pledges yet) and the timestamps of the review
-steps, moved back so the audit log reads in order with a launch in the past.
+exactly as people would do it; the timestamps of the review steps are then moved back so
+the audit log reads in order with a launch in the past. The live projects' pledges are made
+afterwards, once this is committed, by pledging.py: through the checkout and Stripe, never by
+setting totals.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.accounts import services as accounts
-from app.accounts.models import User
-from app.demo.data import DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
+from app.accounts.models import Role, User
+from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
+from app.demo.pledging import LiveProject
 from app.extensions import db
 from app.money import currency
 from app.projects import services as projects
@@ -36,11 +38,13 @@ class Summary:
     by_status: dict[str, int] = field(default_factory=dict)
     tiers: int = 0
     password: str = DEMO_PASSWORD
+    backer_ids: dict[str, int] = field(default_factory=dict)  # BACKERS key -> user id
+    live: list[LiveProject] = field(default_factory=list)  # what pledging.py needs
 
 
 def already_present() -> User | None:
     """The first demo account found, if the demo data (or part of it) is there already."""
-    emails = [person.email for person in PEOPLE]
+    emails = [person.email for person in (*PEOPLE, *BACKERS)]
     return db.session.scalar(select(User).where(User.email.in_(emails)).order_by(User.id))
 
 
@@ -64,12 +68,37 @@ def _seed(now: datetime, saved: list[str]) -> Summary:
             person.email, person.name, DEMO_PASSWORD, role=person.role
         )
         summary.people.append(person)
+    summary.backer_ids = {key: user.id for key, user in _backers().items()}
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
     for index, spec in enumerate(PROJECTS):
         project = _project(spec, index, users, categories, now, saved)
+        if spec.status == "live":
+            tier_ids = tuple(tier.id for tier in sorted(project.tiers, key=lambda t: t.id))
+            summary.live.append(LiveProject(project.id, tier_ids, spec))
         summary.by_status[project.status.value] = summary.by_status.get(project.status.value, 0) + 1
         summary.tiers += len(spec.tiers)
     return summary
+
+
+def _backers() -> dict[str, User]:
+    """The demo backers, ordinary accounts with the demo password.
+
+    The first is registered through the service; the others reuse its password hash (the
+    same password) because one scrypt hash takes about 80 ms and forty would take seconds.
+    """
+    first, *rest = BACKERS
+    users = {first.key: accounts.register(first.email, first.name, DEMO_PASSWORD)}
+    password_hash = users[first.key].password_hash
+    for person in rest:
+        users[person.key] = User(
+            email=person.email,
+            display_name=person.name,
+            password_hash=password_hash,
+            role=Role.USER,
+        )
+        db.session.add(users[person.key])
+    db.session.flush()
+    return users
 
 
 def _project(
@@ -114,11 +143,6 @@ def _project(
         projects.approve(project, users[spec.moderator], _approval_note(index))
     if spec.status == "live":
         projects.launch(project, owner, now=launched_at)
-        for tier, tier_spec in zip(tiers, spec.tiers, strict=True):
-            tier.claimed = tier_spec.claimed
-        floor = sum(t.claimed * t.minimum_amount for t in tiers)
-        project.pledged_amount = max(spec.pledged * factor, floor)
-        project.backer_count = sum(t.claimed for t in tiers)
     _backdate(project, tiers, anchor, spec.status)
     db.session.flush()
     return project

@@ -1,6 +1,11 @@
-"""`flask demo seed`: a local site that looks alive, reached through the real services."""
+"""`flask demo seed`: a local site that looks alive, reached through the real services.
+
+The seed makes real pledges through the checkout against the fake Stripe the tests start
+(``stripe_fake``), so the totals come from pledges and the ledger check passes.
+"""
 
 import re
+import socket
 from collections import Counter
 from pathlib import Path
 
@@ -8,9 +13,15 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, payments
 from app.accounts.models import Role, User
+from app.demo.data import BACKERS, PROJECTS
+from app.demo.pledging import plan
 from app.extensions import db
+from app.ledger import services as ledger
+from app.ledger.models import LedgerTransaction
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
@@ -18,7 +29,7 @@ from tests.helpers import Browser
 
 
 @pytest.fixture
-def seeded(runner):
+def seeded(runner, stripe_fake):
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     return result
@@ -31,7 +42,7 @@ def live_projects() -> list[Project]:
 def row_counts() -> dict[str, int]:
     return {
         model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (User, Project, RewardTier, ProjectEvent)
+        for model in (User, Project, RewardTier, ProjectEvent, Pledge, Payment, LedgerTransaction)
     }
 
 
@@ -40,16 +51,32 @@ def printed_logins(output: str) -> tuple[list[str], str]:
     return re.findall(r"\S+@demo\.test", output), password
 
 
-def test_seed_creates_accounts_of_each_role_and_prints_the_logins(seeded):
+def held_pledges() -> list[Pledge]:
+    return list(db.session.scalars(select(Pledge).where(Pledge.status == PledgeStatus.HELD)))
+
+
+def test_seed_creates_accounts_of_each_role_and_prints_working_logins(seeded, client):
     roles = Counter(db.session.scalars(select(User.role)))
-    assert roles == {Role.USER: 5, Role.MODERATOR: 2, Role.ADMIN: 1}
+    assert roles == {Role.USER: 5 + len(BACKERS), Role.MODERATOR: 2, Role.ADMIN: 1}
     emails, password = printed_logins(seeded.output)
-    assert set(emails) == set(db.session.scalars(select(User.email)))
-    assert "creator1@demo.test" in emails
+    staff = set(db.session.scalars(select(User.email).where(~User.email.like("backer%"))))
+    assert staff <= set(emails) and "creator1@demo.test" in emails
+    assert {"backer01@demo.test", f"backer{len(BACKERS):02d}@demo.test"} <= set(emails)
+    assert {b.email for b in BACKERS} <= set(db.session.scalars(select(User.email)))
     assert len(password) >= 10
+    browser = Browser(client)
+    response = browser.login("moderator1@demo.test", password)
+    assert response.status_code == 302
+    queue = client.get("/moderation/")
+    assert queue.status_code == 200
+    submitted = db.session.scalar(select(Project).where(Project.status == ProjectStatus.SUBMITTED))
+    assert str(escape(submitted.title)) in queue.get_data(as_text=True)
+    browser.logout()
+    assert browser.login(emails[0], password).status_code == 302
+    assert "Maren Holt" in client.get("/").get_data(as_text=True)
 
 
-def test_live_projects_are_varied_complete_and_open(app, seeded):
+def test_live_projects_are_varied_complete_open_and_believable(app, seeded):
     projects = live_projects()
     assert len(projects) >= 8
     assert len({p.category_id for p in projects}) >= 6
@@ -64,25 +91,66 @@ def test_live_projects_are_varied_complete_and_open(app, seeded):
     assert len({p.cover_image for p in projects}) == len(projects)
     hours_left = sorted((p.deadline - now).total_seconds() / 3600 for p in projects)
     assert hours_left[0] < 24 and hours_left[-1] > 40 * 24
-
-
-def test_pledged_totals_are_consistent_and_tiers_believable(seeded):
-    projects = live_projects()
-    today = clock.now().date()
+    today = now.date()
     for project in projects:
-        tiers = project.tiers
-        assert project.backer_count == sum(t.claimed for t in tiers)
-        assert project.pledged_amount >= sum(t.claimed * t.minimum_amount for t in tiers)
-        assert 2 <= len(tiers) <= 4
-        for tier in tiers:
+        assert 2 <= len(project.tiers) <= 4
+        for tier in project.tiers:
             assert tier.quantity_limit is None or tier.claimed <= tier.quantity_limit
             assert tier.estimated_delivery.day == 1 and tier.estimated_delivery > today
     tiers = [t for p in projects for t in p.tiers]
-    assert any(t.remaining is not None and 1 <= t.remaining <= 3 for t in tiers)
+    nearly = [t for t in tiers if t.remaining is not None and 1 <= t.remaining <= 3]
+    assert nearly and all(t.claimed >= 10 for t in nearly)
+    behind = db.session.scalar(
+        select(func.count()).where(
+            Pledge.tier_id == nearly[0].id, Pledge.status == PledgeStatus.HELD
+        )
+    )
+    assert behind == nearly[0].claimed
     assert any(t.sold_out for t in tiers)
     assert any(t.ships for t in tiers) and any(not t.ships for t in tiers)
     assert sum(p.pledged_amount >= p.goal_amount for p in projects) >= 2
     assert any(p.pledged_amount < p.goal_amount for p in projects)
+
+
+def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seeded, stripe_fake):
+    assert ledger.check() == []
+    pledges = held_pledges()
+    assert 120 <= len(pledges) <= 250
+    assert len(pledges) == sum(len(plan(spec)) for spec in PROJECTS if spec.status == "live")
+    assert db.session.scalar(select(func.count()).select_from(Pledge)) == len(pledges)
+    assert f"Made {len(pledges)} pledges" in seeded.output
+    for project in live_projects():
+        mine = [p for p in pledges if p.project_id == project.id]
+        assert project.pledged_amount == sum(p.amount + p.shipping_fee for p in mine) > 0
+        assert project.backer_count == len(mine) == len({p.backer_id for p in mine})
+        for tier in project.tiers:
+            assert tier.claimed == sum(p.tier_id == tier.id for p in mine)
+        for pledge in mine:
+            assert project.launched_at <= pledge.created_at < project.deadline
+            assert pledge.amount >= pledge.tier.minimum_amount
+            assert pledge.currency == project.currency
+            assert (pledge.shipping_country is not None) == pledge.tier.ships
+            assert pledge.shipping_fee == (pledge.tier.shipping_fee or 0)
+            [payment] = pledge.payments
+            assert payment.status is PaymentStatus.SUCCEEDED
+            assert payment.amount == pledge.total and payment.stripe_charge_id
+    assert any(p.amount > p.tier.minimum_amount for p in pledges)
+    assert sum(p.amount == p.tier.minimum_amount for p in pledges) > len(pledges) / 2
+    assert {p.backer.email for p in pledges} <= {b.email for b in BACKERS}
+
+    # ... paid at the fake Stripe, each PaymentIntent created with its idempotency key
+    created = stripe_fake.requests("/v1/payment_intents", "POST")
+    opened = [r for r in created if r["path"] == "/v1/payment_intents"]
+    confirmed = [r for r in created if r["path"].endswith("/confirm")]
+    payments_made = db.session.scalars(select(Payment)).all()
+    assert len(opened) == len(confirmed) == len(payments_made)
+    keys = [r["idempotency_key"] for r in opened]
+    assert all(keys) and len(set(keys)) == len(keys)
+    assert set(keys) == {p.idempotency_key for p in payments_made}
+    assert all(r["status"] == 200 for r in opened + confirmed)
+    assert {r["params"]["payment_method"] for r in confirmed} == {"pm_card_visa"}
+    customers = stripe_fake.requests("/v1/customers", "POST")
+    assert len(customers) == len({p.pledge.backer_id for p in payments_made})
 
 
 def test_projects_went_through_review_in_order(seeded):
@@ -113,23 +181,43 @@ def test_the_site_shows_the_demo_projects(seeded, client):
         assert cover.status_code == 200 and cover.mimetype == "image/png"
 
 
-def test_a_printed_demo_account_can_log_in(seeded, client):
-    emails, password = printed_logins(seeded.output)
-    browser = Browser(client)
-    response = browser.login("moderator1@demo.test", password)
-    assert response.status_code == 302
-    queue = client.get("/moderation/")
-    assert queue.status_code == 200
-    submitted = db.session.scalar(select(Project).where(Project.status == ProjectStatus.SUBMITTED))
-    assert str(escape(submitted.title)) in queue.get_data(as_text=True)
-    browser.logout()
-    assert browser.login(emails[0], password).status_code == 302
-    assert "Maren Holt" in client.get("/").get_data(as_text=True)
-
-
-def test_running_twice_changes_nothing(seeded, runner):
+def test_running_twice_changes_nothing(seeded, runner, stripe_fake):
     before = row_counts()
+    calls = len(stripe_fake.requests())
+    totals = [(p.pledged_amount, p.backer_count) for p in live_projects()]
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0, again.output
     assert "Demo data already present" in again.output
     assert row_counts() == before
+    assert len(stripe_fake.requests()) == calls
+    db.session.expire_all()
+    assert [(p.pledged_amount, p.backer_count) for p in live_projects()] == totals
+    assert ledger.check() == []
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_payment_provider_gives_projects_without_pledges(app, runner):
+    saved = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{closed_port()}"
+    payments.init_app(app)
+    try:
+        result = runner.invoke(args=["demo", "seed"])
+    finally:
+        app.config["STRIPE_API_BASE"] = saved
+        payments.init_app(app)
+    assert result.exit_code == 0, result.output
+    assert "Warning: no pledges were made" in result.output
+    assert "could not reach the payment provider" in result.output
+    assert "Made 0 pledges" in result.output
+    projects = live_projects()
+    assert len(projects) >= 8
+    for project in projects:
+        assert (project.pledged_amount, project.backer_count) == (0, 0)
+        assert all(t.claimed == 0 for t in project.tiers)
+    assert db.session.scalar(select(func.count()).select_from(Pledge)) == 0
+    assert ledger.check() == []
