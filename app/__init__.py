@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.rewards.routes import bp as rewards_bp
+    from app.statements.routes import bp as statements_bp
 
     for blueprint in (
         main_bp,
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         pledges_bp,
         moderation_bp,
         payouts_bp,
+        statements_bp,
     ):
         app.register_blueprint(blueprint)
 

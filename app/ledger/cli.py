@@ -21,3 +21,26 @@ def check(project_id: int | None) -> None:
         click.echo(f"{len(problems)} problem(s) found.", err=True)
         sys.exit(1)
     click.echo("Ledger OK: every transaction balances and escrow matches the pledges.")
+
+
+@ledger_cli.command("reconcile")
+@click.option("--project", "project_id", type=int, required=True, help="The project to reconcile.")
+def reconcile(project_id: int) -> None:
+    """Compare one project's ledger and rows with Stripe; print every difference, exit 1 if any."""
+    from app.ledger import reconcile as reconciling
+    from app.payments.gateway import GatewayError
+
+    try:
+        result = reconciling.reconcile(project_id)
+    except reconciling.UnknownProject as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    except GatewayError as error:
+        click.echo(f"Stripe could not be asked: {error.message}", err=True)
+        sys.exit(2)
+    for difference in result.differences:
+        click.echo(difference)
+    if not result.ok:
+        click.echo(f"{len(result.differences)} difference(s) found.", err=True)
+        sys.exit(1)
+    click.echo(result.summary())

@@ -1,0 +1,1 @@
+"""Statements of ended projects: the money page and the backers' CSV for fulfilment."""

@@ -1,0 +1,55 @@
+"""The statement of an ended project, and its backers as CSV, for its creator and moderators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app.projects.models import Project
+from app.projects.routes import visible_project
+from app.statements import services
+
+bp = Blueprint("statements", __name__, template_folder="templates")
+
+
+def statement_project(project_id: int) -> Project:
+    """The project if the viewer may read its money: its owner, moderators and admins.
+
+    Hidden projects are a 404 to everyone else (as elsewhere), public ones a 403; a project
+    whose outcome is not known yet has no statement (404, saying so).
+    """
+    project = visible_project(project_id)
+    if project.owner_id != current_user.id and not current_user.is_moderator:
+        abort(403)
+    if not services.has_statement(project):
+        abort(
+            404,
+            f"There is no statement yet: this project is {project.status.label}. "
+            "It has one once it has ended.",
+        )
+    return project
+
+
+@bp.route("/projects/<int:project_id>/statement")
+@login_required
+def show(project_id: int):
+    project = statement_project(project_id)
+    return render_template(
+        "statements/show.html",
+        project=project,
+        statement=services.statement(project),
+        page=services.pledge_page(project.id, request.args.get("page", 1, type=int) or 1),
+        csv_pledges=services.csv_pledges(project),
+    )
+
+
+@bp.route("/projects/<int:project_id>/statement/backers.csv")
+@login_required
+def backers_csv(project_id: int):
+    project = statement_project(project_id)
+    response = Response(services.backers_csv(project), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="project-{project.id}-backers.csv"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

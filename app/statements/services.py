@@ -1,0 +1,294 @@
+"""A settled project's statement and its backers' CSV, read from the rows and the ledger.
+
+Every figure is summed by the database (no pledge list is loaded to add it up), so a project
+with hundreds of thousands of pledges costs a handful of aggregate queries, one page of the
+pledge table, and a CSV streamed in batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.extensions import db
+from app.ledger import services as ledger
+from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.money import to_major_text
+from app.payouts.models import Payout
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.projects.domain import ProjectStatus
+from app.projects.models import Project
+from app.rewards.models import RewardTier
+
+S = ProjectStatus
+# A statement exists once the outcome is known.
+STATEMENT_STATUSES = frozenset({S.FUNDED, S.PAID_OUT, S.FAILED, S.CANCELLED, S.SUSPENDED})
+FUNDED_STATUSES = frozenset({S.FUNDED, S.PAID_OUT})
+# Backers to send rewards to: their money is in escrow or in the payout.
+FULFILMENT_STATUSES = (PledgeStatus.HELD, PledgeStatus.COLLECTED)
+PLEDGES_PER_PAGE = 50
+CSV_BATCH = 1000
+
+
+def has_statement(project: Project) -> bool:
+    return project.status in STATEMENT_STATUSES
+
+
+@dataclass(frozen=True)
+class AccountTotal:
+    """The net of a project's ledger entries on one account (backers taken together)."""
+
+    account: str
+    amount: int
+    accounts: int = 1  # how many accounts it stands for (the backers)
+
+
+@dataclass(frozen=True)
+class Statement:
+    project: Project
+    gross: int  # succeeded payments
+    payments: int
+    refunded: int  # succeeded refunds
+    refunds: int
+    refunds_pending: int
+    refunds_failed: int
+    payout: Payout | None
+    escrow_left: int  # the ledger's escrow balance of the project
+    accounts: list[AccountTotal]
+    pledges_by_status: dict[str, int]
+
+    @property
+    def currency(self) -> str:
+        return self.project.currency
+
+    @property
+    def kept(self) -> int:
+        """Charged and not refunded: what the fee, the payout and escrow share."""
+        return self.gross - self.refunded
+
+    @property
+    def balanced(self) -> bool:
+        """fee + payout + refunds + escrow left == charged, to the cent."""
+        paid = self.payout.fee + self.payout.net if self._paid_out else 0
+        return paid + self.refunded + self.escrow_left == self.gross
+
+    @property
+    def _paid_out(self) -> bool:
+        return self.payout is not None and self.payout.status.value == "succeeded"
+
+
+def statement(project: Project) -> Statement:
+    pid = project.id
+    gross, payments = db.session.execute(
+        select(func.coalesce(func.sum(Payment.amount), 0), func.count(Payment.id))
+        .join(Pledge, Pledge.id == Payment.pledge_id)
+        .where(Pledge.project_id == pid, Payment.status == PaymentStatus.SUCCEEDED)
+    ).one()
+    refund_rows = db.session.execute(
+        select(Refund.status, func.coalesce(func.sum(Refund.amount), 0), func.count(Refund.id))
+        .join(Pledge, Pledge.id == Refund.pledge_id)
+        .where(Pledge.project_id == pid)
+        .group_by(Refund.status)
+    ).all()
+    # Sums are integers (PostgreSQL hands back Decimal for SUM of BIGINT).
+    refunds = {status: (int(amount), n) for status, amount, n in refund_rows}
+    refunded, refund_count = refunds.get(RefundStatus.SUCCEEDED, (0, 0))
+    by_status = dict(
+        db.session.execute(
+            select(Pledge.status, func.count())
+            .where(Pledge.project_id == pid)
+            .group_by(Pledge.status)
+        ).all()
+    )
+    return Statement(
+        project=project,
+        gross=int(gross),
+        payments=payments,
+        refunded=refunded,
+        refunds=refund_count,
+        refunds_pending=refunds.get(RefundStatus.PENDING, (0, 0))[1],
+        refunds_failed=refunds.get(RefundStatus.FAILED, (0, 0))[1],
+        payout=db.session.scalar(select(Payout).where(Payout.project_id == pid)),
+        escrow_left=int(ledger.balance(ledger.escrow(pid))),
+        accounts=account_totals(pid),
+        pledges_by_status={
+            status.value: by_status[status] for status in PledgeStatus if status in by_status
+        },
+    )
+
+
+def account_totals(project_id: int) -> list[AccountTotal]:
+    """The project's ledger summed by account; every ``backer:`` account as one line."""
+    group = case((LedgerEntry.account.like("backer:%"), "backers"), else_=LedgerEntry.account)
+    rows = db.session.execute(
+        select(
+            group.label("account"),
+            func.sum(LedgerEntry.amount),
+            func.count(func.distinct(LedgerEntry.account)),
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.project_id == project_id)
+        .group_by(group)
+        .order_by(group)
+    ).all()
+    return [AccountTotal(account, int(amount), n) for account, amount, n in rows]
+
+
+# ---- the pledge table -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PledgePage:
+    pledges: list[Pledge]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def pledge_page(project_id: int, page: int, per_page: int | None = None) -> PledgePage:
+    """One page of the project's pledges, oldest first, with payments and refunds loaded."""
+    per_page = per_page or PLEDGES_PER_PAGE
+    total = db.session.scalar(
+        select(func.count()).select_from(Pledge).where(Pledge.project_id == project_id)
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    pledges = db.session.scalars(
+        select(Pledge)
+        .where(Pledge.project_id == project_id)
+        .options(selectinload(Pledge.payments), selectinload(Pledge.refunds))
+        .order_by(Pledge.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return PledgePage(list(pledges), page, pages, total)
+
+
+# ---- the backers' CSV -------------------------------------------------------------------
+
+CSV_HEADER = (
+    "pledge_id",
+    "backer_name",
+    "backer_email",
+    "tier",
+    "amount",
+    "shipping_fee",
+    "shipping_country",
+    "total",
+    "currency",
+    "status",
+    "pledged_at",
+)
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): it is
+# prefixed with a single quote. Tab and carriage return are included as OWASP advises.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_pledges(project: Project) -> str:
+    """Which pledges the CSV lists, for the page to say."""
+    if project.status in FUNDED_STATUSES:
+        return "backers to fulfil: pledges held or collected"
+    return "every pledge, with its status"
+
+
+def csv_header() -> str:
+    return ",".join(CSV_HEADER) + "\r\n"
+
+
+def backers_csv(project: Project, batch: int | None = None) -> Iterator[str]:
+    """The CSV as chunks for a streamed response: the header, then a chunk per batch of rows
+    read with ``yield_per`` (a server-side cursor on PostgreSQL), so a project with 200,000
+    pledges never has more than one batch in memory.
+
+    The body is read after the view has returned and its contexts are gone, so the rows are
+    read in an application context of their own. It is entered after the header: a server
+    (and the test client) may pull the first chunk inside the request and the rest
+    elsewhere, and a context must be left where it was entered. ``stream_with_context``
+    enters the request's contexts in the view, so it fails there.
+    """
+    app = current_app._get_current_object()
+    args = (project.id, project.currency, project.status in FUNDED_STATUSES, batch or CSV_BATCH)
+
+    def chunks() -> Iterator[str]:
+        yield csv_header()
+        with app.app_context():
+            yield from _csv_rows(*args)
+
+    return chunks()
+
+
+def _csv_rows(project_id: int, currency: str, funded: bool, batch: int) -> Iterator[str]:
+    stmt = (
+        select(
+            Pledge.id,
+            User.display_name,
+            User.email,
+            RewardTier.title,
+            Pledge.amount,
+            Pledge.shipping_fee,
+            Pledge.shipping_country,
+            Pledge.status,
+            Pledge.created_at,
+        )
+        .join(User, User.id == Pledge.backer_id)
+        .join(RewardTier, RewardTier.id == Pledge.tier_id)
+        .where(Pledge.project_id == project_id)
+        .order_by(Pledge.id)
+        .execution_options(yield_per=batch)
+    )
+    if funded:
+        stmt = stmt.where(Pledge.status.in_(FULFILMENT_STATUSES))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for rows in db.session.execute(stmt).partitions():
+        for row in rows:
+            writer.writerow(
+                safe_cell(value)
+                for value in (
+                    row.id,
+                    row.display_name,
+                    row.email,
+                    row.title,
+                    to_major_text(row.amount, currency),
+                    to_major_text(row.shipping_fee, currency),
+                    row.shipping_country or "",
+                    to_major_text(row.amount + row.shipping_fee, currency),
+                    currency,
+                    row.status.value,
+                    _utc_iso(row.created_at),
+                )
+            )
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
