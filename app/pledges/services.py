@@ -501,7 +501,7 @@ def _lower_totals(project_id: int, amount: int, backers: int) -> None:
 
 def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Project:
     project = db.session.scalar(
-        select(Project).where(Project.id == pledge.project_id).with_for_update()
+        select(Project).where(Project.id == pledge.project_id).with_for_update(of=Project)
     )
     check_open_for_pledges(project.status.value, project.deadline, now)
     check_reduction_allowed(

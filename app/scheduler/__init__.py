@@ -77,6 +77,13 @@ def build(app: Flask) -> BlockingScheduler:
         name="expire payments, resume refunds",
     )
     scheduler.add_job(
+        in_app(app, settle_projects),
+        "interval",
+        seconds=interval,
+        id="settlement",
+        name="settle projects past their deadline",
+    )
+    scheduler.add_job(
         in_app(app, send_notifications),
         "interval",
         seconds=interval,
