@@ -191,8 +191,10 @@ def pay_out(project_id: int) -> str:
     payout_id, net, currency = payout.id, payout.net, payout.currency
     in_doubt = services.transfer_in_doubt(payout)
     db.session.commit()
-    if destination is None:
-        services.payout_postponed(payout_id, "The creator has not finished Stripe onboarding.")
+    if destination is None:  # a transfer in doubt stays in doubt until it can be replayed
+        services.payout_postponed(
+            payout_id, "The creator has not finished Stripe onboarding.", in_doubt=in_doubt
+        )
         db.session.commit()
         return "pending: creator onboarding"
     if net == 0:
