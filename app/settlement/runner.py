@@ -60,6 +60,9 @@ def settle_due(
         db.session.commit()
         try:
             reports.append(settle_one(pid, progress))
+        except Exception:  # one project's trouble must not hold back the others
+            log.exception("project %s: settlement interrupted; the next run resumes", pid)
+            reports.append(Report(pid, "", "interrupted", notes=["see the log"]))
         finally:
             db.session.rollback()
             services.release(pid)

@@ -157,3 +157,24 @@ def test_the_creator_sees_the_payout_pending_then_paid(app, creator, project, st
     settle(runner)
     page = cora.client.get("/my/projects").get_data(as_text=True)
     assert 'data-testid="payout-status">paid</span>' in page
+
+
+def test_one_projects_error_does_not_hold_back_the_others(app, creator, project, stripe_fake,
+                                                          clock, runner, monkeypatch):
+    from app.settlement import runner as settlement_runner
+    from tests.helpers import gen_project
+
+    other = gen_project(creator, "live", title="Other")
+    real = settlement_runner.settle_one
+
+    def flaky(pid, progress=None):
+        if pid == project.id:
+            raise RuntimeError("unexpected")
+        return real(pid, progress)
+
+    monkeypatch.setattr(settlement_runner, "settle_one", flaky)
+    clock.jump_past(max(project.deadline, other.deadline))
+    output = settle(runner)
+    assert f"project {project.id} (): interrupted" in output
+    db.session.refresh(other)
+    assert other.status.value == "failed"
