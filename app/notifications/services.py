@@ -117,7 +117,8 @@ def _to_creator(kind: Kind, project: Project, amount: int | None) -> None:
 
 
 def _to_backers(
-    kind: Kind, *conditions: ColumnElement[bool], amount: ColumnElement[int] | None = None
+    kind: Kind, *conditions: ColumnElement[bool], amount: ColumnElement[int] | None = None,
+    joined=None,
 ) -> None:
     """One message per pledge matching ``conditions``, to its backer, with ``amount`` (by
     default the pledge's total)."""
@@ -143,6 +144,8 @@ def _to_backers(
         .join(User, User.id == Pledge.backer_id)
         .where(*conditions)
     )
+    if joined is not None:
+        rows = rows.join(joined, joined.c.pledge_id == Pledge.id)
     _insert_new(rows)
 
 
@@ -198,13 +201,15 @@ def pledges_refunded(pledge_ids: Iterable[int]) -> None:
     if not ids:
         return
     refunded = (
-        select(func.coalesce(func.sum(Refund.amount), 0))
-        .where(Refund.pledge_id == Pledge.id, Refund.status == RefundStatus.SUCCEEDED)
-        .scalar_subquery()
+        select(Refund.pledge_id, func.sum(Refund.amount).label("amount"))
+        .where(Refund.pledge_id.in_(ids), Refund.status == RefundStatus.SUCCEEDED)
+        .group_by(Refund.pledge_id)
+        .subquery()
     )
     _to_backers(
         Kind.REFUND_COMPLETE_BACKER,
         Pledge.id.in_(ids),
         Pledge.status == PledgeStatus.REFUNDED,
-        amount=refunded,
+        amount=refunded.c.amount,
+        joined=refunded,
     )

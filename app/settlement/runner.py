@@ -132,8 +132,8 @@ def _call_stripe(gw, call: RefundCall) -> tuple[str, RefundCall, str]:
     return "succeeded", call, result.id
 
 
-def run_refunds(project_id: int, progress: Progress | None = None, batch: int = 500,
-                record_every: int = 200) -> int:
+def run_refunds(project_id: int, progress: Progress | None = None, batch: int = 2000,
+                record_every: int = 500) -> int:
     """Make the project's pending refunds: Stripe calls run in a bounded pool (throttled by
     the gateway), while this thread records the answers in batches."""
     gw = gateway()
