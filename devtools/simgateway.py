@@ -96,3 +96,89 @@ class SimulatedGateway(StripeGateway):
 
         result = self._call(transfer, {}, None)
         return Transfer(id=result.id, amount=amount, destination=destination)
+
+    # ---- customers and payments (for the load test: each call sleeps the set latency) ----
+    #
+    # Several processes (gunicorn workers) each have their own instance, so ids carry a
+    # token per process, and reading an intent back needs no state: the simulated backer's
+    # browser has confirmed the card, so an intent reads as ``intent_outcome``.
+
+    intent_outcome = "succeeded"
+
+    def _sim_id(self, kind: str, n: int) -> str:
+        import os
+        import secrets
+
+        if getattr(self, "_token_pid", None) != os.getpid():
+            self._token_pid = os.getpid()
+            self._token = f"{os.getpid():x}{secrets.token_hex(3)}"
+        return f"{kind}_sim_{self._token}_{n}"
+
+    def create_customer(self, email: str, name: str, key: str) -> str:
+        def customer(params, options=None):
+            return self._serve(
+                "customer", key, lambda n: SimpleNamespace(id=self._sim_id("cus", n))
+            )
+
+        return self._call(customer, {"email": email}, None).id
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str,
+        metadata: dict[str, str],
+        transfer_group: str,
+        description: str,
+        key: str,
+    ):
+        from app.payments.gateway import Intent
+
+        def create(params, options=None):
+            def make(n: int) -> SimpleNamespace:
+                intent_id = self._sim_id("pi", n)
+                return SimpleNamespace(
+                    id=intent_id,
+                    amount=amount,
+                    currency=currency.lower(),
+                    client_secret=f"{intent_id}_secret_sim",
+                    metadata=dict(metadata),
+                )
+
+            return self._serve("payment_intent", key, make)
+
+        pi = self._call(create, {"amount": amount}, None)
+        return Intent(
+            id=pi.id,
+            status="requires_payment_method",
+            amount=pi.amount,
+            currency=pi.currency,
+            client_secret=pi.client_secret,
+            metadata=pi.metadata,
+        )
+
+    def retrieve_payment_intent(self, intent_id: str):
+        return self._intent_as(intent_id, self.intent_outcome, "retrieve_payment_intent")
+
+    def cancel_payment_intent(self, intent_id: str):
+        return self._intent_as(intent_id, "canceled", "cancel_payment_intent")
+
+    def confirm_payment_intent(self, intent_id: str, payment_method: str):
+        return self._intent_as(intent_id, "succeeded", "confirm_payment_intent")
+
+    def _intent_as(self, intent_id: str, status: str, kind: str):
+        from app.payments.gateway import Intent
+
+        def read(params, options=None):
+            return self._serve(kind, None, lambda n: SimpleNamespace(id=intent_id))
+
+        self._call(read, {}, None)
+        suffix = intent_id.removeprefix("pi_")
+        return Intent(
+            id=intent_id,
+            status=status,
+            amount=0,  # not known to another process; the platform reads only status and charge
+            currency="usd",
+            charge_id=f"ch_{suffix}" if status == "succeeded" else None,
+        )
