@@ -31,9 +31,12 @@ def _login_failed(_response) -> bool:
 def _safe_next(target: str | None) -> str:
     """Only same-site paths, so a crafted link cannot send the user elsewhere after log in."""
     if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
+        path = "".join(c for c in target if c not in "\t\r\n")  # as browsers read it
+        parts = urlsplit(path)
+        # "//host" is another site, and so is "////host" (werkzeug shortens it to "//host").
+        local = path.startswith("/") and not path.startswith("//") and "\\" not in path
+        if local and not parts.scheme and not parts.netloc:
+            return path
     return url_for("main.index")
 
 
