@@ -76,7 +76,12 @@ def parse_amount(text: str | None, code: str, allow_zero: bool = False) -> int:
             if not allow_zero
             else "The amount cannot be negative."
         )
-    minor = value * cur.factor
+    try:
+        minor = value * cur.factor
+    except ArithmeticError:  # decimal.Overflow: "1e999999999" is past any context's range
+        raise MoneyError(
+            f"The amount can be at most {format_money(max_minor(code), code)}."
+        ) from None
     if minor != minor.to_integral_value():
         if cur.exponent == 0:
             raise MoneyError(f"{cur.code} amounts have no decimals.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -71,7 +71,18 @@ def _same_site_referrer() -> str | None:
     return None
 
 
+def refuse_nul_characters() -> None:
+    """A NUL character in a query or form value is a bad request: PostgreSQL cannot store or
+    even compare it, so it would otherwise fail deep in a query with a 500."""
+    if request.endpoint == "pledges.webhook":
+        return  # its raw body is verified and parsed by the view itself
+    for _name, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
+        if "\x00" in value:
+            abort(400, "The request contains a NUL character, which no field accepts.")
+
+
 def register(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(UserError, handle_user_error)
     app.register_error_handler(HTTPException, handle_http_error)
     # Flask calls the 500 handler for any unhandled exception (after logging it), except

@@ -401,9 +401,14 @@ class StripeGateway:
         """Verify the signature on the raw body; ValueError when it does not hold."""
         try:
             event = stripe.Webhook.construct_event(payload, signature, secret)
+            parsed = Event(id=event.id, type=event.type, data=event.data.object.to_dict())
         except stripe.SignatureVerificationError as error:
             raise ValueError(f"bad signature: {error.user_message or error}") from None
-        return Event(id=event.id, type=event.type, data=event.data.object.to_dict())
+        except (AttributeError, KeyError, TypeError):  # signed, but JSON that is no event
+            raise ValueError("not an event: no id, type or data object") from None
+        if not (isinstance(parsed.id, str) and isinstance(parsed.type, str)):
+            raise ValueError("not an event: its id and type are not strings")
+        return parsed
 
 
 def _account(account: Any) -> Account:

@@ -7,13 +7,12 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField, validators
 from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
@@ -24,6 +23,19 @@ from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' NumberRange, also for whole numbers too large for a float: its own check
+    calls math.isnan, which raises OverflowError (a 500) on, say, 400 nines."""
+
+    def __call__(self, form, field):
+        data = field.data
+        if isinstance(data, int) and not (
+            (self.min is None or data >= self.min) and (self.max is None or data <= self.max)
+        ):
+            raise ValidationError(self.message or field.gettext("Number out of range."))
+        super().__call__(form, field)
 
 
 @cache

@@ -51,7 +51,8 @@ def discover():
         sort=request.args.get("sort", "newest")
         if request.args.get("sort") in services.SORTS
         else "newest",
-        page=request.args.get("page", 1, type=int) or 1,
+        # Clamped: a huge page number would overflow the database's OFFSET (a 500).
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000),
     )
     page = services.discover(query, current_app.config["PROJECTS_PER_PAGE"])
     return render_template(

@@ -10,12 +10,12 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
 from app import clock, money
+from app.projects.forms import NumberRange  # safe for integers too large for a float
 
 MAX_QUANTITY = 1_000_000
 

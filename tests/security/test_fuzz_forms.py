@@ -1,0 +1,863 @@
+"""Bad input, fuzzed with hypothesis: every form and the webhook, never a 500, no partial write.
+
+Each test posts to one form, from one client logged in once for the whole test function
+(hypothesis runs many examples in one call), a valid submission with up to three fields
+changed: set to a random or boundary value (unicode, control characters, huge strings,
+numbers as strings, negative, huge, NaN, decimals with many digits, empty), left out, or
+sent twice. For every example:
+
+* the answer is never a 500 (in tests an unhandled exception fails the call itself): the
+  form is re-rendered with its error (200), or the answer is a redirect or a 4xx;
+* a refused submission leaves the database exactly as it was (every row of every table);
+* an accepted one stored only values within the form's rules; the test then puts things
+  back (deletes the new row, restores the changed one, abandons the payment, ...) so the
+  next example starts from the same place, or checks relative to where it is.
+
+The Stripe webhook gets random bodies and headers (400, never a 500, nothing stored) and
+signed bodies that are not events (400) or are events nobody expects (200, booked once).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import pytest
+import stripe
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, update
+from werkzeug.datastructures import MultiDict
+from werkzeug.security import check_password_hash
+
+from app import clock, money
+from app.accounts.models import Role, User
+from app.extensions import db, limiter
+from app.ledger import services as ledger
+from app.payouts.models import ConnectedAccount
+from app.payouts.services import COUNTRIES
+from app.pledges import checkout
+from app.pledges.models import Payment, PaymentStatus, Pledge, PledgeStatus, StripeEvent
+from app.projects.forms import timezone_choices
+from app.projects.models import Category, Project, ProjectEvent
+from app.rewards.models import RewardTier
+from tests.helpers import PASSWORD, STORY, Browser, gen_project, gen_tier, gen_user, parse_forms
+from tests.pledges.conftest import pay_through_pages
+
+
+def fuzz(examples: int):
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
+# ---- values and bodies ----------------------------------------------------------------------
+
+BOUNDARY = [
+    *("", " ", "\t", "\n", "\r\n", "0", "-0", "00", "+0", "1", "-1", "+1", "1.", ".5", "."),
+    *("0.01", "0.001", "0.005", "10.001", "1." + "0" * 60 + "1", "0." + "0" * 80 + "1"),
+    *("99999999.99", "100000000", "100000000.01", "1" + "0" * 30, "9" * 400, "9" * 5000),
+    *("-" + "9" * 50, "2147483648", "-2147483649", "9223372036854775808", "18446744073709551616"),
+    *("1e5", "1E400", "1e999999999", "-1e999999999", "1e-999999999", "0e0"),
+    *("NaN", "nan", "-NaN", "sNaN", "Infinity", "-inf", "inf", "1.5", "1/2", "½", "0x1F"),
+    *("1,000.50", "1.000,50", "1_000", ",,", "$25", "$ 25", "€25", "25$", "¥", "£-5"),
+    *("٣", "١٢٣", "\uff11\uff12", "²", "Ⅻ", "\U0001d7d7", "৫", "true", "false", "null"),
+    *("None", "[]", "{}"),
+    *("2030-13", "2030-00", "0000-01", "9999-12", "10000-01", "2030-1", "-2030-01", "2030-01-01"),
+    *("US", "us", "XX", "ZZZ", "FR", "y", "on", "off", "\x00", "a\x00b", "\x7f", "\x1b[31m"),
+    *("\u202e", "\u200b", "\ufeff", "\U0010ffff", "\u0130" * 80, "ß" * 81, "x" * 81, "x" * 161),
+    *("x" * 2001, "x" * 50_001, " " * 100, "<script>alert(1)</script>", "{{7*7}}", "%s%n"),
+    *("' OR 1=1 --", "../../etc/passwd", "a@b", "@", "a@example.com", "A@EXAMPLE.COM "),
+]
+
+
+def values() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(BOUNDARY),
+        st.text(max_size=40),  # any code point but surrogates: controls, NUL, RTL, emoji
+        st.integers().map(str),
+        st.decimals(allow_nan=True, allow_infinity=True).map(str),
+        st.floats().map(repr),
+        st.builds(
+            lambda ch, n: ch * n,
+            st.sampled_from(["x", "9", "é", "\x01", " ", "\U0001d54f", "\u0130"]),
+            st.integers(0, 70_000),
+        ),
+    )
+
+
+NUMERIC = [
+    *("", "0", "-0", "-1", "1", "0.01", "0.001", "10.001", "1e5", "1E400", "1e999999999"),
+    *("-1e999999999", "1e-999999999", "NaN", "-NaN", "sNaN", "Infinity", "-inf", "9" * 400),
+    *("100000000", "100000000.01", "1000000", "1000001", "9223372036854775808", "1,000.50"),
+    *("$1,250.50", "١٢٣", "\uff11\uff12", "0x10", " 25 ", "25.", ".5", "2.50000000000000000001"),
+]
+
+
+def numbers() -> st.SearchStrategy[str]:
+    """Numbers as people (and robots) type them: signs, exponents, decimals, scripts."""
+    return st.one_of(
+        st.sampled_from(NUMERIC),
+        st.integers().map(str),
+        st.integers(-(10**30), 10**30).map(str),
+        st.builds(
+            lambda sign, n: sign + "9" * n, st.sampled_from(["", "-"]), st.integers(300, 5000)
+        ),
+        st.decimals(allow_nan=True, allow_infinity=True).map(str),
+        st.floats().map(repr),
+        st.builds(lambda m, e: f"{m}e{e}", st.integers(-99, 10**6), st.integers(-(10**10), 10**10)),
+        st.builds(
+            lambda w, f: f"{w}.{f}",
+            st.integers(0, 10**9),
+            st.text("0123456789", min_size=1, max_size=80),
+        ),
+    )
+
+
+NUMBER_FIELDS = {
+    "goal",
+    "minimum",
+    "amount",
+    "shipping_fee",
+    "quantity_limit",
+    "duration_days",
+    "tier_id",
+    "category_id",
+}
+TOKEN = "<the session's CSRF token>"  # stands for the token in base bodies
+HOW = ("set", "drop", "twice", "twice-first")
+
+
+@st.composite
+def bodies(draw, base: dict[str, str], extra: tuple[str, ...] = ()):
+    """``base`` with up to three fields changed; a list of (name, value) pairs."""
+    names = sorted({*base, "csrf_token", "unexpected", *extra})
+    changed = draw(st.lists(st.sampled_from(names), max_size=3, unique=True))
+    changes = {
+        name: (
+            draw(st.sampled_from(HOW)),
+            draw(st.one_of(numbers(), values()) if name in NUMBER_FIELDS else values()),
+        )
+        for name in changed
+    }
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        original = base.get(name)
+        how, value = changes.get(name, ("keep", ""))
+        kept = [] if original is None else [(name, original)]
+        pairs += {
+            "keep": kept,
+            "set": [(name, value)],
+            "drop": [],
+            "twice": [*kept, (name, value)],
+            "twice-first": [(name, value), *kept],
+        }[how]
+    return pairs
+
+
+def post(client, url: str, pairs: list[tuple[str, str]], token: str):
+    data = MultiDict([(k, token if v == TOKEN else v) for k, v in pairs])
+    return client.post(url, data=data)
+
+
+def first(pairs: list[tuple[str, str]], name: str) -> str | None:
+    """What a form field reads: the first value sent under its name."""
+    return next((v for k, v in pairs if k == name), None)
+
+
+ANSWERS = {200, 302, 303, 400, 403, 404, 405, 409, 413}
+
+
+def check_answer(response) -> None:
+    code = response.status_code
+    event(f"answered {code}")  # shown by --hypothesis-show-statistics
+    assert code < 500 and code in ANSWERS, f"answered {code}"
+    if code == 200:
+        page = response.get_data(as_text=True)
+        assert "invalid-feedback" in page or "alert-danger" in page, "re-rendered, no error"
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order (what the requests committed)."""
+    db.session.rollback()
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows[table.name] = [tuple(r) for r in db.session.execute(select(table).order_by(*order))]
+    db.session.rollback()
+    return rows
+
+
+def row_of(model, row_id: int) -> dict:
+    """One row's columns, to put it back as it was."""
+    table = model.__table__
+    row = db.session.execute(select(table).where(table.c.id == row_id)).mappings().one()
+    return dict(row)
+
+
+def restore(model, values: dict) -> None:
+    table = model.__table__
+    db.session.execute(update(table).where(table.c.id == values["id"]).values(**values))
+
+
+def max_id(model) -> int:
+    return db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
+
+
+def csrf_of(client, url: str) -> str:
+    for form in parse_forms(client.get(url).get_data(as_text=True)):
+        if "csrf_token" in form["fields"]:
+            return form["fields"]["csrf_token"]
+    raise AssertionError(f"no CSRF token on {url}")
+
+
+def logged_in(app, email: str):
+    client = app.test_client()
+    assert Browser(client).login(email).status_code == 302
+    return client
+
+
+# ---- accounts -------------------------------------------------------------------------------
+
+REGISTER = {
+    "email": "newcomer@example.com",
+    "display_name": "Newcomer",
+    "password": "x" * 12,
+    "confirm": "x" * 12,
+    "csrf_token": TOKEN,
+}
+
+
+@pytest.fixture
+def anonymous(app):
+    client = app.test_client()
+    return client, csrf_of(client, "/register")
+
+
+@fuzz(70)
+@given(pairs=bodies(REGISTER))
+def test_register(app, anonymous, pairs):
+    client, token = anonymous
+    before, last = snapshot(), max_id(User)
+    response = post(client, "/register", pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    (user,) = db.session.scalars(select(User).where(User.id > last))
+    name, password = first(pairs, "display_name").strip(), first(pairs, "password")
+    assert user.email == first(pairs, "email").strip().lower()
+    assert user.display_name == name and 2 <= len(name) <= 80
+    assert len(password) >= 10 and password == first(pairs, "confirm")
+    assert check_password_hash(user.password_hash, password)
+    client.post("/logout", data={"csrf_token": token})
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+    assert snapshot() == before
+
+
+LOGIN = {"email": "ada@example.com", "password": PASSWORD, "remember": "y", "csrf_token": TOKEN}
+
+
+@pytest.fixture
+def no_rate_limits(monkeypatch):
+    """Failed log ins are limited (429 after five): off, so every example reaches the form."""
+    monkeypatch.setattr(limiter, "enabled", False)
+
+
+@fuzz(50)
+@given(pairs=bodies(LOGIN))
+def test_login(app, no_rate_limits, anonymous, pairs):
+    """Log in writes nothing, whatever is sent."""
+    client, token = anonymous
+    if not db.session.scalar(select(func.count()).select_from(User)):
+        gen_user()
+    before = snapshot()
+    response = post(client, "/login", pairs, token)
+    check_answer(response)
+    assert snapshot() == before
+    if response.status_code == 302:
+        assert first(pairs, "email").strip().lower() == "ada@example.com"
+        assert first(pairs, "password") == PASSWORD
+        client.post("/logout", data={"csrf_token": token})
+
+
+# ---- projects and tiers ---------------------------------------------------------------------
+
+PROJECT = {
+    "title": "Moon Lamp",
+    "blurb": "A lamp shaped like the moon.",
+    "story": STORY,
+    "category_id": "4",
+    "currency": "USD",
+    "goal": "5000",
+    "duration_days": "30",
+    "creator_timezone": "Europe/Paris",
+    "csrf_token": TOKEN,
+}
+DRAFT_COLUMNS = ("category_id", "currency", "goal_amount", "duration_days", "creator_timezone")
+
+
+@pytest.fixture
+def creator(app):
+    user = gen_user("creator@example.com", "Cora")
+    client = logged_in(app, "creator@example.com")
+    return user, client, csrf_of(client, "/projects/new")
+
+
+def assert_project_within_rules(project: Project, was: dict | None) -> None:
+    assert 1 <= len(project.title) <= 80 and project.title == project.title.strip()
+    assert len(project.blurb) <= 160 and project.blurb == project.blurb.strip()
+    assert len(project.story) <= 50_000
+    if was is not None and was["status"] is not None and was["status"].value == "live":
+        for column in DRAFT_COLUMNS:  # fixed once live, whatever was posted
+            assert getattr(project, column) == was[column], column
+        return
+    assert project.currency in money.CURRENCIES
+    assert 0 < project.goal_amount <= money.max_minor(project.currency)
+    assert 1 <= project.duration_days <= 60
+    assert project.creator_timezone in {c.value for c in timezone_choices()}
+    assert db.session.get(Category, project.category_id) is not None
+
+
+@pytest.mark.parametrize("page", ["new", "draft", "live"])
+@fuzz(45)
+@given(pairs=bodies(PROJECT, extra=("status", "owner_id", "pledged_amount")))
+def test_project_form(app, creator, page, pairs):
+    owner, client, token = creator
+    if page == "new":
+        url, project_id, was = "/projects/new", None, None
+    else:
+        project = db.session.scalar(select(Project)) or gen_project(owner, page)
+        url, project_id = f"/projects/{project.id}/edit", project.id
+        was = row_of(Project, project_id)
+    before, last = snapshot(), max_id(Project)
+    response = post(client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    assert response.headers["Location"].endswith("/edit")
+    if project_id is None:
+        (project,) = db.session.scalars(select(Project).where(Project.id > last))
+        assert (project.status.value, project.owner_id, project.pledged_amount) == (
+            "draft",
+            owner.id,
+            0,
+        )
+        assert_project_within_rules(project, None)
+        db.session.execute(delete(Project).where(Project.id == project.id))
+    else:
+        project = db.session.get(Project, project_id)
+        assert (project.status, project.pledged_amount) == (was["status"], was["pledged_amount"])
+        assert_project_within_rules(project, was)
+        restore(Project, was)
+    db.session.commit()
+    assert snapshot() == before
+
+
+TIER = {
+    "title": "Early bird",
+    "description": "One lamp.",
+    "minimum": "45",
+    "quantity_limit": "",
+    "estimated_delivery": "2030-03",
+    "ships": "y",
+    "shipping_fee": "5",
+    "csrf_token": TOKEN,
+}
+
+
+@pytest.mark.parametrize("page", ["new", "edit"])
+@fuzz(40)
+@given(pairs=bodies(TIER, extra=("claimed", "project_id", "is_closed")))
+def test_tier_form(app, creator, page, pairs):
+    owner, client, token = creator
+    project = db.session.scalar(select(Project)) or gen_project(owner, "draft", tiers=1)
+    tier_id = project.tiers[0].id
+    url = f"/projects/{project.id}/tiers/new" if page == "new" else f"/tiers/{tier_id}/edit"
+    was = row_of(RewardTier, tier_id)
+    before, last = snapshot(), max_id(RewardTier)
+    response = post(client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    if page == "new":
+        (tier,) = db.session.scalars(select(RewardTier).where(RewardTier.id > last))
+    else:
+        tier = db.session.get(RewardTier, tier_id)
+    assert tier.project_id == project.id and (tier.claimed, tier.is_closed) == (0, False)
+    assert 1 <= len(tier.title) <= 80 and len(tier.description) <= 2000
+    assert 0 < tier.minimum_amount <= money.max_minor("USD")
+    assert tier.quantity_limit is None or 1 <= tier.quantity_limit <= 1_000_000
+    today = clock.now().date()
+    assert tier.estimated_delivery >= date(today.year, today.month, 1)
+    assert tier.shipping_fee is None or 0 <= tier.shipping_fee <= money.max_minor("USD")
+    if page == "new":
+        db.session.execute(delete(RewardTier).where(RewardTier.id == tier.id))
+    else:
+        restore(RewardTier, was)
+    db.session.commit()
+    assert snapshot() == before
+
+
+@fuzz(40)
+@given(pairs=bodies({"reason": "Changed my mind.", "csrf_token": TOKEN}))
+def test_project_cancel_form(app, creator, pairs):
+    owner, client, token = creator
+    project = db.session.scalar(select(Project)) or gen_project(owner, "live")
+    was, before, last = row_of(Project, project.id), snapshot(), max_id(ProjectEvent)
+    response = post(client, f"/projects/{project.id}/cancel", pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    (event,) = db.session.scalars(select(ProjectEvent).where(ProjectEvent.id > last))
+    assert db.session.get(Project, project.id).status.value == "cancelled"
+    assert event.reason == (first(pairs, "reason") or "").strip() and len(event.reason) <= 2000
+    db.session.execute(delete(ProjectEvent).where(ProjectEvent.id == event.id))
+    restore(Project, was)
+    db.session.commit()
+    assert snapshot() == before
+
+
+# ---- moderation ------------------------------------------------------------------------------
+
+DECISIONS = {
+    "approve": "approve",
+    "request-changes": "changes",
+    "reject": "reject",
+    "suspend": "suspend",
+}
+REASON_FIELDS = ("reason", "approve-reason", "changes-reason", "reject-reason", "suspend-reason")
+
+
+@pytest.fixture
+def moderator(app):
+    creator = gen_user("creator@example.com", "Cora")
+    queued = gen_project(creator, "submitted", title="Queued")
+    live = gen_project(creator, "live", title="Live")
+    gen_user("mod@example.com", "Mo", role=Role.MODERATOR)
+    client = logged_in(app, "mod@example.com")
+    return client, csrf_of(client, "/moderation/"), (queued.id, live.id)
+
+
+@fuzz(80)
+@given(data=st.data())
+def test_moderation_decisions(app, moderator, data):
+    client, token, projects = moderator
+    decision = data.draw(st.sampled_from(sorted(DECISIONS)), label="decision")
+    project_id = data.draw(st.sampled_from(projects), label="project")
+    prefix = DECISIONS[decision]
+    base = {f"{prefix}-reason": "Because.", f"{prefix}-csrf_token": TOKEN}
+    pairs = data.draw(bodies(base, extra=REASON_FIELDS), label="body")
+    was, before, last = row_of(Project, project_id), snapshot(), max_id(ProjectEvent)
+    response = post(client, f"/moderation/projects/{project_id}/{decision}", pairs, token)
+    check_answer(response)
+    assert response.status_code in (302, 400)  # back to the queue or review, or CSRF refused
+    if db.session.get(Project, project_id).status == was["status"]:
+        assert snapshot() == before
+        return
+    (event,) = db.session.scalars(select(ProjectEvent).where(ProjectEvent.id > last))
+    reason = (first(pairs, f"{prefix}-reason") or "").strip()
+    assert event.reason == reason and len(reason) <= 2000
+    assert reason or decision == "approve"
+    db.session.execute(delete(ProjectEvent).where(ProjectEvent.id == event.id))
+    restore(Project, was)
+    db.session.commit()
+    assert snapshot() == before
+
+
+# ---- pledges ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def backing(app, stripe_fake):
+    """A live project (a $10 tier, and a $20 one that ships for $5, 3 places), a backer."""
+    creator = gen_user("creator@example.com", "Cora")
+    project = gen_project(creator, "live", tiers=1)
+    gen_tier(project, title="Lamp", minimum=2000, quantity_limit=3, shipping_fee=500)
+    db.session.commit()
+    gen_user("bea@example.com", "Bea")
+    browser = Browser(logged_in(app, "bea@example.com"))
+    return project.id, browser, stripe_fake
+
+
+def pledge_body(project_id: int, draw_tier: int = 0) -> dict:
+    tiers = db.session.get(Project, project_id).tiers
+    return {
+        "tier_id": str(tiers[draw_tier].id),
+        "amount": "25",
+        "shipping_country": "",
+        "csrf_token": TOKEN,
+    }
+
+
+PLEDGE_EXTRA = ("backer_id", "status", "shipping_fee")
+
+
+@fuzz(40)
+@given(data=st.data())
+def test_pledge_back_form(app, backing, data):
+    project_id, browser, _stripe_fake = backing
+    url = f"/projects/{project_id}/back"
+    token = csrf_of(browser.client, url)
+    pairs = data.draw(bodies(pledge_body(project_id), extra=PLEDGE_EXTRA))
+    before, last = snapshot(), max_id(Pledge)
+    response = post(browser.client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    (pledge,) = db.session.scalars(select(Pledge).where(Pledge.id > last))
+    assert response.headers["Location"].endswith(f"/pledges/{pledge.id}/pay")
+    tier = pledge.tier
+    assert tier.project_id == project_id and tier.minimum_amount <= pledge.amount
+    assert pledge.amount <= 1_000_000 * 100
+    assert (pledge.shipping_country is not None) == tier.ships
+    assert pledge.total == pledge.amount + (pledge.shipping_fee or 0)
+    (payment,) = pledge.payments
+    assert payment.amount == pledge.total and payment.stripe_payment_intent_id
+    checkout.abandon(payment.id, "Fuzzed, then stopped.")  # the next example can pledge again
+    assert db.session.get(Pledge, pledge.id).status is PledgeStatus.FAILED
+
+
+@pytest.fixture
+def held(backing):
+    project_id, browser, stripe_fake = backing
+    project = db.session.get(Project, project_id)
+    pledge, _ = pay_through_pages(browser, stripe_fake, project)
+    assert db.session.get(Pledge, pledge.id).status is PledgeStatus.HELD
+    return pledge.id, project_id, browser, stripe_fake
+
+
+@fuzz(30)
+@given(data=st.data())
+def test_pledge_change_form(app, held, data):
+    """Relative: each accepted change starts the next example from where it left off."""
+    pledge_id, project_id, browser, _fake = held
+    url = f"/pledges/{pledge_id}/change"
+    token = csrf_of(browser.client, url)
+    pairs = data.draw(bodies(pledge_body(project_id), extra=PLEDGE_EXTRA))
+    before = snapshot()
+    response = post(browser.client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302 or response.headers["Location"] == "/":
+        assert snapshot() == before  # refused by the form, or by the rules (flash, rollback)
+        return
+    open_payment = db.session.scalar(
+        select(Payment).where(
+            Payment.pledge_id == pledge_id, Payment.status == PaymentStatus.PENDING
+        )
+    )
+    if open_payment is not None:  # an increase waits for the card: stop it
+        assert response.headers["Location"].endswith(f"/pledges/{pledge_id}/pay")
+        checkout.abandon(open_payment.id, "Fuzzed, then stopped.")
+    pledge = db.session.get(Pledge, pledge_id)
+    db.session.refresh(pledge)
+    assert pledge.status is PledgeStatus.HELD and pledge.tier.minimum_amount <= pledge.amount
+    assert ledger.check() == []
+
+
+CSRF_VARIANTS = [
+    [("csrf_token", TOKEN)],
+    [],
+    [("csrf_token", "")],
+    [("csrf_token", "forged")],
+    [("csrf_token", "forged"), ("csrf_token", TOKEN)],
+    [("csrf_token", TOKEN), ("csrf_token", "forged")],
+    [("csrf_token", TOKEN + "x")],
+    [("csrf_token", "\x00")],
+]
+
+
+@fuzz(20)
+@given(
+    csrf=st.sampled_from(CSRF_VARIANTS),
+    extra=st.lists(st.tuples(st.sampled_from(["reason", "amount", "x"]), values()), max_size=3),
+)
+def test_pledge_cancel_form(app, held, csrf, extra):
+    _first_pledge, project_id, browser, stripe_fake = held
+    current = db.session.scalar(
+        select(Pledge.id).where(Pledge.project_id == project_id, Pledge.status == PledgeStatus.HELD)
+    )
+    if current is None:  # the last example cancelled it: back the project again
+        pledge, _ = pay_through_pages(browser, stripe_fake, db.session.get(Project, project_id))
+        current = pledge.id
+    url = f"/pledges/{current}/cancel"
+    token = csrf_of(browser.client, url)
+    before = snapshot()
+    response = post(browser.client, url, [*csrf, *extra], token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    assert db.session.get(Pledge, current).status.value in ("refunding", "refunded")
+    assert ledger.check() == []
+
+
+# ---- payouts ---------------------------------------------------------------------------------
+
+
+@fuzz(30)
+@given(pairs=bodies({"country": "US", "csrf_token": TOKEN}))
+def test_payouts_connect_form(app, creator, stripe_fake, pairs):
+    owner, client, token = creator
+    before = snapshot()
+    response = post(client, "/payouts/account/connect", pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    assert response.headers["Location"].startswith(stripe_fake.url)  # onboarding at "Stripe"
+    accounts = db.session.scalars(select(ConnectedAccount)).all()
+    assert [a.user_id for a in accounts] == [owner.id]
+    if not before["connected_accounts"]:  # the account is made now, in the country sent
+        assert first(pairs, "country") in COUNTRIES
+
+
+# ---- number fields, one at a time ----------------------------------------------------------
+
+NUMBER_CASES = [
+    ("project", "goal"),
+    ("project", "duration_days"),
+    ("project", "category_id"),
+    ("tier", "minimum"),
+    ("tier", "quantity_limit"),
+    ("tier", "shipping_fee"),
+    ("pledge", "amount"),
+    ("pledge", "tier_id"),
+]
+
+
+@pytest.fixture
+def number_forms(app, stripe_fake):
+    """The three forms with numbers, each valid as it stands: (client, token, url, body)."""
+    owner = gen_user("creator@example.com", "Cora")
+    draft = gen_project(owner, "draft", tiers=1)
+    live = gen_project(owner, "live", title="Live", tiers=1)
+    gen_tier(live, title="Lamp", minimum=2000, quantity_limit=3, shipping_fee=500)
+    db.session.commit()
+    gen_user("bea@example.com", "Bea")
+    creator, backer = logged_in(app, owner.email), logged_in(app, "bea@example.com")
+    token, backer_token = csrf_of(creator, "/projects/new"), csrf_of(backer, "/")
+    return {
+        "project": (creator, token, f"/projects/{draft.id}/edit", PROJECT),
+        "tier": (creator, token, f"/projects/{draft.id}/tiers/new", TIER),
+        "pledge": (backer, backer_token, f"/projects/{live.id}/back", pledge_body(live.id, 1)),
+    }
+
+
+@pytest.mark.parametrize(("form", "name"), NUMBER_CASES, ids=[n for _f, n in NUMBER_CASES])
+@fuzz(25)
+@given(value=numbers())
+def test_number_fields(app, number_forms, form, name, value):
+    """Only one field changes, to a number as typed: accepted within its rules, or refused."""
+    client, token, url, base = number_forms[form]
+    pairs = [(k, value if k == name else v) for k, v in base.items()]
+    before = snapshot()
+    response = post(client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    if form == "pledge":
+        (pledge,) = db.session.scalars(select(Pledge).where(Pledge.status == PledgeStatus.PENDING))
+        assert pledge.tier.minimum_amount <= pledge.amount <= 1_000_000 * 100
+        checkout.abandon(pledge.payments[0].id, "Fuzzed, then stopped.")
+        return
+    db.session.rollback()
+    for project in db.session.scalars(select(Project)):
+        assert_project_within_rules(project, None)
+    for tier in db.session.scalars(select(RewardTier)):
+        assert 0 < tier.minimum_amount <= money.max_minor("USD")
+        assert tier.quantity_limit is None or 1 <= tier.quantity_limit <= 1_000_000
+        assert tier.shipping_fee is None or 0 <= tier.shipping_fee <= money.max_minor("USD")
+
+
+# ---- query strings -------------------------------------------------------------------------
+
+
+@fuzz(60)
+@given(
+    params=st.lists(
+        st.tuples(st.sampled_from(["q", "category", "sort", "page"]), values()), max_size=4
+    )
+)
+def test_discover_query(app, params):
+    client = app.test_client()
+    response = client.get("/discover", query_string=MultiDict(params))
+    event(f"answered {response.status_code}")
+    assert response.status_code in (200, 400)  # 400: a NUL character
+
+
+# ---- the Stripe webhook ----------------------------------------------------------------------
+
+
+def sign(app, body: bytes, timestamp: int | None = None) -> str:
+    ts = timestamp or int(time.time())
+    secret = app.config["STRIPE_WEBHOOK_SECRET"]
+    signature = stripe.WebhookSignature._compute_signature(f"{ts}.{body.decode()}", secret)
+    return f"t={ts},v1={signature}"
+
+
+header_text = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n\x00"), max_size=200)
+signatures = st.one_of(
+    st.none(),
+    header_text,
+    st.builds(lambda t, v: f"t={t},v1={v}", st.integers(), st.text("0123456789abcdef")),
+    st.builds(lambda t, v: f"t={t},v0={v}", st.integers(0, 2**40), header_text),
+    st.just("t=,v1="),
+    st.just("t=1,v1=" + "0" * 64),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+raw_bodies = st.one_of(
+    st.binary(max_size=3000),
+    st.text(max_size=500).map(str.encode),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.just(b""),
+    st.just(b"\xff\xfe\x00"),
+)
+
+
+@fuzz(100)
+@given(
+    body=raw_bodies,
+    signature=signatures,
+    content_type=st.sampled_from(
+        [
+            None,
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ]
+    ),
+    accept_json=st.booleans(),
+    extra=st.dictionaries(
+        st.sampled_from(["X-Forwarded-For", "User-Agent", "Stripe-Account"]),
+        header_text,
+        max_size=2,
+    ),
+)
+def test_webhook_refuses_unsigned_bodies(app, body, signature, content_type, accept_json, extra):
+    client = app.test_client()
+    headers = {**extra}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    if accept_json:
+        headers["Accept"] = "application/json"
+    before = snapshot()
+    response = client.post("/stripe/webhook", data=body, headers=headers, content_type=content_type)
+    event(f"answered {response.status_code}")
+    assert response.status_code == 400
+    if accept_json:
+        assert response.is_json and response.json["error"] == "Bad request"
+    assert snapshot() == before
+
+
+ids = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF), min_size=1, max_size=40)
+TYPES = [
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "account.updated",
+    "customer.created",
+]
+objects = st.dictionaries(
+    st.sampled_from(
+        [
+            "id",
+            "object",
+            "payment_intent",
+            "charge",
+            "latest_charge",
+            "status",
+            "details_submitted",
+            "charges_enabled",
+        ]
+    ),
+    ids,
+    max_size=5,
+)
+events = st.fixed_dictionaries(
+    {
+        "id": ids,
+        "type": st.one_of(st.sampled_from(TYPES), ids),
+        "data": st.fixed_dictionaries({"object": objects}),
+    },
+    optional={"object": st.just("event"), "created": st.integers(), "livemode": st.booleans()},
+)
+broken_events = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(ids, st.integers(), st.none(), json_values),
+        "type": st.one_of(st.sampled_from(TYPES), st.integers(), st.none(), json_values),
+        "data": st.one_of(
+            st.fixed_dictionaries({}, optional={"object": st.one_of(objects, json_values)}),
+            json_values,
+        ),
+    },
+)
+signed_bodies = st.one_of(events, broken_events, json_values)
+
+
+def is_event(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and isinstance(value.get("type"), str)
+        and isinstance(value.get("data"), dict)
+        and isinstance(value["data"].get("object"), dict)
+    )
+
+
+@fuzz(100)
+@given(payload=signed_bodies)
+def test_webhook_signed_bodies(app, payload):
+    """Correctly signed: not an event is 400; an event nobody waits for is booked once."""
+    client = app.test_client()
+    body = json.dumps(payload).encode()
+    headers = {"Stripe-Signature": sign(app, body), "Content-Type": "application/json"}
+    before = snapshot()
+    response = client.post("/stripe/webhook", data=body, headers=headers)
+    event(f"answered {response.status_code}")
+    if not is_event(payload):
+        assert response.status_code == 400
+        assert snapshot() == before
+        return
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["received"] is True
+    again = client.post("/stripe/webhook", data=body, headers=headers)
+    assert again.json["result"] == "duplicate"
+    assert db.session.get(StripeEvent, payload["id"]) is not None
+    db.session.execute(delete(StripeEvent))
+    db.session.commit()
+    assert snapshot() == before
+
+
+def test_webhook_too_large_a_body_is_413(app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    body = b"{" + b" " * 2048 + b"}"
+    response = app.test_client().post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": sign(app, body)},
+        content_type="application/json",
+    )
+    assert response.status_code == 413
