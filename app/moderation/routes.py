@@ -129,6 +129,8 @@ def retry_refund(pledge_id: int):
         pledge = db.session.get(Pledge, pledge_id)
         if pledge.status.value == "refunded":
             flash(f"Pledge #{pledge_id} is refunded.", "success")
+        elif pledge.status.value == "held" and not pledge.refused_difference:
+            flash(f"Pledge #{pledge_id}: the difference is refunded.", "success")
         else:
             flash(f"Pledge #{pledge_id}: the refund is {pledge.status.label}.", "warning")
     return redirect(url_for("moderation.queue"))

@@ -91,6 +91,16 @@ class Pledge(db.Model):
         back = sum(r.amount for r in self.refunds if r.status is RefundStatus.SUCCEEDED)
         return paid - back
 
+    @property
+    def refused_difference(self) -> int:
+        """Money of a held pledge in escrow beyond its total: a reduction whose refund Stripe
+        refused. It waits for an admin to retry the refund; 0 for every other pledge."""
+        if self.status is not PledgeStatus.HELD:
+            return 0
+        paid = sum(p.amount for p in self.payments if p.status is PaymentStatus.SUCCEEDED)
+        back = sum(r.amount for r in self.refunds if r.status is not RefundStatus.FAILED)
+        return max(0, paid - back - self.total)
+
 
 class Payment(db.Model):
     """One PaymentIntent: the first payment of a pledge, or the difference when it grows.

@@ -312,6 +312,8 @@ def payment_abandoned(payment_id: int, reason: str) -> bool:
         set_status(pledge, P.FAILED, reason)
     elif payment.target_tier_id != pledge.tier_id:
         release_place(payment.target_tier_id)  # the place reserved for a tier change
+    if pledge.status is P.REFUNDING:  # its refunds were done, this payment was still open
+        _mark_refunded(_fully_refunded({pledge.id}), clock.now())
     return True
 
 
@@ -409,7 +411,12 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
          ledger.escrow(r.project_id), ledger.backer(r.backer_id), r.amount)
         for r in rows
     ])
-    finished = _fully_refunded({r.pledge_id for r in rows})
+    _mark_refunded(_fully_refunded({r.pledge_id for r in rows}), now)
+    db.session.expire_all()
+    return len(won)
+
+
+def _mark_refunded(finished: list[int], now: datetime) -> None:
     if finished:
         db.session.execute(
             update(Pledge).where(Pledge.id.in_(finished), Pledge.status == P.REFUNDING)
@@ -417,12 +424,11 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
             .execution_options(synchronize_session=False)
         )
         notifications.pledges_refunded(finished)  # one message per pledge, not per refund
-    db.session.expire_all()
-    return len(won)
 
 
 def _fully_refunded(pledge_ids: set[int]) -> list[int]:
-    """Of these pledges, those with nothing left in escrow and no refund pending."""
+    """Of these pledges, those with nothing left in escrow, no refund pending and no payment
+    still open (a change the backer may yet pay: it would bring money back into escrow)."""
     paid = dict(db.session.execute(
         select(Payment.pledge_id, func.sum(Payment.amount))
         .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.SUCCEEDED)
@@ -439,6 +445,10 @@ def _fully_refunded(pledge_ids: set[int]) -> list[int]:
             back[pledge_id] = amount
         elif status is RefundStatus.PENDING:
             pending.add(pledge_id)
+    pending.update(db.session.scalars(
+        select(Payment.pledge_id)
+        .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.PENDING)
+    ))
     return [p for p in pledge_ids if p not in pending and paid.get(p, 0) == back.get(p, 0)]
 
 
@@ -525,7 +535,15 @@ def cancel_pledge(pledge: Pledge, now: datetime) -> list[Refund]:
         raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
     _lower_totals(pledge.project_id, pledge.total, 1)
     release_place(pledge.tier_id)
-    return plan_refunds(pledge, pledge.net_collected, "cancelled_by_backer")
+    return plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
+
+
+def _unrefunded(pledge: Pledge) -> int:
+    """Paid and not yet on its way back: a refund still pending (a reduction Stripe has not
+    answered yet) is already going, so it is not planned twice."""
+    paid = sum(p.amount for p in pledge.payments if p.status is PaymentStatus.SUCCEEDED)
+    back = sum(r.amount for r in pledge.refunds if r.status is not RefundStatus.FAILED)
+    return paid - back
 
 
 @dataclass(frozen=True)
@@ -607,19 +625,31 @@ def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> Non
 
 def retry_refund(pledge: Pledge) -> list[Refund]:
     """An admin tries again a refund Stripe refused: new rows, with new keys."""
+    db.session.scalar(select(Pledge.id).where(Pledge.id == pledge.id).with_for_update())
+    db.session.expire(pledge)  # two admins at once: the second sees the first's refund
+    if pledge.refused_difference:  # a held pledge's reduction: only the difference goes back
+        return plan_refunds(pledge, pledge.refused_difference, "retried_by_admin")
     if pledge.status is not P.REFUND_FAILED:
         raise PledgeRefused(f"A {pledge.status.label} pledge has no refused refund to retry.")
     if not set_status(pledge, P.REFUNDING, "Refund retried by an admin."):
         raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
-    return plan_refunds(pledge, pledge.net_collected, "retried_by_admin")
+    return plan_refunds(pledge, _unrefunded(pledge), "retried_by_admin")
 
 
 def needing_attention(limit: int = 200) -> list[Pledge]:
     """Disputed pledges and refunds Stripe refused: for moderators and admins."""
-    return list(db.session.scalars(
-        select(Pledge).where((Pledge.disputed.is_(True)) | (Pledge.status == P.REFUND_FAILED))
-        .order_by(Pledge.id.desc()).limit(limit)
-    ))
+    refused_reduction = (Pledge.status == P.HELD) & Pledge.refunds.any(
+        Refund.status == RefundStatus.FAILED
+    )
+    return [
+        pledge
+        for pledge in db.session.scalars(
+            select(Pledge).where(
+                Pledge.disputed.is_(True) | (Pledge.status == P.REFUND_FAILED) | refused_reduction
+            ).order_by(Pledge.id.desc()).limit(limit)
+        )
+        if pledge.status is not P.HELD or pledge.disputed or pledge.refused_difference
+    ]
 
 
 def pledges_of(backer_id: int) -> list[Pledge]:

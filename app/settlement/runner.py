@@ -97,7 +97,14 @@ def settle_one(project_id: int, progress: Progress | None = None) -> Report:
     report.refunds_made = run_refunds(project_id, progress)
     project = db.session.get(Project, project_id)
     if project.status.value == "funded":
-        report.payout = pay_out(project_id)
+        # Not while a held pledge's money still moves (a change's payment open, a reduction
+        # being refunded or its refund refused): its collected total would differ from the
+        # payout's. These resolve within a reservation, a sweep, or by an admin.
+        if services.held_money_moving(project_id):
+            db.session.commit()
+            report.payout = "pending: a pledge change is still under way"
+        else:
+            report.payout = pay_out(project_id)
     project = db.session.get(Project, project_id)
     report.settled = services.mark_settled_if_done(project, clock.now())
     report.outcome = project.status.value

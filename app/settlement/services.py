@@ -259,6 +259,37 @@ def open_payments(project_id: int) -> int:
     )
 
 
+def held_money_moving(project_id: int) -> bool:
+    """A held pledge of the project has a payment open or a refund pending (a change), or
+    more in escrow than its total (a reduction's refund that Stripe refused, for an admin)."""
+    open_payment = select(Payment.id).where(
+        Payment.pledge_id == Pledge.id, Payment.status == PaymentStatus.PENDING
+    )
+    pending_refund = select(Refund.id).where(
+        Refund.pledge_id == Pledge.id, Refund.status == RefundStatus.PENDING
+    )
+    paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.pledge_id == Pledge.id, Payment.status == PaymentStatus.SUCCEEDED
+    )
+    back = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.pledge_id == Pledge.id, Refund.status != RefundStatus.FAILED
+    )
+    return db.session.scalar(
+        select(Pledge.id)
+        .where(
+            Pledge.project_id == project_id,
+            Pledge.status == P.HELD,
+            or_(
+                open_payment.exists(),
+                pending_refund.exists(),
+                paid.scalar_subquery() - back.scalar_subquery()
+                > Pledge.amount + Pledge.shipping_fee,
+            ),
+        )
+        .limit(1)
+    ) is not None
+
+
 def payout_of(project_id: int) -> Payout | None:
     return db.session.scalar(select(Payout).where(Payout.project_id == project_id))
 
