@@ -1,14 +1,17 @@
-"""The bugs the campaign simulation found, each replayed as a short story.
+"""The bugs the campaign simulation found, each replayed as a short story. The seeds are those
+that fail (at the first of these bugs they meet) against the code before the fixes.
 
-- seed 1: a backer who cancels while the refund of an earlier reduction is still pending got
-  an error (the cancel planned the pending refund's money a second time and found too little).
-- seed 20: a failed project's settlement marked a pledge refunded while a change's payment
-  was still open; paid late, it put money back into the escrow of a "refunded" pledge. The
-  same open change (or a reduction still being refunded) at a funded project's payout left
-  the collected pledges out of step with the payout.
-- seeds 3 and 11: a reduction's refund that Stripe refused left a held pledge with more in
-  escrow than its total, listed nowhere, with no way to retry it, and a funded project's
-  payout and books never closing.
+- seeds 1, 4, 14, 19, 34: a backer who cancels while the refund of an earlier reduction is
+  still pending got an error (the cancel planned the pending refund's money a second time
+  and found too little to take it from).
+- seeds 9, 30 (and 7, 14, 19 once the other two are fixed): a failed project's settlement
+  marked a pledge refunded while a change's payment was still open; paid late, it put money
+  back into the escrow of a "refunded" pledge, after its backer was told the refund was
+  complete. The same open change, or a reduction still being refunded, at a funded
+  project's payout left the collected pledges out of step with the payout.
+- seeds 3, 7, 11, 16, 36: a reduction's refund that Stripe refused left a held pledge with
+  more in escrow than its total, listed nowhere, with no way to retry it; a funded project
+  then paid out and its books never closed.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def books_balance() -> None:
 
 
 def test_cancel_while_a_reduction_is_still_being_refunded(app, backer, project, stripe_fake):
-    """Seed 1."""
+    """Seeds 1, 4, 14, 19, 34."""
     pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="50")
     stripe_fake.fault("/v1/refunds", 500, method="POST")
     tier = project.tiers[0].id
@@ -75,7 +78,7 @@ def pay_late(stripe_fake, payment_id: int) -> str:
 def test_a_failed_project_keeps_a_pledge_refunding_while_its_change_is_open(
     app, creator, project, stripe_fake, clock, runner
 ):
-    """Seed 20: the change is paid after the deadline, and its refund is slow."""
+    """Seeds 9, 30: the change is paid after the deadline, and its refund is slow."""
     pledge_id, payment_id = open_an_increase(app, stripe_fake, project)
     clock.jump_past(project.deadline)
     assert "work left for the next run" in settle(runner)
@@ -109,7 +112,7 @@ def test_a_change_that_expires_after_a_failed_deadline_ends_the_pledge_refunded(
 def test_the_payout_waits_for_a_change_still_under_way(
     app, creator, project, stripe_fake, clock, runner
 ):
-    """Seed 20's funded twin: a change paid late is refunded slowly; the payout waits."""
+    """The funded twin: a change paid late is refunded slowly; the payout waits for it."""
     ready_account(creator, stripe_fake)
     back(app, stripe_fake, project, ["700", "400"])
     pledge_id, payment_id = open_an_increase(app, stripe_fake, project)
@@ -132,7 +135,7 @@ def test_the_payout_waits_for_a_change_still_under_way(
 def test_a_refused_refund_of_a_reduction_waits_for_an_admin(
     app, creator, project, stripe_fake, clock, runner
 ):
-    """Seeds 3 and 11."""
+    """Seeds 3, 7, 11, 16, 36."""
     ready_account(creator, stripe_fake)
     back(app, stripe_fake, project, ["700"])
     browser = new_backer(app, "reducer@example.com", "Reducer")
