@@ -63,31 +63,19 @@ def send_notifications() -> None:
     sender.send_pending()
 
 
+JOBS = (
+    (sweep_pledges, "pledges-sweep", "expire payments, resume refunds"),
+    (settle_projects, "settlement", "settle projects past their deadline"),
+    (send_notifications, "notifications-send", "send notification e-mails"),
+)
+
+
 def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
-    scheduler.add_job(
-        in_app(app, sweep_pledges),
-        "interval",
-        seconds=interval,
-        id="pledges-sweep",
-        name="expire payments, resume refunds",
-    )
-    scheduler.add_job(
-        in_app(app, settle_projects),
-        "interval",
-        seconds=interval,
-        id="settlement",
-        name="settle projects past their deadline",
-    )
-    scheduler.add_job(
-        in_app(app, send_notifications),
-        "interval",
-        seconds=interval,
-        id="notifications-send",
-        name="send notification e-mails",
-    )
+    for job, job_id, name in JOBS:
+        scheduler.add_job(in_app(app, job), "interval", seconds=interval, id=job_id, name=name)
     return scheduler
