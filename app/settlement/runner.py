@@ -211,6 +211,24 @@ def pay_out(project_id: int) -> str:
         services.payout_succeeded(payout_id, "none", clock.now())
         db.session.commit()
         return "paid (nothing to transfer)"
+    if in_doubt:
+        # Stripe keeps an idempotency key for 24 hours only, and past that a replay would make
+        # a second transfer: look for the first one, and replay only if Stripe has none.
+        try:
+            made = [
+                t.id
+                for t in gateway().list_transfers(f"project-{project_id}")
+                if t.metadata.get("payout_id") == str(payout_id)
+            ]
+        except GatewayError as error:  # any error at all: still in doubt, nothing sent
+            services.payout_postponed(payout_id, error.message, in_doubt=True)
+            db.session.commit()
+            log.info("project %s: transfer in doubt, lookup failed: %s", project_id, error.message)
+            return f"pending: {error.code or error.message}"
+        if made:
+            services.payout_succeeded(payout_id, made[0], clock.now())
+            db.session.commit()
+            return f"paid: {made[0]}"
     sent = False
     try:
         # A transfer sent before (its answer lost, or the process killed) is replayed with its
