@@ -106,7 +106,7 @@ def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> Ple
 def _pledge(backer_id: int, project_id: int, terms: Terms) -> str:
     """One pledge, paid and held; an empty string, or what went wrong."""
     try:
-        payment_id = checkout.begin_pledge(backer_id, project_id, terms)
+        payment_id = checkout.begin_pledge(backer_id, project_id, terms).payment_id
     except (PledgeRefused, GatewayError) as error:
         db.session.rollback()
         return f"the pledge could not start: {error}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -32,85 +32,104 @@ UNREACHABLE = (
 )
 
 
-def ensure_customer(user_id: int) -> str:
-    """The backer's Stripe customer, created once (the key makes a retry safe)."""
-    user = db.session.get(User, user_id)
-    if user.stripe_customer_id:
-        customer = user.stripe_customer_id
-        db.session.commit()
-        return customer
-    email, name = user.email, user.display_name
-    db.session.commit()
-    customer = gateway().create_customer(email, name, services.idempotency_key("customer", user_id))
-    db.session.execute(
-        User.__table__.update().where(User.id == user_id).values(stripe_customer_id=customer)
-    )
-    db.session.commit()
-    return customer
+ALREADY_BACKED = "You have already backed this project: change your pledge instead."
 
 
-def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> int:
-    """Reserve a place and open a PaymentIntent; returns the payment's id for the pay page."""
-    try:
-        customer = ensure_customer(backer_id)
-    except GatewayError:
-        db.session.rollback()
-        raise PledgeRefused(UNREACHABLE) from None
+@dataclass(frozen=True)
+class Customer:
+    """The backer, as the Stripe customer a PaymentIntent is made for."""
+
+    user_id: int
+    email: str
+    name: str
+    stripe_id: str | None
+
+    @classmethod
+    def of(cls, user: User) -> Customer:
+        return cls(user.id, user.email, user.display_name, user.stripe_customer_id)
+
+
+@dataclass(frozen=True)
+class Started:
+    pledge_id: int
+    payment_id: int
+
+
+def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> Started:
+    """Reserve a place, then open a PaymentIntent for the backer to pay on the pay page."""
     backer = db.session.get(User, backer_id)
     project = db.session.get(Project, project_id)
     try:
         payment = services.start_pledge(backer, project, terms, clock.now())
-        db.session.commit()
     except IntegrityError:  # a double submit raced us to the one open pledge
         db.session.rollback()
-        raise PledgeRefused(
-            "You have already backed this project: change your pledge instead."
-        ) from None
-    return open_intent(payment.id, customer)
+        raise PledgeRefused(ALREADY_BACKED) from None
+    started = Started(payment.pledge_id, payment.id)
+    customer, params = Customer.of(backer), intent_params(payment, project)
+    db.session.commit()
+    open_intent(started.payment_id, customer, params)
+    return started
 
 
-def open_intent(payment_id: int, customer: str) -> int:
-    payment = db.session.get(Payment, payment_id)
-    pledge = payment.pledge
-    params = dict(
+def intent_params(payment: Payment, project: Project) -> dict:
+    return dict(
         amount=payment.amount,
         currency=payment.currency,
-        customer=customer,
         metadata={
-            "pledge_id": str(pledge.id),
+            "pledge_id": str(payment.pledge_id),
             "payment_id": str(payment.id),
-            "project_id": str(pledge.project_id),
+            "project_id": str(project.id),
         },
-        transfer_group=f"project-{pledge.project_id}",
-        description=f"Pledge {pledge.id} to {pledge.project.title}"[:200],
+        transfer_group=f"project-{project.id}",
+        description=f"Pledge {payment.pledge_id} to {project.title}"[:200],
         key=payment.idempotency_key,
     )
-    db.session.commit()
+
+
+def open_intent(payment_id: int, customer: Customer, params: dict) -> None:
+    """Create the PaymentIntent (and the backer's Stripe customer, the first time).
+
+    Called with no transaction open; the keys make a retry after a crash safe. If Stripe
+    cannot be reached the payment is abandoned, which releases the reward place.
+    """
+    created = None
     try:
-        intent = gateway().create_payment_intent(**params)
+        if customer.stripe_id is None:
+            key = services.idempotency_key("customer", customer.user_id)
+            created = gateway().create_customer(customer.email, customer.name, key)
+        intent = gateway().create_payment_intent(customer=customer.stripe_id or created, **params)
     except GatewayError as error:
         log.warning("payment %s: could not open a PaymentIntent: %s", payment_id, error)
         services.payment_abandoned(payment_id, "The payment could not start.")
+        _remember_customer(customer.user_id, created)
         db.session.commit()
         raise PledgeRefused(UNREACHABLE) from None
+    _remember_customer(customer.user_id, created)
     services.attach_intent(payment_id, intent.id, intent.client_secret)
     db.session.commit()
-    return payment_id
+
+
+def _remember_customer(user_id: int, stripe_id: str | None) -> None:
+    if stripe_id is not None:
+        db.session.execute(
+            update(User).where(User.id == user_id).values(stripe_customer_id=stripe_id)
+        )
 
 
 def begin_change(pledge_id: int, terms: services.Terms) -> services.ChangePlan:
     pledge = db.session.get(Pledge, pledge_id)
-    backer_id = pledge.backer_id
+    opening = None
     try:
         plan = services.change_pledge(pledge, terms, clock.now())
+        if (payment := plan.payment) is not None:  # an extra payment: its intent after commit
+            params = intent_params(payment, pledge.project)
+            opening = (payment.id, Customer.of(pledge.backer), params)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise PledgeRefused("A payment for this pledge is already open.") from None
-    if plan.payment is not None:
-        payment_id = plan.payment.id
-        db.session.commit()
-        open_intent(payment_id, ensure_customer(backer_id))
+    if opening is not None:
+        open_intent(*opening)
     run_refunds([r.id for r in plan.refunds])
     return plan
 

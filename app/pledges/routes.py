@@ -66,13 +66,12 @@ def back(project_id: int):
         form.tier_id.data = request.args.get("tier", type=int)
     if form.validate_on_submit():
         try:
-            payment_id = checkout.begin_pledge(current_user.id, project.id, _terms(form))
+            started = checkout.begin_pledge(current_user.id, project.id, _terms(form))
         except PledgeRefused as refusal:
             db.session.rollback()
             flash(str(refusal), "danger")
         else:
-            payment = db.session.get(Payment, payment_id)
-            return redirect(url_for("pledges.pay", pledge_id=payment.pledge_id))
+            return redirect(url_for("pledges.pay", pledge_id=started.pledge_id))
     return render_template("pledges/back.html", project=project, form=form, pledge=None)
 
 

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app import clock
 from app.accounts.models import User
@@ -71,8 +73,19 @@ def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(pledge)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        db.session.refresh(pledge)  # someone else moved it: see where it is now
+        return False
+    for name, value in values.items():
+        set_committed_value(pledge, name, value)
+    return True
+
+
+def _forget(model: type, row_id: int) -> None:
+    """Expire the session's copy of a row, if it has one, after an UPDATE that bypassed it."""
+    loaded = db.session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        db.session.expire(loaded)
 
 
 # ---- reward places ----------------------------------------------------------------------
@@ -144,8 +157,8 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     if project.owner_id == backer.id:
         raise PledgeRefused("You cannot back your own project.")
     check_open_for_pledges(project.status.value, project.deadline, now)
-    if open_pledge_of(backer.id, project.id) is not None:
-        raise PledgeRefused("You have already backed this project: change your pledge instead.")
+    # A second open pledge of the same backer fails on a partial unique index at the flush
+    # (IntegrityError); callers have already looked with open_pledge_of.
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
     shipping, country = shipping_for(tier, terms.shipping_country)
@@ -219,29 +232,31 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
     (``status = live AND deadline > now``); settlement claims the project by updating the
     same row, so the two serialise: a pledge is either counted or refunded, never lost.
     """
-    won = (
-        db.session.execute(
-            update(Payment)
-            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
-            .values(status=PaymentStatus.SUCCEEDED, stripe_charge_id=charge_id, completed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
-    payment = db.session.get(Payment, payment_id)
-    db.session.refresh(payment)
-    if not won:
-        return Outcome(accepted=payment.status is PaymentStatus.SUCCEEDED, already_handled=True)
-    pledge = payment.pledge
-    db.session.refresh(pledge)
-    ledger.book(
+    payment = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .values(status=PaymentStatus.SUCCEEDED, stripe_charge_id=charge_id, completed_at=now)
+        .returning(
+            Payment.id,
+            Payment.pledge_id,
+            Payment.amount,
+            Payment.target_tier_id,
+            Payment.target_amount,
+            Payment.target_shipping_fee,
+            Payment.target_shipping_country,
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    _forget(Payment, payment_id)
+    if payment is None:
+        status = db.session.scalar(select(Payment.status).where(Payment.id == payment_id))
+        return Outcome(accepted=status is PaymentStatus.SUCCEEDED, already_handled=True)
+    pledge = db.session.get(Pledge, payment.pledge_id, populate_existing=True)
+    ledger.book_many(  # won above, so booked once
         "charge",
-        f"payment:{payment.id}",
-        pledge.project_id,
-        pledge.id,
-        pledge.currency,
-        [(ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), payment.amount)],
-    )
+        [(f"payment:{payment.id}", pledge.project_id, pledge.id, pledge.currency,
+          ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), payment.amount)],
+    )  # fmt: skip
     first = pledge.status is P.PENDING
     new_total = payment.target_amount + payment.target_shipping_fee
     delta_total = new_total if first else new_total - pledge.total

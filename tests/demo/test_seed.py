@@ -219,5 +219,7 @@ def test_unreachable_payment_provider_gives_projects_without_pledges(app, runner
     for project in projects:
         assert (project.pledged_amount, project.backer_count) == (0, 0)
         assert all(t.claimed == 0 for t in project.tiers)
-    assert db.session.scalar(select(func.count()).select_from(Pledge)) == 0
+    # The one attempt is on record as failed ("The payment could not start."), nothing open.
+    statuses = db.session.scalars(select(Pledge.status)).all()
+    assert [s.value for s in statuses] == ["failed"]
     assert ledger.check() == []

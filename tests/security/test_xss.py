@@ -39,7 +39,7 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.pledges import checkout
 from app.pledges import services as pledge_services
-from app.pledges.models import Payment, Pledge
+from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent
@@ -296,10 +296,10 @@ def build_world(app, stripe_fake) -> World:
     # that is then suspended (its statement lists the backer).
     for name in ("live", "suspended"):
         tier_id = db.session.get(Project, ids[name]).tiers[0].id
-        payment_id = checkout.begin_pledge(
+        started = checkout.begin_pledge(
             backer.id, ids[name], pledge_services.Terms(tier_id=tier_id, amount=2500)
         )
-        ids[f"{name}_pledge"] = db.session.get(Payment, payment_id).pledge_id
+        ids[f"{name}_pledge"] = started.pledge_id
     pledge, _ = pay_through_pages(Browser(clients["backer"]), stripe_fake, made["held"])
     ids["held_pledge"] = pledge.id
     pending = db.session.get(Pledge, ids["live_pledge"])

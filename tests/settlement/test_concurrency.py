@@ -88,7 +88,7 @@ def pledge_for_real(stripe_fake, project, amounts: list[int]) -> None:
     tier_id = project.tiers[0].id
     for i, amount in enumerate(amounts):
         backer = gen_user(f"proc-backer{i}@example.com", f"Backer {i}")
-        payment_id = checkout.begin_pledge(backer.id, project.id, Terms(tier_id, amount))
+        payment_id = checkout.begin_pledge(backer.id, project.id, Terms(tier_id, amount)).payment_id
         intent = db.session.get(Payment, payment_id).stripe_payment_intent_id
         db.session.commit()
         stripe_fake.pay(intent)

@@ -418,13 +418,13 @@ class Simulation:
         if backer.browser is not None and self.rng.random() < 0.7:
             return what + " (pages): " + self.pledge_through_pages(backer, campaign, terms)
         try:
-            payment_id = checkout.begin_pledge(backer.user_id, campaign.project_id, terms)
+            started = checkout.begin_pledge(backer.user_id, campaign.project_id, terms)
         except UserError as error:
             db.session.rollback()
             return f"{what}: refused: {error}"
         if self.rng.random() < 0.15:
             return f"{what}: walked away before paying"
-        return f"{what}: " + self.pay(payment_id)
+        return f"{what}: " + self.pay(started.payment_id)
 
     def pledge_through_pages(self, backer: Backer, campaign: Campaign, terms) -> str:
         fields = {"tier_id": str(terms.tier_id), "amount": f"{terms.amount / 100:.2f}"}
