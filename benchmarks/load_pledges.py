@@ -211,7 +211,7 @@ def start_gunicorn(args, url: str, port: int, workdir: Path) -> subprocess.Popen
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "gthread",
+        "--worker-class", args.worker_class,
         "--workers", str(args.workers),
         "--threads", str(args.threads),
         "--backlog", "4096",
@@ -279,7 +279,7 @@ def cpu_snapshot(server_pgid: int, database: str) -> Counter:
     return seconds
 
 
-def cpu_line(before: Counter, after: Counter, window: float, answered: int) -> str:
+def cpu_line(before: Counter, after: Counter, window: float, answered: int, rate: float) -> str:
     used = {k: (after[k] - before[k]) / window for k in ("busy", "gunicorn", "postgres", "client")}
     other = max(0.0, used["busy"] - used["gunicorn"] - used["postgres"] - used["client"])
     line = (
@@ -292,6 +292,9 @@ def cpu_line(before: Counter, after: Counter, window: float, answered: int) -> s
         line += (
             f"\ncpu per answer    {per['gunicorn']:.1f} ms in gunicorn + {per['postgres']:.1f} ms"
             " in PostgreSQL backends, per pledge answered"
+            f"\ncores for target  {rate:g} pledges/s at that cost: about "
+            f"{per['gunicorn'] * rate / 1000:.1f} for gunicorn + "
+            f"{per['postgres'] * rate / 1000:.1f} for PostgreSQL"
         )
     return line
 
@@ -433,6 +436,7 @@ async def drive(
             cpu_after,
             loop.time() - first_due + 0.2,
             sum(results.outcomes.values()),
+            args.rate,
         )
     return results
 
@@ -461,7 +465,8 @@ def report(args, results: Results, limited: Sold, unlimited: Sold, project, prob
     print()
     print(f"target            {args.rate:g} pledges/s for {args.duration:g} s = {results.due} due")
     print(
-        f"server            gunicorn gthread {args.workers} workers x {args.threads} threads, "
+        f"server            gunicorn {args.worker_class} {args.workers} workers x {args.threads} "
+        "threads, "
         f"DB pool {args.pool_size}/worker, PostgreSQL; simulated Stripe {args.latency * 1000:.0f}"
         " ms/call, CSRF on"
     )
@@ -526,6 +531,9 @@ def main() -> int:
         help="share of backers who ask for the limited tier",
     )
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per Stripe call")
+    parser.add_argument(
+        "--worker-class", default="gthread", help="gunicorn worker class (gthread, gevent)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=32, help="threads per worker")
     parser.add_argument("--pool-size", type=int, default=10, help="DB connections per worker")
