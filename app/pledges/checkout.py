@@ -64,6 +64,9 @@ def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> Star
     except IntegrityError:  # a double submit raced us to the one open pledge
         db.session.rollback()
         raise PledgeRefused(ALREADY_BACKED) from None
+    except PledgeRefused:  # e.g. sold out: nothing of this attempt may be committed
+        db.session.rollback()
+        raise
     started = Started(payment.pledge_id, payment.id)
     customer, params = Customer.of(backer), intent_params(payment, project)
     db.session.commit()

@@ -153,7 +153,9 @@ def open_pledge_of(backer_id: int, project_id: int) -> Pledge | None:
 
 
 def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) -> Payment:
-    """A pending pledge with its reward place reserved and its first payment row."""
+    """A pending pledge with its reward place reserved and its first payment row.
+
+    On PledgeRefused the session holds rows that must not be committed: roll back."""
     if project.owner_id == backer.id:
         raise PledgeRefused("You cannot back your own project.")
     check_open_for_pledges(project.status.value, project.deadline, now)
@@ -162,7 +164,6 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
     shipping, country = shipping_for(tier, terms.shipping_country)
-    claim_place(tier.id, project.id)
     pledge = Pledge(
         project_id=project.id,
         backer_id=backer.id,
@@ -175,7 +176,11 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     )
     db.session.add(pledge)
     db.session.flush()
-    return _new_payment(pledge, pledge.total, tier.id, terms.amount, shipping, country, now)
+    payment = _new_payment(pledge, pledge.total, tier.id, terms.amount, shipping, country, now)
+    # Last, so the tier's row stays locked only until the commit: every backer of a hot tier
+    # queues on that row. Sold out raises PledgeRefused; the caller rolls the rows back.
+    claim_place(tier.id, project.id)
+    return payment
 
 
 def _new_payment(
