@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -21,3 +21,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def enum_type(cls, name: str) -> Enum:
+    """A Python enum stored by its values (``"held"``, not ``"HELD"``), checked on the way in."""
+    return Enum(
+        cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True
+    )

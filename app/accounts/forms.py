@@ -5,9 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-
-def strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from app.forms import strip
 
 
 class RegisterForm(FlaskForm):

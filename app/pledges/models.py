@@ -5,22 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.accounts.models import User
-from app.db_types import UTCDateTime
+from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
 from app.pledges.domain import PledgeStatus
 from app.projects.models import Project
 from app.rewards.models import RewardTier
-
-
-def _enum(cls, name: str) -> Enum:
-    return Enum(
-        cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True
-    )
 
 
 class PaymentStatus(enum.StrEnum):
@@ -65,7 +59,7 @@ class Pledge(db.Model):
     shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     shipping_country: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[PledgeStatus] = mapped_column(
-        _enum(PledgeStatus, "pledge_status"), default=PledgeStatus.PENDING
+        enum_type(PledgeStatus, "pledge_status"), default=PledgeStatus.PENDING
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -127,7 +121,7 @@ class Payment(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+        enum_type(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
     )
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -158,7 +152,7 @@ class Refund(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[RefundStatus] = mapped_column(
-        _enum(RefundStatus, "refund_status"), default=RefundStatus.PENDING, index=True
+        enum_type(RefundStatus, "refund_status"), default=RefundStatus.PENDING, index=True
     )
     reason: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)

@@ -18,11 +18,8 @@ from wtforms.validators import (
 )
 
 from app import money
+from app.forms import strip
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class NumberRange(validators.NumberRange):

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.accounts.models import User
-from app.db_types import UTCDateTime
+from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
 from app.projects.domain import PUBLIC_STATUSES, ProjectStatus
-
-
-def _enum(cls, name: str) -> Enum:
-    return Enum(
-        cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True
-    )
 
 
 class Category(db.Model):
@@ -52,7 +46,7 @@ class Project(db.Model):
     duration_days: Mapped[int]
     creator_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[ProjectStatus] = mapped_column(
-        _enum(ProjectStatus, "project_status"), default=ProjectStatus.DRAFT, index=True
+        enum_type(ProjectStatus, "project_status"), default=ProjectStatus.DRAFT, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -102,8 +96,8 @@ class ProjectEvent(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     action: Mapped[str] = mapped_column(String(40))
-    from_status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
-    to_status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
+    from_status: Mapped[ProjectStatus] = mapped_column(enum_type(ProjectStatus, "project_status"))
+    to_status: Mapped[ProjectStatus] = mapped_column(enum_type(ProjectStatus, "project_status"))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 

@@ -15,13 +15,10 @@ from wtforms.validators import (
 )
 
 from app import clock, money
+from app.forms import strip
 from app.projects.forms import NumberRange  # safe for integers too large for a float
 
 MAX_QUANTITY = 1_000_000
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class TierForm(FlaskForm):
