@@ -5,7 +5,9 @@ a claim deadline (on PostgreSQL the candidate rows are first locked with ``FOR U
 LOCKED``, so two senders take different rows instead of waiting on each other). Only the
 token's holder marks a row sent, so two senders never send one message twice; a sender that
 dies leaves its rows claimed until the deadline, then another sends them. A failed send
-keeps the row with ``attempts + 1`` and a growing wait before the next try.
+keeps the row with ``attempts + 1`` and a growing wait before the next try, until it is
+given up (``failed``); only an operator puts it back (``retry_failed``). Sent rows are kept
+for OUTBOX_KEEP_DAYS, then deleted (``purge_sent``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from app import clock
 from app.extensions import db
@@ -41,6 +43,7 @@ MAX_ATTEMPTS = 12  # about a day of retries with the backoff below
 BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
 MAIL_FILE = "outbox-mail.log"
+PURGE_BATCH_SIZE = 1000  # sent rows deleted per transaction
 monotonic = time.monotonic  # how long a batch has taken (tests replace it)
 
 Send = Callable[[EmailMessage], None]
@@ -247,6 +250,56 @@ def release(row_ids: list[int], token: str) -> None:
 def counts() -> dict[str, int]:
     rows = db.session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
     return {status.value: n for status, n in rows}
+
+
+# ---- the operator's tools ---------------------------------------------------------------
+
+
+def retry_failed(ids: Collection[int] | None = None) -> list[int]:
+    """Put given-up rows (all, or those of ``ids``) back in the queue, due now, with a fresh
+    count of attempts; the ids requeued. One conditional UPDATE, no read first: a row that
+    is not ``failed`` when it runs (a sender took it, another retry did) is left alone."""
+    stmt = update(Outbox).where(Outbox.status == Status.FAILED)
+    if ids is not None:
+        stmt = stmt.where(Outbox.id.in_(list(ids)))
+    requeued = db.session.scalars(
+        stmt.values(status=Status.PENDING, attempts=0, next_attempt_at=clock.now())
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(requeued)
+
+
+def purge_sent(keep_days: int, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete sent rows sent more than ``keep_days`` ago, how many; never pending or failed
+    ones. One transaction per batch (committed here), so a huge table is never held in one
+    long transaction; each batch starts after the last id, not over the rows just deleted."""
+    if keep_days < 1:  # 0 or less would delete what was sent a moment ago
+        raise ValueError(f"days to keep sent messages must be at least 1, not {keep_days}")
+    cutoff = clock.now() - timedelta(days=keep_days)
+    old = and_(Outbox.status == Status.SENT, Outbox.sent_at < cutoff)
+    deleted = after = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                select(Outbox.id)
+                .where(old, Outbox.id > after)
+                .order_by(Outbox.id)
+                .limit(batch_size)
+            )
+        )
+        if not ids:
+            break
+        deleted += db.session.execute(
+            delete(Outbox)
+            .where(Outbox.id.in_(ids), old)  # checked again: the rows are read, then deleted
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        after = ids[-1]
+    if deleted:
+        log.info("notifications: %s sent messages older than %s days purged", deleted, keep_days)
+    return deleted
 
 
 # ---- sending ----------------------------------------------------------------------------

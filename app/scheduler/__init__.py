@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
+from flask import Flask, current_app
 
+from app import clock
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -57,16 +58,27 @@ def settle_projects() -> None:
         )
 
 
+PURGE_EVERY = timedelta(days=1)
+_purged_at: datetime | None = None  # in this process only: a restart purges again, harmlessly
+
+
 def send_notifications() -> None:
+    """Send the outbox; at most once a day, also purge old sent rows (every job here runs
+    every interval, and the purge is not worth a scan a minute)."""
+    global _purged_at
     from app.notifications import sender
 
     sender.send_pending()
+    now = clock.now()
+    if _purged_at is None or now - _purged_at >= PURGE_EVERY:
+        sender.purge_sent(current_app.config["OUTBOX_KEEP_DAYS"])
+        _purged_at = now  # only once it worked: a failed purge is tried again next run
 
 
 JOBS = (
     (sweep_pledges, "pledges-sweep", "expire payments, resume refunds"),
     (settle_projects, "settlement", "settle projects past their deadline"),
-    (send_notifications, "notifications-send", "send notification e-mails"),
+    (send_notifications, "notifications-send", "send notification e-mails, purge old ones"),
 )
 
 
