@@ -30,6 +30,13 @@ def statement_project(project_id: int) -> Project:
     return project
 
 
+def cursor(name: str) -> int | None:
+    """A pledge id to page from, or None (the first page) unless it is a whole number that can
+    be a pledge id: like a bad page number on the discover page, a bad one is ignored."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value <= services.MAX_CURSOR else None
+
+
 @bp.route("/projects/<int:project_id>/statement")
 @login_required
 def show(project_id: int):
@@ -38,7 +45,7 @@ def show(project_id: int):
         "statements/show.html",
         project=project,
         statement=services.statement(project),
-        page=services.pledge_page(project.id, request.args.get("page", 1, type=int) or 1),
+        page=services.pledge_page(project.id, after=cursor("after"), before=cursor("before")),
         csv_pledges=services.csv_pledges(project),
     )
 

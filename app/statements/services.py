@@ -2,7 +2,8 @@
 
 Every figure is summed by the database (no pledge list is loaded to add it up), so a project
 with hundreds of thousands of pledges costs a handful of aggregate queries, one page of the
-pledge table, and a CSV streamed in batches.
+pledge table (an index range from a pledge id, never an OFFSET), and a CSV streamed in
+batches.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -36,6 +37,8 @@ FUNDED_STATUSES = frozenset({S.FUNDED, S.PAID_OUT})
 # Backers to send rewards to: their money is in escrow or in the payout.
 FULFILMENT_STATUSES = (PledgeStatus.HELD, PledgeStatus.COLLECTED)
 PLEDGES_PER_PAGE = 50
+# Page cursors are pledge ids, an INTEGER column: PostgreSQL refuses a larger number.
+MAX_CURSOR = 2**31 - 1
 CSV_BATCH = 1000
 
 
@@ -80,6 +83,11 @@ class Statement:
         """fee + payout + refunds + escrow left == charged, to the cent."""
         paid = self.payout.fee + self.payout.net if self._paid_out else 0
         return paid + self.refunded + self.escrow_left == self.gross
+
+    @property
+    def pledge_count(self) -> int:
+        """Every pledge of the project (the pledge table's total), from the count by status."""
+        return sum(self.pledges_by_status.values())
 
     @property
     def _paid_out(self) -> bool:
@@ -148,37 +156,78 @@ def account_totals(project_id: int) -> list[AccountTotal]:
 
 @dataclass(frozen=True)
 class PledgePage:
+    """One page of the pledge table, oldest first, found by seeking from a pledge id (keyset
+    pagination: no OFFSET, so the last page costs what the first does). ``first_id`` and
+    ``last_id`` are the project's lowest and highest pledge ids (None without pledges)."""
+
     pledges: list[Pledge]
-    page: int
-    pages: int
-    total: int
+    first_id: int | None
+    last_id: int | None
+
+    @property
+    def at_start(self) -> bool:
+        """Nothing before this page (it shows the project's first pledge, or there is none)."""
+        return self.first_id is None or (bool(self.pledges) and self.pledges[0].id == self.first_id)
+
+    @property
+    def at_end(self) -> bool:
+        return self.last_id is None or (bool(self.pledges) and self.pledges[-1].id == self.last_id)
 
     @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return bool(self.pledges) and not self.at_start
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return bool(self.pledges) and not self.at_end
+
+    @property
+    def end(self) -> int | None:
+        """The ``before`` of the last page."""
+        return None if self.last_id is None else self.last_id + 1
 
 
-def pledge_page(project_id: int, page: int, per_page: int | None = None) -> PledgePage:
-    """One page of the project's pledges, oldest first, with payments and refunds loaded."""
+def pledge_page(
+    project_id: int,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int | None = None,
+) -> PledgePage:
+    """The ``per_page`` pledges after the id ``after``, or (going back) the ones before
+    ``before``, or the first ones, with payments and refunds loaded."""
     per_page = per_page or PLEDGES_PER_PAGE
-    total = db.session.scalar(
-        select(func.count()).select_from(Pledge).where(Pledge.project_id == project_id)
-    )
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    pledges = db.session.scalars(
+    first_id, last_id = db.session.execute(bounds_query(project_id)).one()
+    if before is not None and after is None:
+        stmt = page_query(project_id, before=before, per_page=per_page)
+        pledges = list(reversed(db.session.scalars(stmt).all()))
+    else:
+        stmt = page_query(project_id, after=after, per_page=per_page)
+        pledges = list(db.session.scalars(stmt).all())
+    return PledgePage(pledges, first_id, last_id)
+
+
+def bounds_query(project_id: int) -> Select:
+    """The project's lowest and highest pledge ids: one look each at the index's ends."""
+    return select(func.min(Pledge.id), func.max(Pledge.id)).where(Pledge.project_id == project_id)
+
+
+def page_query(
+    project_id: int, *, after: int | None = None, before: int | None = None, per_page: int
+) -> Select:
+    """One range of the project's pledges by id from the cursor, read in order from an index
+    (``ix_pledges_project_id``; going back, PostgreSQL may walk the primary key down from the
+    cursor instead), so every page costs the same, however far it is."""
+    stmt = (
         select(Pledge)
         .where(Pledge.project_id == project_id)
         .options(selectinload(Pledge.payments), selectinload(Pledge.refunds))
-        .order_by(Pledge.id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return PledgePage(list(pledges), page, pages, total)
+    )
+    if before is not None:
+        return stmt.where(Pledge.id < before).order_by(Pledge.id.desc())
+    if after is not None:
+        stmt = stmt.where(Pledge.id > after)
+    return stmt.order_by(Pledge.id)
 
 
 # ---- the backers' CSV -------------------------------------------------------------------

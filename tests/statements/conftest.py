@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import insert, select
 
+from app import clock as app_clock
 from app.accounts.models import Role
 from app.extensions import db
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Pledge
+from app.projects.models import Project
 from tests.helpers import Browser, gen_tier, gen_user
 from tests.pledges.conftest import (  # noqa: F401  (fixtures shared with the pledge tests)
     creator,
@@ -76,3 +81,33 @@ def failed(app, creator, project, stripe_fake, clock, runner):  # noqa: F811
     assert "failed, refunds planned 3, made 3" in settle(runner)
     db.session.refresh(project)
     return project
+
+
+def gen_pledges(targets: list[Project], count: int) -> list[int]:
+    """``count`` refunded pledges of one backer to each project, written straight to the
+    table (no Stripe, no money) in turns, so a project's ids are not consecutive. Returns
+    the first project's pledge ids in order."""
+    backer = gen_user(f"many-{targets[0].id}@example.com", "Many")
+    now = app_clock.now()
+    db.session.execute(
+        insert(Pledge),
+        [
+            {
+                "project_id": target.id,
+                "backer_id": backer.id,
+                "tier_id": target.tiers[0].id,
+                "currency": target.currency,
+                "amount": 1000 + i,
+                "status": PledgeStatus.REFUNDED,
+                "created_at": now,
+            }
+            for i in range(count)
+            for target in targets
+        ],
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(Pledge.id).where(Pledge.project_id == targets[0].id).order_by(Pledge.id)
+        )
+    )
