@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import payments, templating
 from app.config import load_config
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+from app.shedding import QueueTimeout
 
 
 def create_app(
@@ -21,6 +22,8 @@ def create_app(
     load_config(app, test_config)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    if app.config["QUEUE_TIMEOUT_SECONDS"] > 0:  # outermost: a stale request costs nothing
+        app.wsgi_app = QueueTimeout(app.wsgi_app, app.config["QUEUE_TIMEOUT_SECONDS"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "COVER_MAX_BYTES": 5 * 1024 * 1024,  # largest cover image
     "PROJECTS_PER_PAGE": 12,  # on the discover page
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)
+    "QUEUE_TIMEOUT_SECONDS": 10,  # a request the proxy stamped longer ago gets a 503; 0: off
     # Accounts
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's method string; tests use a cheap one

@@ -205,6 +205,7 @@ def start_gunicorn(args, url: str, port: int, workdir: Path) -> subprocess.Popen
         "LOAD_DB_MAX_OVERFLOW": "0",
         "LOAD_DB_PRE_PING": "1" if args.pre_ping else "0",
         "LOAD_INSTANCE_PATH": str(workdir),
+        "QUEUE_TIMEOUT_SECONDS": str(args.queue_timeout),
     }
     for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "IDEMPOTENCY_PREFIX"):
         env.pop(key, None)
@@ -314,6 +315,7 @@ class Results:
     start_latency: list[float] = field(default_factory=list)  # due -> 302 to pay
     complete_latency: list[float] = field(default_factory=list)  # sent -> 302 (complete)
     soldout_latency: list[float] = field(default_factory=list)  # due -> sold-out answer
+    busy_latency: list[float] = field(default_factory=list)  # due -> 503 "very busy" answer
     requests: int = 0
     finished_at: list[float] = field(default_factory=list)  # seconds after the first due
     send_lag: float = 0.0  # how far behind schedule the client sent, at worst
@@ -354,7 +356,8 @@ async def drive(
                 url,
                 data=data,
                 allow_redirects=False,
-                headers={"Cookie": f"session={cookie}"},
+                # The client stands in for the reverse proxy, which stamps each request.
+                headers={"Cookie": f"session={cookie}", "X-Request-Start": f"t={time.time():.3f}"},
             ) as answer:
                 body = await answer.text() if answer.status == 200 else ""
                 return answer.status, answer.headers.get("Location", ""), body
@@ -376,6 +379,9 @@ async def drive(
                     if status == 200 and ("sold out" in body or "Not a valid choice" in body):
                         results.outcomes["sold out (form again)"] += 1
                         results.soldout_latency.append(loop.time() - due)
+                    elif status == 503:  # waited too long in the queue: turned away at once
+                        results.outcomes["turned away busy (503), nothing reserved"] += 1
+                        results.busy_latency.append(loop.time() - due)
                     elif status == 302 and "/login" in location:
                         results.errors["back: redirected to log in"] += 1
                     elif status == 302 and SHOW.search(location):
@@ -400,6 +406,8 @@ async def drive(
                     results.complete_latency.append(now - sent)
                     results.pledge_latency.append(now - due)
                     results.finished_at.append(now - first_due)
+                elif status == 503:  # paid; Stripe's webhook would book it (none here)
+                    results.outcomes["paid, return page turned away busy (503)"] += 1
                 else:
                     results.errors[f"complete: HTTP {status} {location[-20:]}"] += 1
             except TimeoutError:
@@ -490,6 +498,7 @@ def report(args, results: Results, limited: Sold, unlimited: Sold, project, prob
     print(f"latency start     {percentiles(results.start_latency)}  (due -> 302 to pay)")
     print(f"latency complete  {percentiles(results.complete_latency)}  (sent -> 302)")
     print(f"latency sold out  {percentiles(results.soldout_latency)}  (due -> form again)")
+    print(f"latency busy      {percentiles(results.busy_latency)}  (due -> 503 turned away)")
     print(results.cpu)
     print(f"client lag        at most {results.send_lag * 1000:.0f} ms behind schedule")
     errors = sum(results.errors.values())
@@ -544,6 +553,12 @@ def main() -> int:
         help="no ping before each pool checkout (the app pings)",
     )
     parser.add_argument("--max-in-flight", type=int, default=512, help="open pledges at most")
+    parser.add_argument(
+        "--queue-timeout",
+        type=int,
+        default=10,
+        help="the app's QUEUE_TIMEOUT_SECONDS (0: off); the client stamps X-Request-Start",
+    )
     parser.add_argument("--max-pledges", type=int, default=100_000, help="pledges due at most")
     parser.add_argument("--timeout", type=float, default=30, help="seconds per request")
     parser.add_argument(
