@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's method string; tests use a cheap one
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",  # failed attempts only
     "LOGIN_LIMIT_PER_IP": "30 per minute; 300 per hour",  # failed attempts only
+    "REGISTER_LIMIT_PER_IP": "10 per hour",  # sign-up attempts, successful or not
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis://... with several web workers
     # Payments

@@ -41,6 +41,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_PER_IP"],
+    methods=["POST"],
+    scope="register-ip",
+    error_message="Too many sign ups from your network. Try again later.",
+)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

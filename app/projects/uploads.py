@@ -63,14 +63,10 @@ def image_kind(data: bytes) -> str:
                 image.verify()
     except UploadError:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limits (above MAX_PIXELS), checked when it reads the size.
+        raise UploadError("The image has too many pixels.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UploadError("The file is not a PNG, JPEG or WebP image.") from None
     if kind not in IMAGE_TYPES:
         raise UploadError("The file is not a PNG, JPEG or WebP image.")
