@@ -18,21 +18,12 @@ from PIL import Image
 from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project
-from tests.helpers import STORY, Browser, gen_project, gen_user
+from tests.helpers import Browser, gen_project, gen_user
+from tests.projects.test_bad_input import PROJECT as FIELDS
 from tests.projects.test_bad_input import field_errors
 from tests.security.conftest import png_bytes, snapshot
 
 TOO_MANY_PIXELS = "The image has too many pixels."
-FIELDS = {
-    "title": "Moon Lamp",
-    "blurb": "A lamp shaped like the moon.",
-    "story": STORY,
-    "category_id": "4",
-    "currency": "USD",
-    "goal": "5000",
-    "duration_days": "30",
-    "creator_timezone": "Europe/Paris",
-}
 
 
 def compressible_png(width: int, height: int) -> bytes:
