@@ -86,4 +86,5 @@ def test_zero_turns_it_off(test_config, instance_dir):
     with app.app_context():
         response = app.test_client().get("/", headers=stamp(3600))
         db.session.remove()
+        db.engine.dispose()  # its own pool: closed here, not by the garbage collector later
     assert response.status_code == 200
