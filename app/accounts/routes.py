@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import services
@@ -13,6 +23,14 @@ from app.accounts.models import User
 from app.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Log in with a fresh session: nothing from before, a CSRF token someone may have
+    planted or seen included, carries over into the logged-in session."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's copy for this request
+    login_user(user, remember=remember)
 
 
 @login_manager.user_loader
@@ -58,7 +76,7 @@ def register():
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(user)
+            start_session(user)
             flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
             return redirect(url_for("main.index"))
     return render_template("accounts/register.html", form=form)
@@ -87,7 +105,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(f"Logged in as {user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
         g.login_failed = True
