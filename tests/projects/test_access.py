@@ -30,7 +30,8 @@ from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
-from tests.helpers import PASSWORD, gen_project, gen_user, parse_forms
+from tests.helpers import gen_project, gen_user
+from tests.security.conftest import log_in  # a token of the logged-in session
 
 VISITORS = ("anonymous", "other", "owner", "moderator", "admin")
 ROLES = {"other": Role.USER, "moderator": Role.MODERATOR, "admin": Role.ADMIN}
@@ -300,19 +301,6 @@ def png_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (16, 9), (40, 80, 160)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def log_in(client, visitor: str) -> str:
-    """Log the visitor in (unless anonymous); returns a CSRF token valid for its session."""
-    (form,) = parse_forms(client.get("/login").get_data(as_text=True))
-    token = form["fields"]["csrf_token"]
-    if visitor != "anonymous":
-        response = client.post(
-            "/login",
-            data={**form["fields"], "email": f"{visitor}@example.com", "password": PASSWORD},
-        )
-        assert response.status_code == 302, f"{visitor} could not log in"
-    return token
 
 
 def snapshot() -> dict[str, list[tuple]]:
