@@ -199,6 +199,20 @@ class FakeStripe:
         return [r for r in log if r["path"].startswith(path_prefix)
                 and (method is None or r["method"] == method)]
 
+    def objects(self, kind: str) -> list[dict]:
+        """Every object of a kind ("refunds", "transfers", ...) at the fake, page after page."""
+        objects: list[dict] = []
+        after = None
+        while True:
+            params = {"limit": 100, **({"starting_after": after} if after else {})}
+            page = self.http.get(
+                f"{self.url}/v1/{kind}", params=params, auth=("sk_test_offline", ""), timeout=10
+            ).json()
+            objects += page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return objects
+            after = page["data"][-1]["id"]
+
     def fault(self, path: str, status: int = 500, count: int = 1, method: str = "POST") -> None:
         self.http.post(f"{self.url}/_config/faults", timeout=10, data={
             "path": path, "status": status, "count": count, "method": method,

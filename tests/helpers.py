@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from html.parser import HTMLParser
+
+import jinja2
+from werkzeug.security import generate_password_hash
 
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
@@ -20,6 +24,26 @@ def gen_user(
     user = accounts.register(email, name, password, role=role)
     db.session.commit()
     return user
+
+
+def fast_password_hashing(monkeypatch) -> None:
+    """A cheap hash for tests that make hundreds of accounts (log in stays real)."""
+    fast = functools.partial(generate_password_hash, method="pbkdf2:sha256:1")
+    monkeypatch.setattr(accounts, "generate_password_hash", fast)
+
+
+class SharedTemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept across the per-test apps (checksummed against the source):
+    every test builds a fresh app, which would otherwise recompile every template."""
+
+    store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
 
 
 class _FormParser(HTMLParser):

@@ -13,24 +13,20 @@ so a refusal is always the access rule at work, never a missing token.
 
 from __future__ import annotations
 
-import functools
 import io
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import jinja2
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
-from app.accounts import services as accounts
 from app.accounts.models import Role
 from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
-from tests.helpers import gen_project, gen_user
+from tests.helpers import SharedTemplateCache, fast_password_hashing, gen_project, gen_user
 from tests.security.conftest import log_in  # a token of the logged-in session
 
 VISITORS = ("anonymous", "other", "owner", "moderator", "admin")
@@ -255,27 +251,13 @@ CASES = [
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch):
     """Hundreds of accounts are made here: a cheap hash keeps the table fast (log in is real)."""
-    fast = functools.partial(generate_password_hash, method="pbkdf2:sha256:1")
-    monkeypatch.setattr(accounts, "generate_password_hash", fast)
-
-
-class _SharedTemplateCache(jinja2.BytecodeCache):
-    """Compiled templates kept across the per-test apps (checksummed against the source)."""
-
-    store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
 def _compile_templates_once(app):
     """Every test builds a fresh app; without this, each one recompiles every template."""
-    app.jinja_env.bytecode_cache = _SharedTemplateCache()
+    app.jinja_env.bytecode_cache = SharedTemplateCache()
 
 
 @dataclass

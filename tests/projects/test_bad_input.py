@@ -8,24 +8,27 @@ status by design (413).
 
 from __future__ import annotations
 
-import functools
 import html
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import jinja2
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
-from app.accounts import services as accounts
 from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
-from tests.helpers import STORY, gen_project, gen_tier, gen_user
+from tests.helpers import (
+    STORY,
+    SharedTemplateCache,
+    fast_password_hashing,
+    gen_project,
+    gen_tier,
+    gen_user,
+)
 
 REQUIRED = "This field is required."
 NOT_A_NUMBER = "Enter the amount as a number, like 25 or 25.50."
@@ -180,26 +183,12 @@ TIER_ACCEPTED = [
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch):
-    fast = functools.partial(generate_password_hash, method="pbkdf2:sha256:1")
-    monkeypatch.setattr(accounts, "generate_password_hash", fast)
-
-
-class _SharedTemplateCache(jinja2.BytecodeCache):
-    """Compiled templates kept across the per-test apps (checksummed against the source)."""
-
-    store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
 def _compile_templates_once(app):
-    app.jinja_env.bytecode_cache = _SharedTemplateCache()
+    app.jinja_env.bytecode_cache = SharedTemplateCache()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-import jinja2
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -21,7 +20,13 @@ from app.extensions import db
 from app.pledges.models import Pledge
 from app.projects import uploads
 from tests.conftest import empty_tables
-from tests.helpers import Browser, gen_project, gen_user, parse_forms
+from tests.helpers import (
+    Browser,
+    SharedTemplateCache,
+    gen_project,
+    gen_user,
+    parse_forms,
+)
 from tests.pledges.conftest import pay_through_pages
 from tests.settlement.conftest import ready_account
 
@@ -143,20 +148,7 @@ def flashed(client) -> list[tuple[str, str]]:
         return list(session.get("_flashes", []))
 
 
-class _SharedTemplateCache(jinja2.BytecodeCache):
-    """Compiled templates kept across the per-test apps (checksummed against the source)."""
-
-    store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
-
-
 @pytest.fixture
 def _compile_templates_once(app):
     """Every test builds a fresh app; without this each one recompiles every template."""
-    app.jinja_env.bytecode_cache = _SharedTemplateCache()
+    app.jinja_env.bytecode_cache = SharedTemplateCache()

@@ -42,8 +42,10 @@ from app.pledges.models import Payment, PaymentStatus, Pledge, PledgeStatus, Str
 from app.projects.forms import timezone_choices
 from app.projects.models import Category, Project, ProjectEvent
 from app.rewards.models import RewardTier
-from tests.helpers import PASSWORD, STORY, Browser, gen_project, gen_tier, gen_user, parse_forms
+from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user, parse_forms
 from tests.pledges.conftest import pay_through_pages
+from tests.projects.test_bad_input import PROJECT as PROJECT_FIELDS
+from tests.security.conftest import snapshot
 
 
 def fuzz(examples: int):
@@ -184,17 +186,6 @@ def check_answer(response) -> None:
         assert "invalid-feedback" in page or "alert-danger" in page, "re-rendered, no error"
 
 
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, in primary-key order (what the requests committed)."""
-    db.session.rollback()
-    rows = {}
-    for table in db.metadata.sorted_tables:
-        order = list(table.primary_key.columns) or list(table.columns)
-        rows[table.name] = [tuple(r) for r in db.session.execute(select(table).order_by(*order))]
-    db.session.rollback()
-    return rows
-
-
 def row_of(model, row_id: int) -> dict:
     """One row's columns, to put it back as it was."""
     table = model.__table__
@@ -291,17 +282,7 @@ def test_login(app, no_rate_limits, anonymous, pairs):
 
 # ---- projects and tiers ---------------------------------------------------------------------
 
-PROJECT = {
-    "title": "Moon Lamp",
-    "blurb": "A lamp shaped like the moon.",
-    "story": STORY,
-    "category_id": "4",
-    "currency": "USD",
-    "goal": "5000",
-    "duration_days": "30",
-    "creator_timezone": "Europe/Paris",
-    "csrf_token": TOKEN,
-}
+PROJECT = {**PROJECT_FIELDS, "csrf_token": TOKEN}
 DRAFT_COLUMNS = ("category_id", "currency", "goal_amount", "duration_days", "creator_timezone")
 
 

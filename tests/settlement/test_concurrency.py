@@ -31,21 +31,6 @@ from tests.helpers import gen_user
 from tests.settlement.conftest import back, settle
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = ("sk_test_offline", "")
-
-
-def stripe_refunds(stripe_fake) -> list[dict]:
-    refunds: list[dict] = []
-    after = None
-    while True:
-        params = {"limit": 100, **({"starting_after": after} if after else {})}
-        page = stripe_fake.http.get(
-            f"{stripe_fake.url}/v1/refunds", params=params, auth=AUTH, timeout=10
-        ).json()
-        refunds += page["data"]
-        if not page.get("has_more") or not page["data"]:
-            return refunds
-        after = page["data"][-1]["id"]
 
 
 def assert_each_pledge_refunded_once(project_id: int, stripe_fake, pledges: int) -> None:
@@ -58,7 +43,7 @@ def assert_each_pledge_refunded_once(project_id: int, stripe_fake, pledges: int)
         ).all()
     )
     assert len(intents) == pledges
-    refunds = stripe_refunds(stripe_fake)
+    refunds = stripe_fake.objects("refunds")
     per_intent = Counter(r["payment_intent"] for r in refunds)
     assert per_intent == Counter(dict.fromkeys(intents, 1))  # each pledge once, no stranger
     assert all(r["amount"] == intents[r["payment_intent"]] for r in refunds)

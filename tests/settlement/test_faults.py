@@ -28,7 +28,6 @@ from app.settlement import runner as settlement
 from app.settlement import services
 from tests.settlement.conftest import back, make_balance_available, ready_account, settle
 
-AUTH = ("sk_test_offline", "")
 WORK_LEFT = "work left for the next run"
 
 
@@ -37,21 +36,6 @@ class Killed(SystemExit):
 
 
 # ---- what the fake Stripe holds, and what the books say ---------------------------------
-
-
-def stripe_objects(stripe_fake, kind: str) -> list[dict]:
-    """Every refund or transfer at the fake Stripe, following the list's pages."""
-    objects: list[dict] = []
-    after = None
-    while True:
-        params = {"limit": 100, **({"starting_after": after} if after else {})}
-        page = stripe_fake.http.get(
-            f"{stripe_fake.url}/v1/{kind}", params=params, auth=AUTH, timeout=10
-        ).json()
-        objects += page["data"]
-        if not page.get("has_more") or not page["data"]:
-            return objects
-        after = page["data"][-1]["id"]
 
 
 def answered_keys(stripe_fake, path: str) -> Counter:
@@ -83,8 +67,8 @@ def assert_settled_exactly_once(project, stripe_fake, outcome: str) -> None:
     assert project.settled_at is not None and project.settlement_lease_until is None
     assert all(p.status in FINAL_STATUSES for p in pledges)
     intents = intents_of(project)
-    refunds = stripe_objects(stripe_fake, "refunds")
-    transfers = stripe_objects(stripe_fake, "transfers")
+    refunds = stripe_fake.objects("refunds")
+    transfers = stripe_fake.objects("transfers")
     kinds = Counter(
         db.session.scalars(
             select(LedgerTransaction.kind).where(LedgerTransaction.project_id == project.id)
@@ -240,7 +224,7 @@ def test_a_burst_of_faults_is_retried_within_the_run(
     if fault == "lost" and verb == "POST":
         assert (
             sum(answered_keys(stripe_fake, path).values())
-            == len(stripe_objects(stripe_fake, STEPS[step][1])) + 2
+            == len(stripe_fake.objects(STEPS[step][1])) + 2
         )
 
 
@@ -252,7 +236,7 @@ def test_a_transfer_whose_answer_was_lost_is_replayed_not_remade(
     funded(app, stripe_fake, creator, project, clock)
     NetworkFault(monkeypatch, gateway().client.v1.transfers, "create", "lost", count=1)
     assert WORK_LEFT in settle(runner)
-    assert len(stripe_objects(stripe_fake, "transfers")) == 1
+    assert len(stripe_fake.objects("transfers")) == 1
     payout = db.session.scalar(select(Payout))
     assert services.transfer_in_doubt(payout)
 
@@ -277,7 +261,7 @@ def test_refunds_whose_answers_were_lost_and_then_came_by_webhook_are_not_made_a
     outage = NetworkFault(monkeypatch, gateway().client.v1.refunds, "create", "lost", count=100)
     assert WORK_LEFT in settle(runner)
     outage.left = 0
-    assert len(stripe_objects(stripe_fake, "refunds")) == 3
+    assert len(stripe_fake.objects("refunds")) == 3
     for event in stripe_fake.events("charge.refunded"):
         assert checkout.handle_event(event["id"], event["type"], event["data"]["object"]) == "ok"
     assert {p.status for p in pledges_of(project)} == {PledgeStatus.REFUNDED}

@@ -17,7 +17,6 @@ from tests.settlement.test_faults import (
     NetworkFault,
     assert_settled_exactly_once,
     funded,
-    stripe_objects,
 )
 
 
@@ -54,7 +53,7 @@ def test_a_lost_transfer_is_found_at_stripe_and_recorded_not_sent_again(
     payout = transfer_in_doubt(
         app, stripe_fake, creator, project, clock, runner, monkeypatch, "lost"
     )
-    (made,) = stripe_objects(stripe_fake, "transfers")
+    (made,) = stripe_fake.objects("transfers")
     a_day_later(stripe_fake, payout)
 
     posts = transfer_posts(stripe_fake)
@@ -68,7 +67,7 @@ def test_a_transfer_that_never_reached_stripe_is_replayed_and_pays_once(
     app, creator, project, stripe_fake, clock, runner, monkeypatch
 ):
     transfer_in_doubt(app, stripe_fake, creator, project, clock, runner, monkeypatch, "reset")
-    assert stripe_objects(stripe_fake, "transfers") == []
+    assert stripe_fake.objects("transfers") == []
 
     posts = len(stripe_fake.requests())
     assert ", settled" in settle(runner)
@@ -98,7 +97,7 @@ def test_a_failed_lookup_sends_nothing_and_leaves_the_transfer_in_doubt(
     payout = db.session.scalar(select(Payout))
     assert payout.status is PayoutStatus.PENDING and payout.attempts == 0
     assert services.transfer_in_doubt(payout)
-    assert len(stripe_objects(stripe_fake, "transfers")) == 1
+    assert len(stripe_fake.objects("transfers")) == 1
 
     # Once Stripe answers again, the next run finds the transfer and settles, still paid once.
     assert ", settled" in settle(runner)

@@ -27,17 +27,9 @@ from tests.settlement.conftest import (
     settle,
 )
 
-AUTH = ("sk_test_offline", "")
-
-
-def stripe_refunds(stripe_fake) -> list[dict]:
-    return stripe_fake.http.get(
-        f"{stripe_fake.url}/v1/refunds", params={"limit": 100}, auth=AUTH, timeout=10
-    ).json()["data"]
-
 
 def refunds_per_intent(stripe_fake) -> Counter:
-    return Counter(r["payment_intent"] for r in stripe_refunds(stripe_fake))
+    return Counter(r["payment_intent"] for r in stripe_fake.objects("refunds"))
 
 
 def status_of(pledge_id: int) -> PledgeStatus:

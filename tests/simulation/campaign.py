@@ -878,8 +878,8 @@ class Simulation:
         each succeeded refund a refund of its amount on that payment. (Stripe may be ahead of
         us, a lost answer or a late webhook; never behind.)"""
         problems = []
-        charges = {c["id"]: c for c in self.stripe_list("charges")}
-        refunds = {r["id"]: r for r in self.stripe_list("refunds")}
+        charges = {c["id"]: c for c in self.fake.objects("charges")}
+        refunds = {r["id"]: r for r in self.fake.objects("refunds")}
         for payment in db.session.scalars(
             select(Payment).where(Payment.status == PaymentStatus.SUCCEEDED)
         ):
@@ -1062,25 +1062,12 @@ class Simulation:
                 )
         return problems
 
-    def stripe_list(self, kind: str) -> list[dict]:
-        objects: list[dict] = []
-        after = None
-        while True:
-            params = {"limit": 100, **({"starting_after": after} if after else {})}
-            page = self.fake.http.get(
-                f"{self.fake.url}/v1/{kind}", params=params, auth=AUTH, timeout=10
-            ).json()
-            objects += page["data"]
-            if not page.get("has_more") or not page["data"]:
-                return objects
-            after = page["data"][-1]["id"]
-
     def money_problems(self) -> list[str]:
         """Every cent at the fake Stripe is in our books, and nothing else is."""
         problems: list[str] = []
-        charges = [c for c in self.stripe_list("charges") if c["status"] == "succeeded"]
-        refunds = [r for r in self.stripe_list("refunds") if r["status"] == "succeeded"]
-        transfers = self.stripe_list("transfers")
+        charges = [c for c in self.fake.objects("charges") if c["status"] == "succeeded"]
+        refunds = [r for r in self.fake.objects("refunds") if r["status"] == "succeeded"]
+        transfers = self.fake.objects("transfers")
         payments = list(
             db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.SUCCEEDED))
         )
