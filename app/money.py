@@ -2,6 +2,12 @@
 
 Plain Python: no Flask, no database. Amounts are never floats; user input is parsed with
 Decimal and refused when it has more decimals than the currency's minor unit.
+
+Separators are read with the reader's number convention (``NUMBER_CONVENTIONS``: today "en"
+and "zh_Hans_CN", both 1,234.56) and the currency's minor unit. What the convention does not
+allow is refused with a message saying what to write, never reinterpreted: "45,50" is not
+4550 (nor 45.50), "1.250,50" is not 1.25, and a point in a yen amount ("1.500") is refused,
+since in many locales it groups thousands.
 """
 
 from __future__ import annotations
@@ -45,6 +51,91 @@ class MoneyError(ValueError):
     """User-entered money that cannot be accepted; the message says why."""
 
 
+@dataclass(frozen=True)
+class NumberConvention:
+    """How a locale writes numbers: the decimal mark and the thousands separator.
+
+    A plain table for now; a Babel-backed lookup can fill the same fields later
+    (``babel.numbers.get_decimal_symbol`` and ``get_group_symbol``)."""
+
+    decimal: str
+    group: str
+    decimal_name: str  # for messages: "point"
+    group_name: str  # for messages: "comma"
+
+    def __post_init__(self) -> None:
+        if self.decimal == self.group or len(self.decimal) != 1 or len(self.group) != 1:
+            raise ValueError("a number convention needs two different one-character marks")
+
+    def write(self, whole: str, frac: str = "") -> str:
+        """An example written the locale's way: write("1250", "50") -> "1,250.50"."""
+        groups = []
+        while len(whole) > 3:
+            whole, tail = whole[:-3], whole[-3:]
+            groups.insert(0, tail)
+        text = self.group.join([whole, *groups])
+        return f"{text}{self.decimal}{frac}" if frac else text
+
+
+_POINT_DECIMAL = NumberConvention(".", ",", "point", "comma")
+NUMBER_CONVENTIONS: dict[str, NumberConvention] = {
+    "en": _POINT_DECIMAL,
+    "zh_Hans_CN": _POINT_DECIMAL,  # Simplified Chinese, China: 1,234.56 as in English
+}
+DEFAULT_LOCALE = "en"
+
+
+def number_convention(locale: str = DEFAULT_LOCALE) -> NumberConvention:
+    """The convention of ``locale`` ("en", "en_GB", "zh_Hans_CN"); its language's if only
+    that is known. An unknown locale is a programming error, not the reader's."""
+    for key in (locale, locale.replace("-", "_").split("_")[0]):
+        if key in NUMBER_CONVENTIONS:
+            return NUMBER_CONVENTIONS[key]
+    raise LookupError(f"No number convention for locale {locale!r}.")
+
+
+def _separator_message(cur: Currency, conv: NumberConvention) -> str:
+    if cur.exponent == 0:
+        return f"{cur.code} amounts have no decimals: write 1500 or {conv.write('1500')}."
+    example = "45" + conv.decimal + "50"
+    return (
+        f"Use a {conv.decimal_name} for decimals ({example}); a {conv.group_name} may only "
+        f"separate thousands, as in {conv.write('1250', '50')}."
+    )
+
+
+def _spaces_message(cur: Currency, conv: NumberConvention) -> str:
+    if cur.exponent == 0:
+        return f"Write the amount without spaces, as in 1500 or {conv.write('1500')}."
+    return (
+        f"Write the amount without spaces, as in 1250{conv.decimal}50 or "
+        f"{conv.write('1250', '50')}."
+    )
+
+
+@dataclass(frozen=True)
+class _Read:
+    text: str  # for Decimal: no grouping, "." for decimals
+    decimals: int | None  # digits typed after the decimal mark; None: no mark (or not plain)
+
+
+def _read_separators(text: str, cur: Currency, conv: NumberConvention) -> _Read:
+    """Check the separators of a plain number (ASCII digits, the convention's two marks, a
+    leading sign) and drop the grouping. Anything else is handed on as it is, for Decimal to
+    read or refuse; commas in it make Decimal refuse it."""
+    sign, body = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+    if not body or not set(body) <= set("0123456789") | {conv.decimal, conv.group}:
+        return _Read(text, None)
+    d, g = re.escape(conv.decimal), re.escape(conv.group)
+    shape = re.fullmatch(rf"([0-9]*|[0-9]{{1,3}}(?:{g}[0-9]{{3}})+)(?:{d}([0-9]*))?", body)
+    if shape is None:  # "45,50", "1,2345", ",50", "1,,000", "1.250,50", "1.250.000"
+        raise MoneyError(_separator_message(cur, conv))
+    whole, frac = shape.group(1).replace(conv.group, ""), shape.group(2)
+    if frac is None:
+        return _Read(sign + whole, None)
+    return _Read(f"{sign}{whole}.{frac}", len(frac))
+
+
 def currency(code: str) -> Currency:
     try:
         return CURRENCIES[code]
@@ -56,14 +147,24 @@ def max_minor(code: str) -> int:
     return MAX_MAJOR_UNITS * currency(code).factor
 
 
-def parse_amount(text: str | None, code: str, allow_zero: bool = False) -> int:
-    """Minor units from what a person typed ("1,250.50"); positive, within the maximum."""
+def parse_amount(
+    text: str | None, code: str, allow_zero: bool = False, *, locale: str = DEFAULT_LOCALE
+) -> int:
+    """Minor units from what a person typed ("1,250.50"); positive, within the maximum.
+
+    Separators are read as ``locale`` writes numbers; one that is not where that locale puts
+    it (or that the currency's minor unit makes ambiguous) is refused, never guessed."""
     cur = currency(code)
-    cleaned = (text or "").strip().replace(",", "").replace("_", "")
+    conv = number_convention(locale)
+    cleaned = (text or "").strip().replace("_", "")
     if cur.symbol and cleaned.startswith(cur.symbol):
         cleaned = cleaned[len(cur.symbol) :].strip()
     if not cleaned:
         raise MoneyError("Enter an amount.")
+    if any(ch.isspace() for ch in cleaned):  # "1 250", "1\u202f250": grouping we do not read
+        raise MoneyError(_spaces_message(cur, conv))
+    read = _read_separators(cleaned, cur, conv)
+    cleaned = read.text
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -82,7 +183,14 @@ def parse_amount(text: str | None, code: str, allow_zero: bool = False) -> int:
         raise MoneyError(
             f"The amount can be at most {format_money(max_minor(code), code)}."
         ) from None
-    if minor != minor.to_integral_value():
+    if cur.exponent == 0 and read.decimals is not None:
+        # "1.500" groups thousands in many locales: a point in a yen amount is never read.
+        if read.decimals == 3:
+            raise MoneyError(_separator_message(cur, conv))
+        raise MoneyError(f"{cur.code} amounts have no decimals.")
+    # Digits typed, not the value: "1.250" (one thousand two hundred fifty in many
+    # locales) is refused for euros, not read as 1.25.
+    if minor != minor.to_integral_value() or (read.decimals or 0) > cur.exponent:
         if cur.exponent == 0:
             raise MoneyError(f"{cur.code} amounts have no decimals.")
         raise MoneyError(f"{cur.code} amounts have at most {cur.exponent} decimals.")

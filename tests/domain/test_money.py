@@ -16,6 +16,8 @@ from app.money import MoneyError, format_money, parse_amount, to_major_text
         ("3000", "JPY", 3000),
         ("100000000", "USD", 10_000_000_000),
         ("88.88", "CNY", 8888),
+        ("12,345,678.9", "GBP", 1_234_567_890),
+        ("1,500", "JPY", 1500),
     ],
 )
 def test_parse(text, code, minor):
@@ -33,6 +35,11 @@ def test_parse(text, code, minor):
         ("-5", "USD", "more than zero"),
         ("10.001", "USD", "USD amounts have at most 2 decimals."),
         ("10.5", "JPY", "JPY amounts have no decimals."),
+        ("10.500", "USD", "USD amounts have at most 2 decimals."),  # digits typed, not value
+        ("45,50", "GBP", "Use a point for decimals"),  # was read as 4550.00
+        ("1.250,50", "EUR", "Use a point for decimals"),
+        ("1.500", "JPY", "JPY amounts have no decimals: write 1500 or 1,500."),
+        ("1 250", "USD", "Write the amount without spaces"),
         ("100000000.01", "USD", "at most $100,000,000.00"),
         ("1e400", "USD", "at most"),
         ("5", "XYZ", "Unknown currency"),
