@@ -76,19 +76,40 @@ def book_many(kind: str, moves: list[tuple[str, int, int | None, str, str, str, 
         return
     ids = db.session.scalars(
         insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
-        [{"kind": kind, "source": source, "project_id": project_id, "pledge_id": pledge_id,
-          "currency": currency, "created_at": clock.now()}
-         for source, project_id, pledge_id, currency, _, _, _ in moves],
+        [
+            {
+                "kind": kind,
+                "source": source,
+                "project_id": project_id,
+                "pledge_id": pledge_id,
+                "currency": currency,
+                "created_at": clock.now(),
+            }
+            for source, project_id, pledge_id, currency, _, _, _ in moves
+        ],
     ).all()
     entries = []
     for txn_id, (_, _, _, currency, from_account, to_account, amount) in zip(
-            ids, moves, strict=True):
+        ids, moves, strict=True
+    ):
         if amount <= 0:
             raise ValueError("ledger moves are positive amounts")
-        entries.append({"transaction_id": txn_id, "account": from_account, "amount": -amount,
-                        "currency": currency})
-        entries.append({"transaction_id": txn_id, "account": to_account, "amount": amount,
-                        "currency": currency})
+        entries.append(
+            {
+                "transaction_id": txn_id,
+                "account": from_account,
+                "amount": -amount,
+                "currency": currency,
+            }
+        )
+        entries.append(
+            {
+                "transaction_id": txn_id,
+                "account": to_account,
+                "amount": amount,
+                "currency": currency,
+            }
+        )
     db.session.execute(insert(LedgerEntry), entries)
 
 
@@ -118,6 +139,10 @@ def check(project_id: int | None = None) -> list[str]:
         .group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
     )
+    if project_id is not None:
+        unbalanced = unbalanced.join(
+            LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id
+        ).where(LedgerTransaction.project_id == project_id)
     for txn_id, total in db.session.execute(unbalanced):
         problems.append(f"ledger transaction {txn_id} sums to {total}, not 0")
 

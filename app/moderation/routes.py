@@ -56,6 +56,7 @@ def queue():
         "moderation/queue.html",
         projects=services.review_queue(),
         flagged=pledge_services.needing_attention(),
+        held_projects=services.settlement_held(),
         now=clock.now(),
         confirm=ConfirmForm(),
     )

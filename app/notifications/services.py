@@ -48,6 +48,8 @@ class Kind(enum.StrEnum):
     PAYOUT_SENT_CREATOR = "payout_sent_creator"
     PLEDGE_COLLECTED_BACKER = "pledge_collected_backer"
     REFUND_COMPLETE_BACKER = "refund_complete_backer"
+    PAYMENT_RETURNED_BACKER = "payment_returned_backer"  # landed for a pledge that had moved
+    REFUND_FAILED_BACKER = "refund_failed_backer"  # Stripe gave the money back to us
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.
@@ -117,17 +119,22 @@ def _to_creator(kind: Kind, project: Project, amount: int | None) -> None:
 
 
 def _to_backers(
-    kind: Kind, *conditions: ColumnElement[bool], amount: ColumnElement[int] | None = None,
+    kind: Kind,
+    *conditions: ColumnElement[bool],
+    amount: ColumnElement[int] | None = None,
     joined=None,
+    key: str | None = None,
 ) -> None:
     """One message per pledge matching ``conditions``, to its backer, with ``amount`` (by
-    default the pledge's total)."""
+    default the pledge's total); ``key`` names the news when it is not one per pledge."""
     if amount is None:
         amount = Pledge.amount + Pledge.shipping_fee
     k, status, attempts, next_at, created = _constants(kind)
     rows = (
         select(
-            literal(f"{kind.value}:", String) + cast(Pledge.id, String),
+            literal(key, String)
+            if key
+            else literal(f"{kind.value}:", String) + cast(Pledge.id, String),
             k,
             User.id,
             User.email,
@@ -212,4 +219,25 @@ def pledges_refunded(pledge_ids: Iterable[int]) -> None:
         Pledge.status == PledgeStatus.REFUNDED,
         amount=refunded.c.amount,
         joined=refunded,
+    )
+
+
+def payment_returned(pledge_id: int, payment_id: int, amount: int) -> None:
+    """A payment landed when its pledge no longer waited for it (the project had closed, the
+    pledge was cancelled): the backer hears that it is being refunded in full."""
+    _to_backers(
+        Kind.PAYMENT_RETURNED_BACKER,
+        Pledge.id == pledge_id,
+        amount=literal(amount, BigInteger),
+        key=f"{Kind.PAYMENT_RETURNED_BACKER.value}:{payment_id}",
+    )
+
+
+def refund_failed(pledge_id: int, refund_id: int, amount: int) -> None:
+    """A refund failed after it was made: the backer hears the money is safe with us."""
+    _to_backers(
+        Kind.REFUND_FAILED_BACKER,
+        Pledge.id == pledge_id,
+        amount=literal(amount, BigInteger),
+        key=f"{Kind.REFUND_FAILED_BACKER.value}:{refund_id}",
     )

@@ -119,30 +119,82 @@ def _remember_customer(user_id: int, stripe_id: str | None) -> None:
         )
 
 
-def begin_change(pledge_id: int, terms: services.Terms) -> services.ChangePlan:
-    pledge = db.session.get(Pledge, pledge_id)
+@dataclass(frozen=True)
+class RefundResult:
+    """What became of one refund call."""
+
+    refund_id: int
+    status: str  # succeeded, pending (Stripe is still processing), refused, retry
+
+
+@dataclass(frozen=True)
+class Changed:
+    payment_id: int | None = None  # an increase: its payment waits on the pay page
+    refunds: tuple[RefundResult, ...] = ()
+
+    @property
+    def pays(self) -> bool:
+        return self.payment_id is not None
+
+
+def refund_message(results: list[RefundResult] | tuple[RefundResult, ...]) -> tuple[str, str]:
+    """What to tell the backer of their refunds, true to what Stripe answered:
+    (message, flash category)."""
+    statuses = {r.status for r in results}
+    if not statuses:
+        return "", "info"
+    if "refused" in statuses:
+        return (
+            "The payment provider refused the refund, so the money is still held safely for "
+            "you; our team has been told and will return it.",
+            "warning",
+        )
+    if "retry" in statuses:
+        return (
+            "We could not reach the payment provider just now. Your refund is recorded and "
+            "will be made automatically within minutes.",
+            "warning",
+        )
+    if "pending" in statuses:
+        return "Your refund is started; the payment provider is still processing it.", "info"
+    return (
+        "Your money is on its way back to your card (banks take 5 to 10 business days).",
+        "info",
+    )
+
+
+def begin_change(pledge_id: int, terms: services.Terms, seen_version: int | None = None) -> Changed:
+    """Change a held pledge: the extra payment's intent, or the difference refunded."""
     opening = None
     try:
-        plan = services.change_pledge(pledge, terms, clock.now())
+        plan = services.change_pledge(pledge_id, terms, clock.now(), seen_version)
         if (payment := plan.payment) is not None:  # an extra payment: its intent after commit
+            pledge = payment.pledge
             params = intent_params(payment, pledge.project)
             opening = (payment.id, Customer.of(pledge.backer), params)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise PledgeRefused("A payment for this pledge is already open.") from None
+    except PledgeRefused:
+        db.session.rollback()
+        raise
     if opening is not None:
         open_intent(*opening)
-    run_refunds([r.id for r in plan.refunds])
-    return plan
+        return Changed(payment_id=opening[0])
+    return Changed(refunds=tuple(run_refunds([r.id for r in plan.refunds])))
 
 
-def cancel(pledge_id: int) -> None:
-    pledge = db.session.get(Pledge, pledge_id)
-    refunds = services.cancel_pledge(pledge, clock.now())
+def cancel(pledge_id: int, seen_version: int | None = None) -> list[RefundResult]:
+    """Cancel a held pledge and make its refunds; what Stripe said of each."""
+    try:
+        refunds = services.cancel_pledge(pledge_id, clock.now(), seen_version)
+    except PledgeRefused:
+        db.session.rollback()
+        raise
     ids = [r.id for r in refunds]
     db.session.commit()
-    run_refunds(ids)
+    return run_refunds(ids)
 
 
 @dataclass(frozen=True)
@@ -165,6 +217,17 @@ def confirm(payment_id: int) -> Confirmation:
     return record_intent(payment_id, intent.status, intent.charge_id, intent.error_message)
 
 
+LATE_MESSAGES = {
+    services.PROJECT_CLOSED: (
+        "The project closed before your payment completed, so we are refunding it in full."
+    ),
+    services.PLEDGE_MOVED: (
+        "Your pledge had already changed (it was cancelled or is being refunded) when this "
+        "payment completed, so it does not count and we are refunding it in full."
+    ),
+}
+
+
 def record_intent(
     payment_id: int, status: str, charge_id: str | None, error_message: str = ""
 ) -> Confirmation:
@@ -176,8 +239,7 @@ def record_intent(
             run_refunds(list(outcome.refund_ids))
         if not outcome.accepted:
             return Confirmation(
-                "too_late",
-                "The project closed before your payment completed, so we are refunding it in full.",
+                "too_late", LATE_MESSAGES.get(outcome.reason, LATE_MESSAGES["project_closed"])
             )
         return Confirmation("held")
     if status == "canceled":
@@ -222,12 +284,11 @@ def sweep_expired_payments() -> int:
     return len(expired)
 
 
-def run_refunds(refund_ids: list[int]) -> None:
-    for refund_id in refund_ids:
-        execute_refund(refund_id)
+def run_refunds(refund_ids: list[int]) -> list[RefundResult]:
+    return [execute_refund(refund_id) for refund_id in refund_ids]
 
 
-def execute_refund(refund_id: int) -> None:
+def execute_refund(refund_id: int) -> RefundResult:
     """Make one refund at Stripe with its stored key, and record the answer."""
     refund = db.session.get(Refund, refund_id)
     params = dict(
@@ -241,15 +302,20 @@ def execute_refund(refund_id: int) -> None:
         result = gateway().create_refund(**params)
     except CardError as error:
         services.refund_refused(refund_id, error.message)
+        status = "refused"
     except GatewayError as error:
         log.warning("refund %s: will retry: %s", refund_id, error)
         services.refund_attempt_failed(refund_id, error.message)
+        status = "retry"
     else:
         if result.status == "failed":
             services.refund_refused(refund_id, result.failure_reason or "refused")
+            status = "refused"
         else:
             services.refund_succeeded(refund_id, result.id)
+            status = "pending" if result.status == "pending" else "succeeded"
     db.session.commit()
+    return RefundResult(refund_id, status)
 
 
 def retry_refused_refund(pledge_id: int) -> None:
@@ -270,8 +336,15 @@ def resume_refunds() -> int:
 # ---- webhooks ---------------------------------------------------------------------------
 
 
+class Malformed(Exception):
+    """A signed event without a field its handler needs."""
+
+
 def handle_event(event_id: str, event_type: str, obj: dict) -> str:
-    """Apply a verified webhook event once; later or repeated deliveries change nothing."""
+    """Apply a verified webhook event once; later or repeated deliveries change nothing.
+
+    A signed event missing a field we need is logged and answered 200 (so Stripe does not
+    retry it for days), never a 500; it moves nothing."""
     if db.session.get(StripeEvent, event_id) is not None:
         db.session.commit()
         return "duplicate"
@@ -285,8 +358,29 @@ def handle_event(event_id: str, event_type: str, obj: dict) -> str:
     if handler is None:
         db.session.commit()
         return "ignored"
-    result = handler(obj)
+    try:
+        result = handler(obj)
+    except (Malformed, KeyError, TypeError, AttributeError) as error:
+        db.session.rollback()
+        log.warning("webhook %s (%s) is malformed, nothing done: %r", event_id, event_type, error)
+        _remember_event(event_id, event_type)
+        return "malformed"
     return result or "ok"
+
+
+def _remember_event(event_id: str, event_type: str) -> None:
+    db.session.add(StripeEvent(id=event_id, type=event_type))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def _text(obj: dict, name: str) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not value:
+        raise Malformed(f"no {name}")
+    return value
 
 
 def _payment_for_intent(intent_id: str | None) -> Payment | None:
@@ -295,19 +389,48 @@ def _payment_for_intent(intent_id: str | None) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
 
 
+def _disagreement(payment: Payment, obj: dict) -> str:
+    """How a signed PaymentIntent differs from the payment row it names ("" if it agrees)."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        raise Malformed("no metadata")
+    amount, currency = obj.get("amount"), obj.get("currency")
+    if not isinstance(amount, int) or not isinstance(currency, str):
+        raise Malformed("no amount or currency")
+    problems = []
+    if amount != payment.amount:
+        problems.append(f"amount {amount}, ours {payment.amount}")
+    if currency.upper() != payment.currency:
+        problems.append(f"currency {currency}, ours {payment.currency}")
+    for name, ours in (("payment_id", payment.id), ("pledge_id", payment.pledge_id)):
+        if metadata.get(name) != str(ours):
+            problems.append(f"metadata {name} {metadata.get(name)!r}, ours {ours}")
+    return "; ".join(problems)
+
+
 def _on_intent_succeeded(obj: dict) -> str | None:
-    payment = _payment_for_intent(obj.get("id"))
+    payment = _payment_for_intent(_text(obj, "id"))
     if payment is None:
         db.session.commit()
         return "unknown payment"
+    if problem := _disagreement(payment, obj):
+        return _flag(payment, f"payment_intent.succeeded for {obj['id']} disagrees: {problem}")
     charge = obj.get("latest_charge")
     charge_id = charge.get("id") if isinstance(charge, dict) else charge
     record_intent(payment.id, "succeeded", charge_id)
     return None
 
 
+def _flag(payment: Payment, note: str) -> str:
+    """A signed event that disagrees with our rows moves nothing: an admin looks at it."""
+    log.error("payment %s: %s", payment.id, note)
+    services.flag_for_attention(payment.pledge_id, note)
+    db.session.commit()
+    return "mismatch"
+
+
 def _on_intent_failed(obj: dict) -> str | None:
-    payment = _payment_for_intent(obj.get("id"))
+    payment = _payment_for_intent(_text(obj, "id"))
     if payment is not None:
         error = obj.get("last_payment_error") or {}
         services.payment_declined(payment.id, error.get("message") or "The card was declined.")
@@ -316,22 +439,67 @@ def _on_intent_failed(obj: dict) -> str | None:
 
 
 def _on_charge_refunded(obj: dict) -> str | None:
-    payment = _payment_for_intent(obj.get("payment_intent"))
+    """A charge was refunded, by us or in Stripe's dashboard. Since API version 2022-11-15 the
+    event does not carry the charge's refunds, so they are listed from Stripe."""
+    payment = _payment_for_intent(_text(obj, "payment_intent"))
     if payment is None:
         db.session.commit()
         return "unknown payment"
-    for refund in (obj.get("refunds") or {}).get("data", []):
-        ours = (refund.get("metadata") or {}).get("refund_id")
-        if ours and ours.isdigit() and db.session.get(Refund, int(ours)) is not None:
-            if refund.get("status") in ("succeeded", "pending"):
-                services.refund_succeeded(int(ours), refund["id"])
-        elif (
-            db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund["id"]))
-            is None
-        ):
-            services.external_refund(payment, refund["id"], refund["amount"])
+    payment_id, intent_id = payment.id, payment.stripe_payment_intent_id
+    db.session.commit()  # the event is remembered before Stripe is called
+    try:
+        refunds = gateway().list_refunds(intent_id)
+    except GatewayError as error:
+        log.warning("charge.refunded for %s: refunds not listed: %s", intent_id, error)
+        return "retry later"  # the sweeps and `flask ledger reconcile` catch up
+    for refund in refunds:
+        _record_refund_news(payment_id, refund.id, refund.status, refund.amount,
+                            refund.metadata, refund.failure_reason)  # fmt: skip
     db.session.commit()
     return None
+
+
+def _on_refund_updated(obj: dict) -> str | None:
+    """refund.created/updated/failed and charge.refund.updated: a refund's news."""
+    payment = _payment_for_intent(_text(obj, "payment_intent"))
+    if payment is None:
+        db.session.commit()
+        return "unknown payment"
+    amount = obj.get("amount")
+    if not isinstance(amount, int):
+        raise Malformed("no amount")
+    _record_refund_news(payment.id, _text(obj, "id"), _text(obj, "status"), amount,
+                        obj.get("metadata") or {}, obj.get("failure_reason") or "")  # fmt: skip
+    db.session.commit()
+    return None
+
+
+def _record_refund_news(
+    payment_id: int, stripe_id: str, status: str, amount: int, metadata: dict, failure: str
+) -> None:
+    """Move one refund forward as Stripe reports it; an unknown one was made outside."""
+    ours = str(metadata.get("refund_id") or "")
+    refund = db.session.get(Refund, int(ours)) if ours.isdigit() and len(ours) < 12 else None
+    if refund is None:
+        refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_id))
+    if refund is not None and refund.payment_id != payment_id:
+        services.flag_for_attention(
+            refund.pledge_id, f"refund {stripe_id} names refund {refund.id} of another payment"
+        )
+        return
+    if refund is None:
+        if status in ("succeeded", "pending"):
+            services.external_refund(db.session.get(Payment, payment_id), stripe_id, amount)
+        return
+    if refund.amount != amount:
+        services.flag_for_attention(
+            refund.pledge_id, f"refund {stripe_id} is for {amount}, ours {refund.amount}"
+        )
+        return
+    if status in ("succeeded", "pending"):
+        services.refund_succeeded(refund.id, stripe_id)
+    elif status in ("failed", "canceled"):
+        services.refund_failed(refund.id, failure or status)
 
 
 def _on_dispute(obj: dict) -> str | None:
@@ -352,6 +520,10 @@ HANDLERS = {
     "payment_intent.succeeded": _on_intent_succeeded,
     "payment_intent.payment_failed": _on_intent_failed,
     "charge.refunded": _on_charge_refunded,
+    "refund.created": _on_refund_updated,
+    "refund.updated": _on_refund_updated,
+    "refund.failed": _on_refund_updated,
+    "charge.refund.updated": _on_refund_updated,
     "charge.dispute.created": _on_dispute,
     "account.updated": on_account_updated,
 }

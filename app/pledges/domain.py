@@ -32,9 +32,11 @@ TRANSITIONS: dict[PledgeStatus, frozenset[PledgeStatus]] = {
     P.HELD: frozenset({P.REFUNDING, P.COLLECTED}),
     P.REFUNDING: frozenset({P.REFUNDED, P.REFUND_FAILED}),
     P.REFUND_FAILED: frozenset({P.REFUNDING}),  # an admin retries
-    P.REFUNDED: frozenset(),
+    # Money that lands after a pledge ended (a payment given up, then charged after all; a
+    # payment for a pledge already refunded) is refunded in full: the pledge refunds again.
+    P.REFUNDED: frozenset({P.REFUNDING}),
     P.COLLECTED: frozenset(),
-    P.FAILED: frozenset(),
+    P.FAILED: frozenset({P.REFUNDING}),
 }
 OPEN_STATUSES = frozenset({P.PENDING, P.HELD})  # one open pledge per backer and project
 FINAL_STATUSES = frozenset({P.REFUNDED, P.COLLECTED, P.FAILED})

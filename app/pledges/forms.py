@@ -6,7 +6,7 @@ from functools import cache
 
 import pycountry
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
@@ -23,6 +23,26 @@ def country_choices() -> list[SelectChoice]:
     ]
 
 
+class VersionField(HiddenField):
+    """The version of the pledge the page showed: a change decided on it is refused if the
+    pledge has moved since (another tab, a payment completing). Empty on a new pledge."""
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist or [""])[0].strip()
+        self.data = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        self.raw = raw
+
+    def pre_validate(self, form):
+        if getattr(self, "raw", "") and self.data is None:
+            raise ValidationError("This page is out of date: reload it and try again.")
+
+
+class CancelForm(FlaskForm):
+    """Cancel a pledge: the CSRF token and the version the page showed."""
+
+    version = VersionField()
+
+
 class PledgeForm(FlaskForm):
     tier_id = RadioField(
         "Reward", coerce=int, validators=[InputRequired(message="Choose a reward.")]
@@ -33,6 +53,7 @@ class PledgeForm(FlaskForm):
         description="At least the reward's minimum; shipping is added.",
     )
     shipping_country = SelectField("Ship to", default="")
+    version = VersionField()
     submit = SubmitField("Continue to payment")
 
     def __init__(self, *args, project, current_tier=None, **kwargs):

@@ -68,6 +68,12 @@ class Pledge(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str] = mapped_column(Text, default="")
     disputed: Mapped[bool] = mapped_column(default=False)
+    # Raised by every change: the one writer that bumps it holds the row (its lock on
+    # PostgreSQL, the database's write lock on SQLite) until it commits; forms carry the
+    # version they showed, so a change decided on a stale page is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Why an admin must look at this pledge (a webhook that disagreed with our rows, ...).
+    attention: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     project: Mapped[Project] = relationship(lazy="joined")
     backer: Mapped[User] = relationship(lazy="joined")

@@ -20,7 +20,7 @@ from app.payments import gateway
 from app.payments.gateway import GatewayError
 from app.pledges import checkout, services
 from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledges
-from app.pledges.forms import PledgeForm
+from app.pledges.forms import CancelForm, PledgeForm
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.forms import ConfirmForm
 from app.projects.routes import visible_project
@@ -168,14 +168,18 @@ def change(pledge_id: int):
         form.tier_id.data = pledge.tier_id
         form.amount.data = to_major_text(pledge.amount, pledge.currency)
         form.shipping_country.data = pledge.shipping_country or ""
+        form.version.data = pledge.version
     if form.validate_on_submit():
-        plan = checkout.begin_change(pledge.id, _terms(form))
-        if plan.payment is not None:
+        try:
+            changed = checkout.begin_change(pledge.id, _terms(form), form.version.data)
+        except PledgeRefused as refusal:
+            return refused(pledge_id, refusal)
+        if changed.pays:
             return redirect(url_for("pledges.pay", pledge_id=pledge_id))
+        message, category = checkout.refund_message(changed.refunds)
         flash(
-            "Your pledge is changed."
-            + (" The difference is being refunded to your card." if plan.refunds else ""),
-            "success",
+            "Your pledge is changed." + (f" {message}" if message else ""),
+            "success" if category == "info" else category,
         )
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
     return render_template("pledges/back.html", project=pledge.project, form=form, pledge=pledge)
@@ -185,12 +189,28 @@ def change(pledge_id: int):
 @login_required
 def cancel(pledge_id: int):
     pledge = own_pledge(pledge_id)
-    form = ConfirmForm()
+    form = CancelForm()
+    if request.method == "GET":
+        form.version.data = pledge.version
     if form.validate_on_submit():
-        checkout.cancel(pledge.id)
-        flash("Your pledge is cancelled and your money is on its way back to your card.", "info")
+        try:
+            results = checkout.cancel(pledge.id, form.version.data)
+        except PledgeRefused as refusal:
+            return refused(pledge_id, refusal)
+        message, category = checkout.refund_message(results)
+        flash(f"Your pledge is cancelled. {message}", category)
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
     return render_template("pledges/cancel.html", pledge=pledge, confirm=form)
+
+
+def refused(pledge_id: int, refusal: PledgeRefused):
+    """A change the rules or a concurrent change refused: nothing was done; say why, on the
+    pledge as it is now (409 for a client that asked for JSON)."""
+    db.session.rollback()
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": "Refused", "message": str(refusal)}, 409
+    flash(str(refusal), "warning")
+    return redirect(url_for("pledges.show", pledge_id=pledge_id))
 
 
 @bp.route("/stripe/webhook", methods=["POST"])

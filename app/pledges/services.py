@@ -60,7 +60,7 @@ def reservation_minutes() -> timedelta:
 def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
     """Move a pledge forward if it is still where we found it; False if someone else did."""
     check_transition(pledge.status, target)
-    values: dict = {"status": target}
+    values: dict = {"status": target, "version": Pledge.version + 1}
     if target is P.HELD:
         values["held_at"] = clock.now()
     if target in (P.REFUNDED, P.FAILED, P.COLLECTED, P.REFUND_FAILED):
@@ -77,8 +77,62 @@ def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
         db.session.refresh(pledge)  # someone else moved it: see where it is now
         return False
     for name, value in values.items():
-        set_committed_value(pledge, name, value)
+        if name != "version":
+            set_committed_value(pledge, name, value)
+    db.session.expire(pledge, ["version"])
     return True
+
+
+class PledgeChanged(PledgeRefused):
+    """The pledge moved while this request decided: nothing was done (answered 409)."""
+
+
+CHANGED = (
+    "Your pledge changed meanwhile (perhaps in another tab), so nothing was done: nothing "
+    "was charged or refunded by this request. Here it is as it stands now."
+)
+
+
+def lock_project(project_id: int) -> None:
+    """Lock the project row (PostgreSQL; FOR NO KEY UPDATE, so pledges and ledger rows that
+    reference it can still be written). Lock order everywhere: the project, then the pledge,
+    then its payments and refunds, then reward tiers; settlement takes them in that order."""
+    db.session.execute(
+        select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
+    )
+
+
+def take(pledge_id: int, seen_version: int | None = None) -> Pledge:
+    """Take a pledge for one change and read it again, as it is now.
+
+    The version is raised first: that write holds the row until the commit (its row lock on
+    PostgreSQL; on SQLite, where FOR UPDATE does nothing, the database's one write lock), so
+    everything read after it is current and nobody else changes the pledge meanwhile.
+    ``seen_version`` is the version the user's page showed: if the pledge has moved since,
+    PledgeChanged (the caller rolls back, undoing the raise)."""
+    db.session.flush()
+    version = db.session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge_id)
+        .values(version=Pledge.version + 1)
+        .returning(Pledge.version)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if version is None:
+        raise PledgeRefused("There is no such pledge.")
+    if seen_version is not None and version != seen_version + 1:
+        raise PledgeChanged(CHANGED)
+    db.session.expire_all()  # the pledge, its payments and refunds: read again from here on
+    return db.session.get(Pledge, pledge_id)
+
+
+def take_with_project(pledge_id: int, seen_version: int | None = None) -> Pledge:
+    """The project row, then the pledge: for every step that moves a project's totals."""
+    project_id = db.session.scalar(select(Pledge.project_id).where(Pledge.id == pledge_id))
+    if project_id is None:
+        raise PledgeRefused("There is no such pledge.")
+    lock_project(project_id)
+    return take(pledge_id, seen_version)
 
 
 def _forget(model: type, row_id: int) -> None:
@@ -225,62 +279,64 @@ def attach_intent(payment_id: int, intent_id: str, client_secret: str) -> None:
 class Outcome:
     """What became of a payment that succeeded."""
 
-    accepted: bool  # False: the project had closed; the money goes back
+    accepted: bool  # False: the money goes back (the project closed, or the pledge moved)
     refund_ids: tuple[int, ...] = ()
     already_handled: bool = False
+    reason: str = ""  # why it was not accepted: a refund reason (LATE_REASONS)
+
+
+PROJECT_CLOSED = "project_closed"
+PLEDGE_MOVED = "pledge_moved"
+LATE_REASONS = (PROJECT_CLOSED, PLEDGE_MOVED)
+
+
+def _waits_for(pledge: Pledge, payment: Payment) -> bool:
+    """Whether the pledge still waits for this payment: a pending pledge for its first
+    payment, a held one for the payment of a change. Cancelled, refunding, settled or
+    given-up pledges wait for nothing: money landing for them goes back."""
+    if payment.status is not PaymentStatus.PENDING:
+        return False
+    first = payment.id == min(p.id for p in pledge.payments)
+    return pledge.status is (P.PENDING if first else P.HELD)
 
 
 def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> Outcome:
-    """Book a succeeded payment exactly once, and hold it if the project still takes pledges.
+    """Book a succeeded payment exactly once, and hold it if the pledge still waits for it
+    and the project still takes pledges; otherwise refund it in full at once.
 
-    The project's totals are raised with a conditional UPDATE on the project row
-    (``status = live AND deadline > now``); settlement claims the project by updating the
-    same row, so the two serialise: a pledge is either counted or refunded, never lost.
+    Takes the project row, then the pledge (as every change and settlement's claim do), so
+    it decides from the pledge as it is, not as a page or another request saw it. The
+    project's totals are raised with a conditional UPDATE (``status = live AND deadline >
+    now``) on the row settlement's claim updates: a pledge is counted or refunded, never lost.
     """
-    payment = db.session.execute(
+    pledge_id = db.session.scalar(select(Payment.pledge_id).where(Payment.id == payment_id))
+    if pledge_id is None:
+        return Outcome(accepted=False, already_handled=True)
+    pledge = take_with_project(pledge_id)
+    payment = db.session.get(Payment, payment_id)
+    if payment.status is PaymentStatus.SUCCEEDED:
+        late = any(r.payment_id == payment_id and r.reason in LATE_REASONS for r in pledge.refunds)
+        return Outcome(accepted=not late, already_handled=True)
+    waiting = _waits_for(pledge, payment)
+    was_pending = payment.status is PaymentStatus.PENDING
+    first = payment.id == min(p.id for p in pledge.payments)
+    # Money that landed, whatever else happens: booked once (this step won the payment row).
+    db.session.execute(
         update(Payment)
-        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .where(Payment.id == payment_id, Payment.status == payment.status)
         .values(status=PaymentStatus.SUCCEEDED, stripe_charge_id=charge_id, completed_at=now)
-        .returning(
-            Payment.id,
-            Payment.pledge_id,
-            Payment.amount,
-            Payment.target_tier_id,
-            Payment.target_amount,
-            Payment.target_shipping_fee,
-            Payment.target_shipping_country,
-        )
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    _forget(Payment, payment_id)
-    if payment is None:
-        status = db.session.scalar(select(Payment.status).where(Payment.id == payment_id))
-        return Outcome(accepted=status is PaymentStatus.SUCCEEDED, already_handled=True)
-    pledge = db.session.get(Pledge, payment.pledge_id, populate_existing=True)
-    ledger.book_many(  # won above, so booked once
+    )
+    ledger.book_many(
         "charge",
         [(f"payment:{payment.id}", pledge.project_id, pledge.id, pledge.currency,
           ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), payment.amount)],
     )  # fmt: skip
-    first = pledge.status is P.PENDING
     new_total = payment.target_amount + payment.target_shipping_fee
-    delta_total = new_total if first else new_total - pledge.total
-    accepted = (
-        db.session.execute(
-            update(Project)
-            .where(
-                Project.id == pledge.project_id,
-                Project.status == ProjectStatus.LIVE,
-                Project.deadline > now,
-            )
-            .values(
-                pledged_amount=Project.pledged_amount + delta_total,
-                backer_count=Project.backer_count + (1 if first else 0),
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    accepted = waiting and _raise_totals(
+        pledge.project_id, new_total if first else new_total - pledge.total, 1 if first else 0, now
     )
+    db.session.expire(payment)
     if accepted:
         if not first and payment.target_tier_id != pledge.tier_id:
             release_place(pledge.tier_id)
@@ -292,13 +348,41 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
         if first:
             set_status(pledge, P.HELD)
         return Outcome(accepted=True)
-    # Too late: the project closed while the backer paid. The money goes straight back.
-    if first or payment.target_tier_id != pledge.tier_id:
+    # The money goes straight back: the project closed while the backer paid, or the pledge
+    # no longer waits for this payment (cancelled, being refunded, given up).
+    reason = PROJECT_CLOSED if waiting else PLEDGE_MOVED
+    if was_pending and (first or payment.target_tier_id != pledge.tier_id):
         release_place(payment.target_tier_id)
-    refund = _refund_row(pledge, payment, payment.amount, "project_closed")
-    if first:
-        set_status(pledge, P.REFUNDING, "The project closed before your payment completed.")
-    return Outcome(accepted=False, refund_ids=(refund.id,))
+    refund = _refund_row(pledge, payment, payment.amount, reason)
+    if pledge.status in (P.PENDING, P.FAILED, P.REFUNDED):
+        why = (
+            "The project closed before your payment completed."
+            if waiting
+            else "This payment arrived after the pledge had ended."
+        )
+        set_status(pledge, P.REFUNDING, why)
+    notifications.payment_returned(pledge.id, payment.id, payment.amount)
+    return Outcome(accepted=False, refund_ids=(refund.id,), reason=reason)
+
+
+def _raise_totals(project_id: int, amount: int, backers: int, now: datetime) -> bool:
+    """Count a held pledge (or its change) in the project, if it still takes pledges."""
+    return (
+        db.session.execute(
+            update(Project)
+            .where(
+                Project.id == project_id,
+                Project.status == ProjectStatus.LIVE,
+                Project.deadline > now,
+            )
+            .values(
+                pledged_amount=Project.pledged_amount + amount,
+                backer_count=Project.backer_count + backers,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def payment_declined(payment_id: int, message: str) -> None:
@@ -312,6 +396,10 @@ def payment_declined(payment_id: int, message: str) -> None:
 
 def payment_abandoned(payment_id: int, reason: str) -> bool:
     """Close a payment that will not complete, releasing what it reserved."""
+    pledge_id = db.session.scalar(select(Payment.pledge_id).where(Payment.id == payment_id))
+    if pledge_id is None:
+        return False
+    pledge = take(pledge_id)
     won = (
         db.session.execute(
             update(Payment)
@@ -324,9 +412,7 @@ def payment_abandoned(payment_id: int, reason: str) -> bool:
     if not won:
         return False
     payment = db.session.get(Payment, payment_id)
-    db.session.refresh(payment)
-    pledge = payment.pledge
-    db.session.refresh(pledge)
+    db.session.expire(payment)
     if pledge.status is P.PENDING:
         release_place(pledge.tier_id)
         set_status(pledge, P.FAILED, reason)
@@ -417,20 +503,38 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
         return 0
     refunds = Refund.__table__
     db.session.execute(
-        refunds.update().where(refunds.c.id == bindparam("refund_id"))
+        refunds.update()
+        .where(refunds.c.id == bindparam("refund_id"))
         .values(stripe_refund_id=bindparam("stripe_id")),
         [{"refund_id": rid, "stripe_id": stripe_ids[rid]} for rid in won],
     )
     rows = db.session.execute(
-        select(Refund.id, Refund.amount, Refund.currency, Pledge.id.label("pledge_id"),
-               Pledge.project_id, Pledge.backer_id)
-        .join(Pledge, Pledge.id == Refund.pledge_id).where(Refund.id.in_(won))
+        select(
+            Refund.id,
+            Refund.amount,
+            Refund.currency,
+            Pledge.id.label("pledge_id"),
+            Pledge.project_id,
+            Pledge.backer_id,
+        )
+        .join(Pledge, Pledge.id == Refund.pledge_id)
+        .where(Refund.id.in_(won))
     ).all()
-    ledger.book_many("refund", [
-        (f"refund:{r.id}", r.project_id, r.pledge_id, r.currency,
-         ledger.escrow(r.project_id), ledger.backer(r.backer_id), r.amount)
-        for r in rows
-    ])
+    ledger.book_many(
+        "refund",
+        [
+            (
+                f"refund:{r.id}",
+                r.project_id,
+                r.pledge_id,
+                r.currency,
+                ledger.escrow(r.project_id),
+                ledger.backer(r.backer_id),
+                r.amount,
+            )
+            for r in rows
+        ],
+    )
     _mark_refunded(_fully_refunded({r.pledge_id for r in rows}), now)
     db.session.expire_all()
     return len(won)
@@ -439,8 +543,9 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
 def _mark_refunded(finished: list[int], now: datetime) -> None:
     if finished:
         db.session.execute(
-            update(Pledge).where(Pledge.id.in_(finished), Pledge.status == P.REFUNDING)
-            .values(status=P.REFUNDED, ended_at=now)
+            update(Pledge)
+            .where(Pledge.id.in_(finished), Pledge.status == P.REFUNDING)
+            .values(status=P.REFUNDED, ended_at=now, version=Pledge.version + 1)
             .execution_options(synchronize_session=False)
         )
         notifications.pledges_refunded(finished)  # one message per pledge, not per refund
@@ -449,11 +554,13 @@ def _mark_refunded(finished: list[int], now: datetime) -> None:
 def _fully_refunded(pledge_ids: set[int]) -> list[int]:
     """Of these pledges, those with nothing left in escrow, no refund pending and no payment
     still open (a change the backer may yet pay: it would bring money back into escrow)."""
-    paid = dict(db.session.execute(
-        select(Payment.pledge_id, func.sum(Payment.amount))
-        .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.SUCCEEDED)
-        .group_by(Payment.pledge_id)
-    ).all())
+    paid = dict(
+        db.session.execute(
+            select(Payment.pledge_id, func.sum(Payment.amount))
+            .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.SUCCEEDED)
+            .group_by(Payment.pledge_id)
+        ).all()
+    )
     back: dict[int, int] = {}
     pending: set[int] = set()
     for pledge_id, status, amount in db.session.execute(
@@ -465,10 +572,13 @@ def _fully_refunded(pledge_ids: set[int]) -> list[int]:
             back[pledge_id] = amount
         elif status is RefundStatus.PENDING:
             pending.add(pledge_id)
-    pending.update(db.session.scalars(
-        select(Payment.pledge_id)
-        .where(Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.PENDING)
-    ))
+    pending.update(
+        db.session.scalars(
+            select(Payment.pledge_id).where(
+                Payment.pledge_id.in_(pledge_ids), Payment.status == PaymentStatus.PENDING
+            )
+        )
+    )
     return [p for p in pledge_ids if p not in pending and paid.get(p, 0) == back.get(p, 0)]
 
 
@@ -492,6 +602,46 @@ def refund_refused(refund_id: int, message: str) -> None:
         db.session.refresh(pledge)
         if pledge.status is P.REFUNDING:
             set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
+
+
+def refund_failed(refund_id: int, message: str) -> None:
+    """Stripe says a refund failed. Not yet booked: refused, as at once. Already booked as
+    made (Stripe answered it pending, or it failed days later at the card network): the money
+    is back in escrow, so the ledger books it back, the pledge waits for an admin (refund
+    failed) and the backer is told."""
+    pledge_id = db.session.scalar(select(Refund.pledge_id).where(Refund.id == refund_id))
+    if pledge_id is None:
+        return
+    pledge = take(pledge_id)
+    refund = db.session.get(Refund, refund_id)
+    if refund.status is RefundStatus.PENDING:
+        refund_refused(refund_id, message)
+        return
+    if refund.status is not RefundStatus.SUCCEEDED:
+        return  # already failed: a repeated event
+    db.session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.SUCCEEDED)
+        .values(status=RefundStatus.FAILED, failure_message=message[:500])
+        .execution_options(synchronize_session=False)
+    )
+    ledger.book(
+        "refund_failed",
+        f"refund-failed:{refund_id}",
+        pledge.project_id,
+        pledge.id,
+        refund.currency,
+        [(ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), refund.amount)],
+    )
+    db.session.expire(refund)
+    note = f"Refund {refund_id} failed after it was made ({message}); the money is in escrow."
+    pledge.attention = (f"{pledge.attention}\n{note}" if pledge.attention else note)[-2000:]
+    db.session.flush()
+    if pledge.status in (P.REFUNDED, P.REFUNDING):
+        if pledge.status is P.REFUNDED:
+            set_status(pledge, P.REFUNDING)
+        set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
+    notifications.refund_failed(pledge.id, refund_id, refund.amount)
 
 
 def refund_attempt_failed(refund_id: int, message: str) -> None:
@@ -530,9 +680,9 @@ def _lower_totals(project_id: int, amount: int, backers: int) -> None:
 
 
 def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Project:
-    project = db.session.scalar(
-        select(Project).where(Project.id == pledge.project_id).with_for_update(of=Project)
-    )
+    """Changes are taken while the project is live; the last-day rule for reductions.
+    Called after ``take_with_project``: the project row read here is locked and current."""
+    project = db.session.get(Project, pledge.project_id)
     check_open_for_pledges(project.status.value, project.deadline, now)
     check_reduction_allowed(
         pledged_total=project.pledged_amount,
@@ -544,15 +694,22 @@ def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Proje
     return project
 
 
-def cancel_pledge(pledge: Pledge, now: datetime) -> list[Refund]:
-    """The backer withdraws before the deadline: a full refund, the place released."""
+def _check_changeable(pledge: Pledge, action: str) -> None:
     if pledge.status is not P.HELD:
-        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be cancelled.")
+        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be {action}.")
     if _has_pending_payment(pledge):
         raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+
+
+def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None) -> list[Refund]:
+    """The backer withdraws before the deadline: a full refund, the place released.
+
+    Decided from the pledge as it is once taken; ``seen_version`` is what the backer's page
+    showed (PledgeChanged if it moved since)."""
+    pledge = take_with_project(pledge_id, seen_version)
+    _check_changeable(pledge, "cancelled")
     _check_change_window(pledge, pledge.total, now)
-    if not set_status(pledge, P.REFUNDING, "Cancelled by the backer."):
-        raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
+    set_status(pledge, P.REFUNDING, "Cancelled by the backer.")
     _lower_totals(pledge.project_id, pledge.total, 1)
     release_place(pledge.tier_id)
     return plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
@@ -572,12 +729,14 @@ class ChangePlan:
     refunds: tuple[Refund, ...] = ()  # a decrease returns the difference
 
 
-def change_pledge(pledge: Pledge, terms: Terms, now: datetime) -> ChangePlan:
-    """Change tier, amount or shipping. More money: a new payment; less: a refund."""
-    if pledge.status is not P.HELD:
-        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be changed.")
-    if _has_pending_payment(pledge):
-        raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+def change_pledge(
+    pledge_id: int, terms: Terms, now: datetime, seen_version: int | None = None
+) -> ChangePlan:
+    """Change tier, amount or shipping. More money: a new payment; less: a refund.
+
+    Decided from the pledge as it is once taken (see ``cancel_pledge``)."""
+    pledge = take_with_project(pledge_id, seen_version)
+    _check_changeable(pledge, "changed")
     project = pledge.project
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
@@ -611,13 +770,20 @@ def _has_pending_payment(pledge: Pledge) -> bool:
 
 
 def flag_dispute(payment: Payment) -> None:
-    payment.pledge.disputed = True
+    take(payment.pledge_id).disputed = True
+    db.session.flush()
+
+
+def flag_for_attention(pledge_id: int, note: str) -> None:
+    """Something about this pledge needs an admin (listed with disputes and refused refunds)."""
+    pledge = take(pledge_id)
+    pledge.attention = (f"{pledge.attention}\n{note}" if pledge.attention else note)[-2000:]
     db.session.flush()
 
 
 def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> None:
     """A refund made outside the platform (Stripe's dashboard): book it and flag the pledge."""
-    pledge = payment.pledge
+    pledge = take(payment.pledge_id)
     refund = Refund(
         pledge_id=pledge.id,
         payment_id=payment.id,
@@ -645,8 +811,7 @@ def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> Non
 
 def retry_refund(pledge: Pledge) -> list[Refund]:
     """An admin tries again a refund Stripe refused: new rows, with new keys."""
-    db.session.scalar(select(Pledge.id).where(Pledge.id == pledge.id).with_for_update())
-    db.session.expire(pledge)  # two admins at once: the second sees the first's refund
+    pledge = take(pledge.id)  # two admins at once: the second sees the first's refund
     if pledge.refused_difference:  # a held pledge's reduction: only the difference goes back
         return plan_refunds(pledge, pledge.refused_difference, "retried_by_admin")
     if pledge.status is not P.REFUND_FAILED:
@@ -657,18 +822,28 @@ def retry_refund(pledge: Pledge) -> list[Refund]:
 
 
 def needing_attention(limit: int = 200) -> list[Pledge]:
-    """Disputed pledges and refunds Stripe refused: for moderators and admins."""
+    """Disputed pledges, refunds Stripe refused and pledges flagged (a webhook that disagreed
+    with our rows): for moderators and admins."""
     refused_reduction = (Pledge.status == P.HELD) & Pledge.refunds.any(
         Refund.status == RefundStatus.FAILED
     )
     return [
         pledge
         for pledge in db.session.scalars(
-            select(Pledge).where(
-                Pledge.disputed.is_(True) | (Pledge.status == P.REFUND_FAILED) | refused_reduction
-            ).order_by(Pledge.id.desc()).limit(limit)
+            select(Pledge)
+            .where(
+                Pledge.disputed.is_(True)
+                | (Pledge.status == P.REFUND_FAILED)
+                | refused_reduction
+                | (Pledge.attention != "")
+            )
+            .order_by(Pledge.id.desc())
+            .limit(limit)
         )
-        if pledge.status is not P.HELD or pledge.disputed or pledge.refused_difference
+        if pledge.status is not P.HELD
+        or pledge.disputed
+        or pledge.refused_difference
+        or pledge.attention
     ]
 
 

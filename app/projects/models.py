@@ -57,6 +57,8 @@ class Project(db.Model):
     # another), and when every pledge reached its final state.
     settlement_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Settlement found the books disagreeing and stopped: what differs, for an admin.
+    settlement_hold: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Running totals of held pledges, kept in the same transaction as the pledges they count;
     # they let the discover page sort without summing every pledge.
     pledged_amount: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -206,6 +206,15 @@ def review_queue() -> list[Project]:
     )
 
 
+def settlement_held() -> list[Project]:
+    """Projects whose settlement stopped because their books disagree: for an admin."""
+    return list(
+        db.session.scalars(
+            select(Project).where(Project.settlement_hold != "").order_by(Project.id)
+        )
+    )
+
+
 def queue_position(project: Project) -> int | None:
     """1 for the next project to be reviewed; None when not waiting."""
     if project.status is not S.SUBMITTED or project.submitted_at is None:

@@ -75,10 +75,16 @@ def preview(project_id: int) -> Report:
     project = db.session.get(Project, project_id)
     report = Report(project_id, project.title, project.status.value)
     if project.status.value in ("live", "settling"):
-        funded = is_funded(project.pledged_amount, project.goal_amount)
+        if problems := services.books_disagree(project):
+            report.outcome = "would be held: the books disagree"
+            report.notes.extend(problems)
+            db.session.rollback()
+            return report
+        total, _ = services.held_total(project_id)
+        funded = is_funded(total, project.goal_amount)
         report.outcome = "would be funded" if funded else "would fail"
         if funded:
-            parts = split(project.pledged_amount, current_app.config["PLATFORM_FEE_PERCENT"])
+            parts = split(total, current_app.config["PLATFORM_FEE_PERCENT"])
             report.payout = f"fee {parts.fee}, payout {parts.payout} {project.currency}"
         else:
             report.refunds_planned = project.backer_count
@@ -92,6 +98,10 @@ def settle_one(project_id: int, progress: Progress | None = None) -> Report:
     services.close_if_due(project, now)
     planned = services.plan_refunds(project)
     report = Report(project_id, project.title, project.status.value, refunds_planned=planned)
+    if project.settlement_hold:
+        report.notes.append(f"held for an admin, the books disagree: {project.settlement_hold}")
+        log.error("project %s: not settled, books disagree: %s", project_id,
+                  project.settlement_hold)  # fmt: skip
     db.session.commit()
 
     report.refunds_made = run_refunds(project_id, progress)
@@ -127,7 +137,9 @@ def _call_stripe(gw, call: RefundCall) -> tuple[str, RefundCall, str]:
     """In a worker thread: only the Stripe call, no database. (outcome, call, detail)."""
     try:
         result = gw.create_refund(
-            payment_intent=call.payment_intent, amount=call.amount, key=call.key,
+            payment_intent=call.payment_intent,
+            amount=call.amount,
+            key=call.key,
             metadata={"refund_id": str(call.refund_id), "pledge_id": str(call.pledge_id)},
         )
     except CardError as error:
@@ -139,8 +151,9 @@ def _call_stripe(gw, call: RefundCall) -> tuple[str, RefundCall, str]:
     return "succeeded", call, result.id
 
 
-def run_refunds(project_id: int, progress: Progress | None = None, batch: int = 2000,
-                record_every: int = 500) -> int:
+def run_refunds(
+    project_id: int, progress: Progress | None = None, batch: int = 2000, record_every: int = 500
+) -> int:
     """Make the project's pending refunds: Stripe calls run in a bounded pool (throttled by
     the gateway), while this thread records the answers in batches."""
     gw = gateway()

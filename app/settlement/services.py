@@ -100,19 +100,44 @@ def release(project_id: int) -> None:
     )
 
 
+def held_total(project_id: int) -> tuple[int, int]:
+    """(money, pledges) of the project's held pledges: what the outcome is decided from."""
+    row = db.session.execute(
+        select(func.coalesce(func.sum(Pledge.amount + Pledge.shipping_fee), 0), func.count()).where(
+            Pledge.project_id == project_id, Pledge.status == P.HELD
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def books_disagree(project: Project) -> list[str]:
+    """Every way the project's books disagree (ledger, pledges, running totals); settlement
+    decides nothing while there is any."""
+    return ledger.check(project.id)
+
+
 def close_if_due(project: Project, now: datetime) -> None:
     """Live past its deadline: stop taking pledges, then decide the outcome from the held
-    total, which can no longer change (pledges and this claim serialise on the project row)."""
+    pledges, which can no longer change (pledges and this claim serialise on the project row),
+    checked against the ledger and the running totals. Books that disagree stop here: the
+    project stays settling with the difference named in ``settlement_hold``, for an admin,
+    and nobody is paid or refunded."""
     if project.status is S.LIVE and project.deadline <= now:
         project_services.change_status(
             project, Action.CLAIM_FOR_SETTLEMENT, None, "The deadline passed.", ended_at=now
         )
     if project.status is S.SETTLING:
-        if is_funded(project.pledged_amount, project.goal_amount):
+        problems = books_disagree(project)
+        project.settlement_hold = "; ".join(problems)[:4000]
+        db.session.flush()
+        if problems:
+            return
+        total, _count = held_total(project.id)
+        if is_funded(total, project.goal_amount):
             project_services.change_status(
                 project, Action.MARK_FUNDED, None, "The goal was reached."
             )
-            parts = split(project.pledged_amount, current_app.config["PLATFORM_FEE_PERCENT"])
+            parts = split(total, current_app.config["PLATFORM_FEE_PERCENT"])
             payout = Payout(
                 project_id=project.id,
                 currency=project.currency,
@@ -176,7 +201,11 @@ def plan_refunds(project: Project, batch: int = 1000) -> int:
         db.session.execute(
             update(Pledge)
             .where(Pledge.id.in_(ids), Pledge.status == P.HELD)
-            .values(status=P.REFUNDING, end_reason=_refund_reason(project.status))
+            .values(
+                status=P.REFUNDING,
+                end_reason=_refund_reason(project.status),
+                version=Pledge.version + 1,
+            )
             .execution_options(synchronize_session=False)
         )
         notifications.refunds_planned(project, ids)
@@ -231,14 +260,23 @@ def pending_refund_ids(project_id: int, limit: int | None = None) -> list[int]:
 
 def pending_refund_calls(project_id: int, limit: int) -> list[tuple]:
     """(refund id, PaymentIntent id, amount, idempotency key, pledge id) still to be made."""
-    return [tuple(row) for row in db.session.execute(
-        select(Refund.id, Payment.stripe_payment_intent_id, Refund.amount,
-               Refund.idempotency_key, Refund.pledge_id)
-        .join(Payment, Payment.id == Refund.payment_id)
-        .join(Pledge, Pledge.id == Refund.pledge_id)
-        .where(Pledge.project_id == project_id, Refund.status == RefundStatus.PENDING)
-        .order_by(Refund.id).limit(limit)
-    )]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                Refund.id,
+                Payment.stripe_payment_intent_id,
+                Refund.amount,
+                Refund.idempotency_key,
+                Refund.pledge_id,
+            )
+            .join(Payment, Payment.id == Refund.payment_id)
+            .join(Pledge, Pledge.id == Refund.pledge_id)
+            .where(Pledge.project_id == project_id, Refund.status == RefundStatus.PENDING)
+            .order_by(Refund.id)
+            .limit(limit)
+        )
+    ]
 
 
 def count_pending_refunds(project_id: int) -> int:
@@ -274,20 +312,23 @@ def held_money_moving(project_id: int) -> bool:
     back = select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.pledge_id == Pledge.id, Refund.status != RefundStatus.FAILED
     )
-    return db.session.scalar(
-        select(Pledge.id)
-        .where(
-            Pledge.project_id == project_id,
-            Pledge.status == P.HELD,
-            or_(
-                open_payment.exists(),
-                pending_refund.exists(),
-                paid.scalar_subquery() - back.scalar_subquery()
-                > Pledge.amount + Pledge.shipping_fee,
-            ),
+    return (
+        db.session.scalar(
+            select(Pledge.id)
+            .where(
+                Pledge.project_id == project_id,
+                Pledge.status == P.HELD,
+                or_(
+                    open_payment.exists(),
+                    pending_refund.exists(),
+                    paid.scalar_subquery() - back.scalar_subquery()
+                    > Pledge.amount + Pledge.shipping_fee,
+                ),
+            )
+            .limit(1)
         )
-        .limit(1)
-    ) is not None
+        is not None
+    )
 
 
 def payout_of(project_id: int) -> Payout | None:
@@ -378,7 +419,7 @@ def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     db.session.execute(
         update(Pledge)
         .where(Pledge.project_id == payout.project_id, Pledge.status == P.HELD)
-        .values(status=P.COLLECTED, ended_at=now)
+        .values(status=P.COLLECTED, ended_at=now, version=Pledge.version + 1)
         .execution_options(synchronize_session=False)
     )
     project = db.session.get(Project, payout.project_id)

@@ -18,7 +18,8 @@ from app.notifications import services as notifications
 from app.notifications.models import Outbox
 from app.notifications.sender import FileBackend
 from app.pledges.domain import PledgeStatus
-from app.pledges.models import Pledge
+from app.ledger import services as ledger
+from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.models import Project
 from tests.pledges.conftest import creator, project  # noqa: F401  (shared fixtures)
 from tests.settlement.conftest import clock  # noqa: F401
@@ -41,7 +42,8 @@ def kinds() -> dict[str, int]:
 
 def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[int]:
     """``count`` backers with a held pledge each, written straight to the tables (no Stripe):
-    enough for the outbox, which reads only pledges and users."""
+    the pledges, their succeeded payments and the ledger's charges, so the books agree and
+    settlement decides on them."""
     now = app_clock.now()
     tag = f"p{target.id}"
     db.session.execute(
@@ -77,6 +79,38 @@ def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[in
             for backer_id in backer_ids
         ],
     )
+    pledges = db.session.execute(
+        select(Pledge.id, Pledge.backer_id)
+        .where(Pledge.project_id == target.id, Pledge.backer_id.in_(backer_ids))
+        .order_by(Pledge.id)
+    ).all()
+    payment_ids = db.session.scalars(
+        insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
+        [
+            {
+                "pledge_id": pledge.id,
+                "amount": amount,
+                "currency": target.currency,
+                "status": PaymentStatus.SUCCEEDED,
+                "idempotency_key": f"gen-{tag}-payment-{pledge.id}",
+                "expires_at": now,
+                "target_tier_id": target.tiers[0].id,
+                "target_amount": amount,
+                "target_shipping_fee": 0,
+                "created_at": now,
+                "completed_at": now,
+            }
+            for pledge in pledges
+        ],
+    ).all()
+    ledger.book_many(
+        "charge",
+        [
+            (f"payment:{payment_id}", target.id, pledge.id, target.currency,
+             ledger.backer(pledge.backer_id), ledger.escrow(target.id), amount)
+            for payment_id, pledge in zip(payment_ids, pledges, strict=True)
+        ],
+    )  # fmt: skip
     db.session.execute(
         update(Project)
         .where(Project.id == target.id)

@@ -350,7 +350,7 @@ def test_change_a_pledge(world):
     assert_only(
         d,
         changed={
-            "pledges": {"amount"},
+            "pledges": {"amount", "version"},  # the version: raised by the server
             "projects": {"pledged_amount"},
             "refunds": {"status", "stripe_refund_id", "completed_at"},
         },
@@ -372,7 +372,7 @@ def test_cancel_a_pledge(world):
     assert_only(
         d,
         changed={
-            "pledges": {"status", "ended_at", "end_reason"},
+            "pledges": {"status", "ended_at", "end_reason", "version"},
             "projects": {"pledged_amount", "backer_count"},
             "reward_tiers": {"claimed"},
             "refunds": {"status", "stripe_refund_id", "completed_at"},

@@ -380,13 +380,15 @@ def forged_events(world: World) -> dict[str, dict]:
             "charge.dispute.created",
             {"id": "dp_forged", "object": "dispute", "payment_intent": world.payment_intent_id},
         ),
-        "refund behind our back": (
-            "charge.refunded",
+        "refund behind our back": (  # (charge.refunded lists its refunds from Stripe)
+            "refund.updated",
             {
-                "id": "ch_forged",
-                "object": "charge",
+                "id": "re_forged",
+                "object": "refund",
                 "payment_intent": world.payment_intent_id,
-                "refunds": {"data": [{"id": "re_forged", "amount": 2500, "status": "succeeded"}]},
+                "amount": 2500,
+                "status": "succeeded",
+                "metadata": {},
             },
         ),
         "payouts switched off": (

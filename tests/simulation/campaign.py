@@ -537,13 +537,13 @@ class Simulation:
         what = f"pledge {pledge_id} {kind}: {pledge.tier_id}/{pledge.total} -> {terms}"
         db.session.commit()
         try:
-            plan = checkout.begin_change(pledge_id, terms)
+            changed = checkout.begin_change(pledge_id, terms)
         except UserError as error:
             db.session.rollback()
             return f"{what}: refused: {error}"
-        if plan.payment is None:
-            return f"{what}: {len(plan.refunds)} refund(s)"
-        payment_id = plan.payment.id
+        if changed.payment_id is None:
+            return f"{what}: {len(changed.refunds)} refund(s)"
+        payment_id = changed.payment_id
         if self.rng.random() < 0.2:
             return f"{what}: extra payment {payment_id} left open"
         return f"{what}: extra payment {payment_id}: " + self.pay(payment_id)

@@ -63,8 +63,8 @@ def test_cancel_while_a_reduction_is_still_being_refunded(app, backer, project, 
 def open_an_increase(app, stripe_fake, project, amount: str = "25") -> tuple[int, int]:
     browser = new_backer(app, "changer@example.com", "Changer")
     pledge, _ = pay_through_pages(browser, stripe_fake, project, amount=amount)
-    plan = checkout.begin_change(pledge.id, pledge_services.Terms(pledge.tier_id, 4000))
-    return pledge.id, plan.payment.id
+    changed = checkout.begin_change(pledge.id, pledge_services.Terms(pledge.tier_id, 4000))
+    return pledge.id, changed.payment_id
 
 
 def pay_late(stripe_fake, payment_id: int) -> str:
