@@ -14,11 +14,11 @@ from sqlalchemy import insert, select, update
 from app import clock as app_clock
 from app.accounts.models import User
 from app.extensions import db
+from app.ledger import services as ledger
 from app.notifications import services as notifications
 from app.notifications.models import Outbox
 from app.notifications.sender import FileBackend
 from app.pledges.domain import PledgeStatus
-from app.ledger import services as ledger
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.models import Project
 from tests.pledges.conftest import creator, project  # noqa: F401  (shared fixtures)

@@ -305,9 +305,7 @@ OPEN_PAYMENT_PAIRS = {
 @pytest.mark.parametrize("pair", list(OPEN_PAYMENT_PAIRS))
 def test_an_open_increase_and_another_request(app, stripe_fake, live_project, pair):
     paid, expired, ops = OPEN_PAYMENT_PAIRS[pair]
-    race_rounds(
-        app, stripe_fake, live_project, lambda r: r.open_increase(paid, expired), ops
-    )
+    race_rounds(app, stripe_fake, live_project, lambda r: r.open_increase(paid, expired), ops)
 
 
 DEADLINE_PAIRS = {

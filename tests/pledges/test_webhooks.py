@@ -158,8 +158,12 @@ def test_refunds_reported_by_stripe_are_booked_once(app, client, backer, project
     pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25")
     backer.submit(f"/pledges/{pledge.id}/cancel")
     payment = open_payment_of(pledge.id)
-    charge = {"id": payment.stripe_charge_id, "object": "charge",
-              "payment_intent": payment.stripe_payment_intent_id, "amount_refunded": 2500}
+    charge = {
+        "id": payment.stripe_charge_id,
+        "object": "charge",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount_refunded": 2500,
+    }
     post(client, *signed(app, event("evt_r1", "charge.refunded", charge)))
     assert len(latest_pledge().refunds) == 1
     assert_books_balance()
@@ -167,11 +171,17 @@ def test_refunds_reported_by_stripe_are_booked_once(app, client, backer, project
     other, _ = pay_through_pages(backer, stripe_fake, project, amount="30")
     payment = open_payment_of(other.id)
     dashboard = stripe_fake.http.post(  # a refund made in Stripe's dashboard, not by us
-        f"{stripe_fake.url}/v1/refunds", auth=("sk_test_offline", ""), timeout=10,
+        f"{stripe_fake.url}/v1/refunds",
+        auth=("sk_test_offline", ""),
+        timeout=10,
         data={"payment_intent": payment.stripe_payment_intent_id, "amount": 1000},
     ).json()
-    outside = {"id": payment.stripe_charge_id, "object": "charge",
-               "payment_intent": payment.stripe_payment_intent_id, "amount_refunded": 1000}
+    outside = {
+        "id": payment.stripe_charge_id,
+        "object": "charge",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount_refunded": 1000,
+    }
     post(client, *signed(app, event("evt_r2", "charge.refunded", outside)))
     post(client, *signed(app, event("evt_r3", "refund.updated", dashboard)))  # and again
     flagged = latest_pledge()
