@@ -1,4 +1,8 @@
-"""Command line: python -m devtools.fakestripe [--host 127.0.0.1] [--port 8420] [--state FILE]."""
+"""Command line: python -m devtools.fakestripe [--host 127.0.0.1] [--port 8420] [--state FILE].
+
+Money options: --fees (a schedule such as usd=2.9+30,eur=1.5+25, or none), --available-after
+SECONDS (how long charged funds stay pending), --refund-failure-after SECONDS.
+"""
 
 import argparse
 import logging
@@ -8,6 +12,19 @@ from aiohttp import web
 
 from . import persist
 from .app import build_app
+from .core import NO_FEES, settings
+
+
+def parse_fees(text):
+    """--fees usd=2.9+30,eur=1.5+25 (percent + fixed minor units), or none."""
+    if text.strip().lower() == "none":
+        return NO_FEES, True
+    fees = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        currency, _, rule = part.partition("=")
+        percent, _, fixed = rule.partition("+")
+        fees[currency.strip().lower()] = {"percent": percent or "0", "fixed": fixed or 0}
+    return fees, False
 
 
 def main():
@@ -28,8 +45,42 @@ def main():
         metavar="SECONDS",
         help="with --state: the longest time a change waits to be saved (default 5)",
     )
+    parser.add_argument(
+        "--fees",
+        metavar="SCHEDULE",
+        help="Stripe fees per currency as percent+fixed, e.g. usd=2.9+30,eur=1.5+25 (others keep"
+        " Stripe's published card pricing), or none",
+    )
+    parser.add_argument(
+        "--available-after",
+        type=float,
+        metavar="SECONDS",
+        default=settings.available_after,
+        help="how long a charge's funds stay pending (default 172800, Stripe's 2 days)",
+    )
+    parser.add_argument(
+        "--refund-failure-after",
+        type=float,
+        metavar="SECONDS",
+        default=settings.refund_failure_after,
+        help="when a refund of the 4000000000005126 card fails (default 1)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        settings.update(
+            {
+                "available_after": args.available_after,
+                "refund_failure_after": args.refund_failure_after,
+            }
+        )
+        if args.fees:
+            fees, replace = parse_fees(args.fees)
+            settings.set_fees(fees, replace=replace)
+    except Exception as error:
+        message = error.body["error"]["message"] if hasattr(error, "body") else error
+        sys.exit(f"fakestripe: {message}")
+    settings.remember_startup()
     app = build_app()
     if args.state:
         try:

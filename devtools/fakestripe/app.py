@@ -15,9 +15,18 @@ from localstripe.server import (
     json_response,
 )
 
-from . import connect, core, payments  # importing payments patches localstripe's resources
-from .core import stripe_error
-from .middleware import auth, cors_headers, idempotency, inject_faults, log_requests, state
+# Importing these patches localstripe's resources.
+from . import connect, core, events, money, payments  # noqa: F401
+from .core import settings, stripe_error
+from .middleware import (
+    auth,
+    cors_headers,
+    idempotency,
+    inject_faults,
+    log_requests,
+    request_ids,
+    state,
+)
 
 STRIPE_JS = Path(__file__).with_name("stripe.js")
 
@@ -53,6 +62,34 @@ async def set_balance(request):
     data = await get_post_data(request) or {}
     core.ledger.set(data.get("available"), data.get("pending"))
     return json_response(core.ledger.export())
+
+
+async def get_settings(request):
+    """GET /_config/settings: api_version, available_after, refund_failure_after, ... and fees."""
+    return json_response(settings.export())
+
+
+async def set_settings(request):
+    """POST /_config/settings: e.g. available_after=0, charge_refunds_in_events=false."""
+    settings.update(dict(await get_post_data(request) or {}))
+    return json_response(settings.export())
+
+
+async def get_fees(request):
+    """GET /_config/fees: the fee schedule per currency."""
+    return json_response(settings.fees)
+
+
+async def set_fees(request):
+    """POST /_config/fees: usd[percent]=2.9&usd[fixed]=30 (one or more currencies), or
+    replace=true with the whole schedule, or none=true for no fees at all."""
+    data = dict(await get_post_data(request) or {})
+    if r.try_convert_to_bool(data.pop("none", None)) is True:
+        settings.set_fees(core.NO_FEES, replace=True)
+    else:
+        replace = r.try_convert_to_bool(data.pop("replace", None)) is True
+        settings.set_fees(data, replace=replace)
+    return json_response(settings.fees)
 
 
 async def add_fault(request):
@@ -104,9 +141,14 @@ def own_routes():
     confirm_setup = payments.setup_intent_step(r.SetupIntent._api_confirm)
     cancel_setup = payments.setup_intent_step(r.SetupIntent._api_cancel)
     reversals = "/v1/transfers/{id}/reversals"
+    txns = "/v1/balance_transactions"
     return [
         ("GET", "/js.stripe.com/v3/", stripe_js),
         ("GET", "/v1/balance", get_balance),
+        ("GET", txns, api_list_all(r.BalanceTransaction, txns)),
+        ("GET", txns + "/{id}", api_retrieve(r.BalanceTransaction, txns)),
+        ("GET", "/v1/disputes", api_list_all(money.Dispute, "/v1/disputes")),
+        ("GET", "/v1/disputes/{id}", api_retrieve(money.Dispute, "/v1/disputes")),
         ("POST", pi + "/confirm", api_extra(payments.confirm, pi + "/confirm")),
         ("POST", pi + "/_authenticate", api_extra(payments.authenticate, pi + "/_authenticate")),
         ("POST", pi + "/cancel", api_extra(payments.cancel, pi + "/cancel")),
@@ -123,6 +165,10 @@ def own_routes():
         ("POST", "/_config/accounts/{id}/complete", connect.complete_account),
         ("POST", "/_config/balance/make_available", make_available),
         ("POST", "/_config/balance", set_balance),
+        ("GET", "/_config/settings", get_settings),
+        ("POST", "/_config/settings", set_settings),
+        ("GET", "/_config/fees", get_fees),
+        ("POST", "/_config/fees", set_fees),
         ("POST", "/_config/faults", add_fault),
         ("GET", "/_config/faults", list_faults),
         ("DELETE", "/_config/faults", clear_faults),
@@ -137,8 +183,17 @@ async def not_found(request):
 
 def build_app():
     """A fresh aiohttp app serving localstripe plus fakestripe's fixes and additions."""
+    if settings.startup is None:
+        settings.remember_startup()
     app = web.Application(
-        middlewares=[log_requests, inject_faults, idempotency, server.error_middleware, auth]
+        middlewares=[
+            request_ids,
+            log_requests,
+            inject_faults,
+            idempotency,
+            server.error_middleware,
+            auth,
+        ]
     )
     app.on_response_prepare.append(cors_headers)
     mine = own_routes()

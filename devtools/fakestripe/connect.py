@@ -8,6 +8,7 @@ from localstripe import resources as r
 from localstripe.server import get_post_data, json_response
 
 from .core import emit, ledger, reject_unknown, stripe_error, to_int
+from .money import transaction
 
 ONBOARDING_DUE = ["business_type", "external_account", "tos_acceptance.date", "tos_acceptance.ip"]
 NEEDS_TRANSFERS = (
@@ -81,10 +82,18 @@ class Account(r.StripeObject):
 
     def _complete_onboarding(self):
         """What a person finishing Stripe's hosted onboarding achieves."""
+        before = self._export()
         self.charges_enabled = self.payouts_enabled = self.details_submitted = True
         self.capabilities = {name: "active" for name in self.capabilities or ["transfers"]}
         self.requirements = _requirements([])
-        emit("account.updated", self)
+        emit("account.updated", self, before)
+
+    @classmethod
+    def _api_update(cls, id, **data):
+        """POST /v1/accounts/<id> sends account.updated, as on Stripe."""
+        account = super()._api_update(id, **data)
+        emit("account.updated", account, getattr(account, "_before_update", None))
+        return account
 
     @classmethod
     def _api_list_all(cls, url, limit=None, starting_after=None, **params):
@@ -168,6 +177,7 @@ class Transfer(r.StripeObject):
         self.reversed = False
         self.source_type = "card"
         self.source_transaction = None
+        self.balance_transaction = transaction("transfer", -amount, self.currency, self.id)
         emit("transfer.created", self)
 
     @property
@@ -227,6 +237,7 @@ class TransferReversal(r.StripeObject):
         tr.amount_reversed += amount
         tr.reversed = tr.amount_reversed == tr.amount
         ledger.available[tr.currency] += amount
+        self.balance_transaction = transaction("transfer_refund", amount, tr.currency, self.id)
         emit("transfer.reversed", tr)
 
 

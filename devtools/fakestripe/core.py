@@ -1,11 +1,134 @@
-"""Shared pieces: Stripe-shaped errors, the platform balance and event delivery."""
+"""Shared pieces: settings, Stripe-shaped errors, the platform balance and event delivery."""
 
 import asyncio
+import contextvars
+import copy
+import hashlib
+import heapq
+import hmac
+import json
+import logging
+import time
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 
+import aiohttp
+import stripe
 from localstripe import resources as r
 from localstripe import webhooks
 from localstripe.errors import UserError
+
+# Stripe's published card pricing (percent, fixed in minor units) and dispute fee, per currency
+# of the platform's balance. USD, EUR and GBP are Stripe's standard prices for domestic cards in
+# the US, the EEA and the UK; JPY is Stripe Japan's 3.6 % (no fixed part); Stripe publishes no
+# CNY price: 2.9 % + 2.00 CNY (the USD price, its 30 cents converted) is an assumption.
+# Currencies not listed use "default".
+DEFAULT_FEES = {
+    "usd": {"percent": "2.9", "fixed": 30, "dispute": 1500},
+    "eur": {"percent": "1.5", "fixed": 25, "dispute": 2000},
+    "gbp": {"percent": "1.5", "fixed": 20, "dispute": 2000},
+    "jpy": {"percent": "3.6", "fixed": 0, "dispute": 1500},
+    "cny": {"percent": "2.9", "fixed": 200, "dispute": 10000},
+    "default": {"percent": "2.9", "fixed": 30, "dispute": 1500},
+}
+NO_FEES = {"default": {"percent": "0", "fixed": 0, "dispute": 0}}
+TWO_DAYS = 2 * 24 * 3600  # Stripe's standard payout schedule for US accounts
+
+
+class Settings:
+    """What the command line and POST /_config/settings and /_config/fees configure.
+
+    DELETE /_config/data puts back the values given at start (``startup``).
+    """
+
+    def __init__(self):
+        self.api_version = stripe.api_version  # what the installed SDK pins
+        self.fees = copy.deepcopy(DEFAULT_FEES)
+        self.available_after = TWO_DAYS  # seconds until a charge's funds are available
+        self.refund_failure_after = 1.0  # seconds until a refund of 4000000000005126 fails
+        self.charge_refunds_in_events = True  # charge.* events still embed charge.refunds
+        self.startup = None
+
+    NAMES = ("api_version", "available_after", "refund_failure_after", "charge_refunds_in_events")
+
+    def export(self):
+        return {name: getattr(self, name) for name in self.NAMES} | {"fees": self.fees}
+
+    def update(self, data):
+        """Change the settings named in data (form strings or JSON values)."""
+        for name, value in (data or {}).items():
+            if name == "api_version" and isinstance(value, str) and value:
+                self.api_version = value
+            elif name in ("available_after", "refund_failure_after"):
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    number = -1
+                if number < 0:
+                    raise stripe_error(400, f"Invalid number: {value}", param=name)
+                setattr(self, name, number)
+            elif name == "charge_refunds_in_events":
+                flag = r.try_convert_to_bool(value)
+                if type(flag) is not bool:
+                    raise stripe_error(400, f"Invalid boolean: {value}", param=name)
+                self.charge_refunds_in_events = flag
+            elif name == "fees":
+                self.set_fees(value)
+            else:
+                raise stripe_error(400, f"Unknown setting: {name}", param=name)
+
+    def set_fees(self, fees, replace=False):
+        """Set the fee schedule of some currencies: {"usd": {"percent": 2.9, "fixed": 30}}."""
+        if not isinstance(fees, dict):
+            raise stripe_error(400, "Invalid fee schedule", param="fees")
+        schedule = {} if replace else copy.deepcopy(self.fees)
+        for currency, rule in fees.items():
+            if not isinstance(rule, dict) or not set(rule) <= {"percent", "fixed", "dispute"}:
+                raise stripe_error(400, f"Invalid fees for {currency}", param="fees")
+            old = schedule.get(currency.lower(), schedule.get("default", NO_FEES["default"]))
+            new = dict(old)
+            try:
+                if "percent" in rule:
+                    percent = Decimal(str(rule["percent"]))
+                    assert 0 <= percent <= 100
+                    new["percent"] = str(percent)
+            except Exception:
+                raise stripe_error(400, f"Invalid percent for {currency}", param="fees") from None
+            for part in ("fixed", "dispute"):
+                if part in rule:
+                    new[part] = to_int(rule[part], f"fees[{currency}][{part}]", minimum=0)
+            schedule[currency.lower()] = new
+        schedule.setdefault("default", dict(NO_FEES["default"]))
+        self.fees = schedule
+
+    def rule(self, currency):
+        return self.fees.get(currency, self.fees.get("default", NO_FEES["default"]))
+
+    def card_fee(self, currency, amount):
+        """Stripe's processing fee for a card charge: a percentage (half up) plus a fixed part."""
+        rule = self.rule(currency)
+        share = (Decimal(amount) * Decimal(rule["percent"]) / 100).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+        return int(share) + int(rule["fixed"])
+
+    def dispute_fee(self, currency):
+        return int(self.rule(currency)["dispute"])
+
+    def remember_startup(self):
+        self.startup = {name: getattr(self, name) for name in self.NAMES}
+        self.startup["fees"] = copy.deepcopy(self.fees)
+
+    def restore_startup(self):
+        if self.startup is not None:
+            for name, value in self.startup.items():
+                setattr(self, name, copy.deepcopy(value))
+
+
+settings = Settings()
+
+# The API request being served, for the events it causes: Stripe's event.request.
+current_request = contextvars.ContextVar("current_request", default=None)
 
 BALANCE_INSUFFICIENT = (
     "You have insufficient available funds in your Stripe account. Try adding funds directly to"
@@ -48,11 +171,32 @@ def money(amount, currency):
 
 
 class Ledger:
-    """The platform account's balance: available and pending amounts per currency."""
+    """The platform account's balance: available and pending amounts per currency.
+
+    Every movement also has its balance transaction; those still pending are kept in a heap by
+    ``available_on`` and move their net amount to available once that time has come.
+    """
 
     def __init__(self):
         self.available = defaultdict(int)
         self.pending = defaultdict(int)
+        self.maturing = []  # heap of (available_on, balance transaction id)
+
+    def mature(self, now=None):
+        """Pending balance transactions whose available_on has come become available."""
+        now = time.time() if now is None else now
+        while self.maturing and self.maturing[0][0] <= now:
+            _, txn_id = heapq.heappop(self.maturing)
+            txn = r.store.get(f"balance_transaction:{txn_id}")
+            if txn is not None and txn.status == "pending":
+                txn.status = "available"
+                self.pending[txn.currency] -= txn.net
+                self.available[txn.currency] += txn.net
+
+    def hold(self, txn):
+        """A pending balance transaction: its net amount waits in pending until available_on."""
+        self.pending[txn.currency] += txn.net
+        heapq.heappush(self.maturing, (txn.available_on, txn.id))
 
     def export(self):
         """Serialise like GET /v1/balance."""
@@ -88,7 +232,20 @@ class Ledger:
         self.available[currency] -= amount
 
     def make_available(self, currency=None):
-        """Move pending funds (of one currency, or all) to available."""
+        """Move pending funds (of one currency, or all) to available, as if their time had come."""
+        now = int(time.time())
+        kept = []
+        for available_on, txn_id in self.maturing:
+            txn = r.store.get(f"balance_transaction:{txn_id}")
+            if txn is None or txn.status != "pending":
+                continue
+            if currency is None or txn.currency == currency:
+                txn.status = "available"
+                txn.available_on = min(txn.available_on, now)
+            else:
+                kept.append((available_on, txn_id))
+        heapq.heapify(kept)
+        self.maturing = kept
         for c in [currency] if currency else list(self.pending):
             self.available[c] += self.pending.pop(c, 0)
 
@@ -101,23 +258,91 @@ class Ledger:
 
 ledger = Ledger()
 _deliveries = set()
+log = logging.getLogger("aiohttp.access")
+
+
+def endpoints_for(event_type):
+    """The registered webhook endpoints that want events of this type."""
+    return [
+        hook
+        for hook in webhooks._webhooks.values()
+        if hook.events is None or event_type in hook.events
+    ]
+
+
+async def _send_webhook(event, payload):
+    """localstripe's delivery (about 1 s later, once), counting down event.pending_webhooks."""
+    signed_payload = b"%d.%s" % (event.created, payload)
+    await asyncio.sleep(1)
+    for hook in endpoints_for(event.type):
+        signature = hmac.new(hook.secret.encode(), signed_payload, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": f"t={event.created},v1={signature}",
+        }
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(hook.url, data=payload, headers=headers) as response,
+            ):
+                delivered = 200 <= response.status < 300
+                log.info('webhook "%s" answered %d', event.type, response.status)
+        except aiohttp.ClientError as e:
+            delivered = False
+            log.info('webhook "%s" failed: %s', event.type, e)
+        if delivered:
+            event.pending_webhooks = max(0, event.pending_webhooks - 1)
 
 
 def _schedule_webhook(event):
-    """Deliver like localstripe does, but remember the task so a reset can drop it."""
-    task = asyncio.ensure_future(webhooks._send_webhook(event))
+    """Deliver the event as it is now, and remember the task so a reset can drop it."""
+    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
+    task = asyncio.ensure_future(_send_webhook(event, payload))
     _deliveries.add(task)
     task.add_done_callback(_deliveries.discard)
 
 
-def emit(type, obj):
-    """Record an event about obj and deliver it to the registered webhooks."""
+def diff(before, after):
+    """Stripe's data.previous_attributes: the old values of what changed (nested for hashes)."""
+    changed = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and old.get("object") != "list":
+            changed[key] = diff(old, new)
+        else:
+            changed[key] = old
+    return changed
+
+
+def emit(type, obj, before=None):
+    """Record an event about obj and deliver it to the registered webhooks.
+
+    ``before`` (obj exported before a change) gives *.updated events their previous_attributes.
+    """
+    if before is not None:
+        obj._before_update = before
     _schedule_webhook(r.Event(type, obj))
 
 
+def later(delay, func):
+    """Run func after delay seconds, outside any API request (its events have no request)."""
+
+    async def run():
+        await asyncio.sleep(delay)
+        current_request.set(None)
+        func()
+
+    task = asyncio.ensure_future(run())
+    _deliveries.add(task)
+    task.add_done_callback(_deliveries.discard)
+
+
 def reset():
-    """Forget the balance and drop webhook deliveries not yet made."""
+    """Forget the balance, drop webhook deliveries and timers not yet run, restore settings."""
     ledger.__init__()
+    settings.restore_startup()
     for task in list(_deliveries):
         task.cancel()
 

@@ -6,9 +6,12 @@ import time
 from collections import deque
 
 from aiohttp import web
+from localstripe import resources as r
 from localstripe import server
 from localstripe.errors import UserError
 from localstripe.server import get_post_data, json_response, unflatten_data
+
+from .core import current_request, ledger
 
 IDEMPOTENCY_TTL = 24 * 3600
 IDEMPOTENCY_MISMATCH = (
@@ -47,6 +50,29 @@ async def request_params(request):
 
 def _api(request):
     return request.path.startswith("/v1/")
+
+
+@web.middleware
+async def request_ids(request, handler):
+    """Give each API call a Request-Id (Stripe's header), for the events it causes.
+
+    Also lets pending balance transactions whose time has come become available first.
+    """
+    if not _api(request):
+        return await handler(request)
+    ledger.mature()
+    key = request.headers.get("Idempotency-Key")
+    ids = {"id": "req_" + r.random_id(14), "idempotency_key": key}
+    token = current_request.set(ids)
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        e.headers["Request-Id"] = ids["id"]
+        raise
+    finally:
+        current_request.reset(token)
+    response.headers["Request-Id"] = ids["id"]
+    return response
 
 
 @web.middleware

@@ -3,7 +3,9 @@
 from localstripe import resources as r
 from localstripe.errors import UserError
 
-from .core import emit, ledger, money, reject_unknown, stripe_error, to_int
+from . import money
+from .core import emit, ledger, reject_unknown, stripe_error, to_int
+from .core import money as format_money
 
 GENERIC = ("card_declined", "generic_decline", "Your card was declined.")
 NO_FUNDS = ("card_declined", "insufficient_funds", "Your card has insufficient funds.")
@@ -49,7 +51,20 @@ PI_EXTRA = (
 )
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 # Confirm parameters Stripe.js and the SDK may send that change nothing here.
-CONFIRM_IGNORED = ("return_url", "use_stripe_sdk", "off_session", "mandate_data", "shipping")
+CONFIRM_IGNORED = ("return_url", "use_stripe_sdk", "mandate_data", "shipping")
+AUTHENTICATION_REQUIRED = (
+    "authentication_required",
+    "authentication_required",
+    "Your card was declined. This transaction requires authentication.",
+)
+# Needs authentication on every payment, even off-session after a setup (Stripe's testing docs).
+ALWAYS_AUTHENTICATE = ("4000002760003184", "4000008260003178", "4000000000003063")
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+)
 
 _pi_init = r.PaymentIntent.__init__
 _pi_export = r.PaymentIntent._export
@@ -99,6 +114,7 @@ def pi_init(self, payment_method=None, payment_method_types=None, **data):
         self.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
     self.payment_method_types = payment_method_types or ["card"]
     self.cancellation_reason = None
+    self.confirmation_method = "automatic"
     for name, value in extra.items():
         setattr(self, name, value)
     emit("payment_intent.created", self)
@@ -159,6 +175,7 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
         params.pop(name, None)
     receipt_email = params.pop("receipt_email", None)
     setup_future_usage = params.pop("setup_future_usage", None)
+    off_session = r.try_convert_to_bool(params.pop("off_session", None))
     reject_unknown(params)
     pi = r.PaymentIntent._api_retrieve(id)
     if client_secret is not None and client_secret != pi.client_secret:
@@ -195,7 +212,36 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state",
         )
+    if off_session is True and _needs_authentication_off_session(pi.payment_method):
+        # Nobody is there to authenticate: the payment fails with authentication_required.
+        pm = r.PaymentMethod._api_retrieve(pi.payment_method)
+        pm._force_decline = AUTHENTICATION_REQUIRED
+        try:
+            pi._authentication_failed = False
+            pi._create_charge(on_failure_now=pi._report_failure)
+        finally:
+            del pm._force_decline
+        return pi
     pi._confirm(on_failure_now=pi._report_failure)
+    return pi
+
+
+def _needs_authentication_off_session(payment_method):
+    """Cards needing authentication do so off-session too, unless set up for it (3155 only)."""
+    pm = r.PaymentMethod._api_retrieve(payment_method)
+    number = getattr(pm, "_card_number", None)
+    if not pm._requires_authentication():
+        return False
+    return number in ALWAYS_AUTHENTICATE or not getattr(pm, "_set_up", False)
+
+
+def create_intent(cls, off_session=None, **data):
+    """POST /v1/payment_intents, with confirm=true (and off_session) confirming at once."""
+    confirm_now = r.try_convert_to_bool(data.pop("confirm", None))
+    pi = cls(**data)
+    if confirm_now is True:
+        extra = {} if off_session is None else {"off_session": off_session}
+        return confirm(pi.id, **extra)
     return pi
 
 
@@ -212,12 +258,16 @@ def authenticate(id, **params):
 
 def charging_is_declined(self):
     """Decline test cards when charged, not only when attached to a customer."""
+    if getattr(self, "_force_decline", None):
+        return True
     return _charging_is_declined(self) or getattr(self, "_card_number", None) in DECLINES
 
 
 def set_auth_failure(self):
     """Fail the charge with the code and message Stripe gives for its test card."""
-    code, decline_code, message = DECLINES.get(_card_number(self.payment_method), GENERIC)
+    pm = r.PaymentMethod._api_retrieve(self.payment_method)
+    forced = getattr(pm, "_force_decline", None)
+    code, decline_code, message = forced or DECLINES.get(_card_number(self.payment_method), GENERIC)
     self.status = "failed"
     self.failure_code = code
     self.failure_message = message
@@ -240,14 +290,8 @@ def raise_failure(self):
 
 
 def trigger_payment(self, on_success=None):
-    """A captured charge adds its amount to the pending balance."""
-
-    def credited():
-        ledger.charge(self.currency, self.amount)
-        if on_success:
-            on_success()
-
-    _trigger_payment(self, on_success=credited)
+    """A captured charge adds its net amount to the pending balance (see money.py)."""
+    _trigger_payment(self, on_success=lambda: money.charge_credited(self, on_success))
 
 
 def _charge_for_refund(charge, payment_intent):
@@ -279,8 +323,8 @@ def refund_init(self, charge=None, payment_intent=None, amount=None, reason=None
     if amount > remaining:
         raise stripe_error(
             400,
-            f"Refund amount ({money(amount, ch.currency)}) is greater than unrefunded amount on"
-            f" charge ({money(remaining, ch.currency)})",
+            f"Refund amount ({format_money(amount, ch.currency)}) is greater than unrefunded"
+            f" amount on charge ({format_money(remaining, ch.currency)})",
             code="amount_too_large",
             param="amount",
         )
@@ -290,6 +334,7 @@ def refund_init(self, charge=None, payment_intent=None, amount=None, reason=None
     ledger.refund(ch.currency, amount)
     emit("refund.created", self)
     emit("charge.refunded", ch)
+    money.refund_made(self, ch)
 
 
 def refund_update(cls, id, **data):
@@ -324,6 +369,8 @@ def setup_intent_step(func):
             raise
         if seti.status in SETUP_EVENTS:
             emit(SETUP_EVENTS[seti.status], seti)
+        if seti.status == "succeeded" and seti.payment_method:
+            r.PaymentMethod._api_retrieve(seti.payment_method)._set_up = True
         return seti
 
     return step
@@ -331,6 +378,16 @@ def setup_intent_step(func):
 
 def cancel(id, cancellation_reason=None, **params):
     """POST /v1/payment_intents/<id>/cancel, which also sends payment_intent.canceled."""
+    pi = r.PaymentIntent._api_retrieve(id)
+    if pi.status not in CANCELABLE:
+        raise stripe_error(
+            400,
+            f"You cannot cancel this PaymentIntent because it has a status of {pi.status}."
+            f" Only a PaymentIntent with one of the following statuses may be canceled:"
+            f" {', '.join(CANCELABLE)}.",
+            code="payment_intent_unexpected_state",
+            payment_intent=pi._export(),
+        )
     pi = _pi_cancel(id, **params)
     pi.cancellation_reason = cancellation_reason
     emit("payment_intent.canceled", pi)
@@ -354,6 +411,7 @@ r.StripeObject._api_retrieve = classmethod(_retrieve)
 r.PaymentMethod._try_get_canonical_test_article = classmethod(_canonical_card)
 r.PaymentMethod._charging_is_declined = charging_is_declined
 r.PaymentIntent.__init__ = pi_init
+r.PaymentIntent._api_create = classmethod(create_intent)
 r.PaymentIntent._export = pi_export
 r.PaymentIntent._create_charge = pi_create_charge
 r.PaymentIntent._report_failure = pi_report_failure

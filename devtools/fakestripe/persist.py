@@ -45,6 +45,7 @@ def snapshot():
         "store": dict(r.store),
         "available": dict(core.ledger.available),
         "pending": dict(core.ledger.pending),
+        "maturing": list(core.ledger.maturing),
         # Requests still running have no response to replay yet: Stripe forgets those too.
         "idempotency": {k: e for k, e in state.idempotency.items() if e["status"] is not None},
         "webhooks": dict(webhooks._webhooks),
@@ -62,6 +63,7 @@ def restore(data):
     core.reset()
     core.ledger.available.update(data["available"])
     core.ledger.pending.update(data["pending"])
+    core.ledger.maturing = list(data.get("maturing", []))  # a heap already
     state.reset()
     state.idempotency.update(data["idempotency"])
     state.faults.extend(data["faults"])

@@ -161,8 +161,9 @@ def test_balance_follows_charges_refunds_and_transfers(sdk, fake, pay):
     account = onboarded_account(sdk, fake)
     pi = pay(amount=5000)
     pay(amount=700, currency="eur")
-    assert balance(sdk) == (0, 5000)
-    assert balance(sdk, "eur") == (0, 700)
+    # Net of Stripe's fees: 5000 - (2.9 % + 30) = 4825; 700 - (1.5 % + 25) = 664.
+    assert balance(sdk) == (0, 4825)
+    assert balance(sdk, "eur") == (0, 664)
 
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sdk.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
@@ -175,14 +176,14 @@ def test_balance_follows_charges_refunds_and_transfers(sdk, fake, pay):
     assert error.user_message.startswith("You have insufficient available funds")
 
     fake.json("POST", "/_config/balance/make_available", {"currency": "usd"})
-    assert balance(sdk) == (5000, 0)
-    assert balance(sdk, "eur") == (0, 700)
+    assert balance(sdk) == (4825, 0)
+    assert balance(sdk, "eur") == (0, 664)
     sdk.v1.transfers.create({"amount": 1000, "currency": "usd", "destination": account.id})
-    assert balance(sdk) == (4000, 0)
-    sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})
-    assert balance(sdk) == (3000, 0)
+    assert balance(sdk) == (3825, 0)
+    sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})  # the fee is not returned
+    assert balance(sdk) == (2825, 0)
 
     fake.json("POST", "/_config/balance/make_available")
-    assert balance(sdk, "eur") == (700, 0)
+    assert balance(sdk, "eur") == (664, 0)
     fake.json("POST", "/_config/balance", {"available[usd]": 0, "pending[usd]": 250})
     assert balance(sdk) == (0, 250)

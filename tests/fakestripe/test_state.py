@@ -91,7 +91,7 @@ def test_objects_survive_a_restart_and_the_intent_can_be_refunded(tmp_path, stop
         params = {"amount": 2500, "currency": "usd", "customer": customer.id}
         pi = sdk.v1.payment_intents.create(params, key)
         sdk.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
-        assert balance(url) == {"usd": 2500}
+        assert balance(url) == {"usd": 2397}  # net of the fee: 2500 - (73 + 30)
     assert "state saved" in run.output
     assert state.is_file()
     assert not list(tmp_path.glob("*.tmp"))  # written atomically, nothing left over
@@ -102,12 +102,12 @@ def test_objects_survive_a_restart_and_the_intent_can_be_refunded(tmp_path, stop
         assert sdk.v1.customers.retrieve(customer.id).email == "bea@example.com"
         again = sdk.v1.payment_intents.retrieve(pi.id)
         assert (again.status, again.amount, again.customer) == ("succeeded", 2500, customer.id)
-        assert balance(url) == {"usd": 2500}
+        assert balance(url) == {"usd": 2397}
         # The idempotency key is remembered: the same create replays the same intent.
         assert sdk.v1.payment_intents.create(params, key).id == pi.id
         refund = sdk.v1.refunds.create({"payment_intent": pi.id, "amount": 1000})
         assert (refund.status, refund.amount) == ("succeeded", 1000)
-        assert balance(url) == {"usd": 1500}
+        assert balance(url) == {"usd": 1397}  # the refund takes 1000, the fee stays
         charge = sdk.v1.charges.retrieve(again.latest_charge)
         assert charge.amount_refunded == 1000
         events = {e.type for e in sdk.v1.events.list({"limit": 100})}
