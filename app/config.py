@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "HTTPS": False,  # behind TLS: Secure cookies, HSTS and https redirects
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,  # bytes per request, uploads included
     "COVER_MAX_BYTES": 5 * 1024 * 1024,  # largest cover image
+    "COVER_MAX_SIDE": 2400,  # covers are re-encoded, at most this many pixels a side
+    "COVER_UPLOADS_PER_HOUR": 20,  # per account
+    "DRAFTS_PER_ACCOUNT": 5,  # drafts (and projects in review) open at once
     "PROJECTS_PER_PAGE": 12,  # on the discover page
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)
     "QUEUE_TIMEOUT_SECONDS": 10,  # a request the proxy stamped longer ago gets a 503; 0: off
@@ -47,6 +50,12 @@ DEFAULTS: dict[str, Any] = {
     "SETTLEMENT_LEASE_SECONDS": 300,  # a settling process renews this; a crashed one's expires
     "IDEMPOTENCY_PREFIX": "",  # empty: derived from SECRET_KEY, stable per installation
     "PLEDGE_RESERVATION_MINUTES": 30,  # a reward place waits this long for its payment
+    "LIMITED_RESERVATION_MINUTES": 10,  # the same for a place in a limited tier
+    "PLEDGE_START_LIMIT_PER_ACCOUNT": "10 per hour",  # pledges started (paid or not)
+    "PLEDGE_START_LIMIT_PER_IP": "30 per hour",
+    "OPEN_PLEDGES_PER_ACCOUNT": 3,  # unpaid pledges one account may have across the site
+    "ABANDONED_BEFORE_SLOWDOWN": 3,  # unpaid pledges in 24 h before new ones must wait
+    "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
     "PLATFORM_FEE_PERCENT": 5,
     # Notifications
