@@ -196,7 +196,7 @@ class Ledger:
     def hold(self, txn):
         """A pending balance transaction: its net amount waits in pending until available_on."""
         self.pending[txn.currency] += txn.net
-        heapq.heappush(self.maturing, (txn.available_on, txn.id))
+        heapq.heappush(self.maturing, (getattr(txn, "_available_at", txn.available_on), txn.id))
 
     def export(self):
         """Serialise like GET /v1/balance."""

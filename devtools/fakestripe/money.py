@@ -15,6 +15,7 @@
   ``charge.refund.updated``, ``refund.updated`` and ``refund.failed``.
 """
 
+import math
 import time
 
 from localstripe import resources as r
@@ -106,7 +107,8 @@ def txn_init(
         else []
     )
     if type == "charge":
-        self.available_on = self.created + int(settings.available_after)
+        self._available_at = time.time() + settings.available_after  # the heap's precise key
+        self.available_on = math.ceil(self._available_at)
         self.status = "pending"
     else:
         self.available_on = self.created

@@ -212,12 +212,15 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state",
         )
-    if off_session is True and _needs_authentication_off_session(pi.payment_method):
+    pm = r.PaymentMethod._api_retrieve(pi.payment_method)
+    if off_session is True and pm._requires_authentication():
+        pi._authentication_failed = False
+        if not _needs_authentication_off_session(pm):  # set up before: charged without 3DS
+            pi._create_charge(on_failure_now=pi._report_failure)
+            return pi
         # Nobody is there to authenticate: the payment fails with authentication_required.
-        pm = r.PaymentMethod._api_retrieve(pi.payment_method)
         pm._force_decline = AUTHENTICATION_REQUIRED
         try:
-            pi._authentication_failed = False
             pi._create_charge(on_failure_now=pi._report_failure)
         finally:
             del pm._force_decline
@@ -226,12 +229,9 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
     return pi
 
 
-def _needs_authentication_off_session(payment_method):
+def _needs_authentication_off_session(pm):
     """Cards needing authentication do so off-session too, unless set up for it (3155 only)."""
-    pm = r.PaymentMethod._api_retrieve(payment_method)
     number = getattr(pm, "_card_number", None)
-    if not pm._requires_authentication():
-        return False
     return number in ALWAYS_AUTHENTICATE or not getattr(pm, "_set_up", False)
 
 
