@@ -99,3 +99,21 @@ def change_for(old_total: int, new_total: int) -> Change:
     if new_total > old_total:
         return Change(charge=new_total - old_total, refund=0)
     return Change(charge=0, refund=old_total - new_total)
+
+
+ABANDON_WINDOW = timedelta(hours=24)
+
+
+def start_allowed_at(
+    abandoned: list[datetime], now: datetime, threshold: int, cooldown: timedelta
+) -> datetime | None:
+    """When an account that keeps leaving pledges unpaid may start the next one: None if at
+    once. ``abandoned`` are the moments its unpaid pledges ended. From the ``threshold``-th
+    within 24 hours on, each new start waits ``cooldown`` after the last, doubling with each
+    further one, so a limited tier cannot be held empty by reserving without paying."""
+    recent = sorted(t for t in abandoned if now - t < ABANDON_WINDOW)
+    if threshold <= 0 or len(recent) < threshold:
+        return None
+    wait = cooldown * 2 ** min(len(recent) - threshold, 10)
+    allowed = recent[-1] + wait
+    return allowed if allowed > now else None

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app import clock
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.payments import gateway
 from app.payments.gateway import GatewayError
 from app.pledges import checkout, services
@@ -47,8 +47,25 @@ def _terms(form: PledgeForm) -> services.Terms:
     )
 
 
+def _account_key() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 @bp.route("/projects/<int:project_id>/back", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["PLEDGE_START_LIMIT_PER_IP"],
+    methods=["POST"],
+    scope="pledge-start-ip",
+    error_message="Too many pledges started from your network. Try again later.",
+)
+@limiter.limit(
+    lambda: current_app.config["PLEDGE_START_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    scope="pledge-start-account",
+    error_message="You have started many pledges in the last hour. Try again later.",
+)
 def back(project_id: int):
     project = visible_project(project_id)
     existing = services.open_pledge_of(current_user.id, project.id)

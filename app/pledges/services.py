@@ -22,6 +22,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.notifications import services as notifications
 from app.pledges.domain import (
+    ABANDON_WINDOW,
     PledgeRefused,
     PledgeStatus,
     change_for,
@@ -29,6 +30,7 @@ from app.pledges.domain import (
     check_open_for_pledges,
     check_reduction_allowed,
     check_transition,
+    start_allowed_at,
 )
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
 from app.projects.domain import ProjectStatus
@@ -53,8 +55,47 @@ def idempotency_key(kind: str, row_id: int) -> str:
     return f"{current_app.config['IDEMPOTENCY_PREFIX']}-{kind}-{row_id}"
 
 
-def reservation_minutes() -> timedelta:
-    return timedelta(minutes=current_app.config["PLEDGE_RESERVATION_MINUTES"])
+def reservation_minutes(tier: RewardTier | None = None) -> timedelta:
+    """How long a place waits for its payment: shorter in a limited tier, whose places an
+    account could otherwise hold empty by starting pledges it never pays."""
+    limited = tier is not None and tier.quantity_limit is not None
+    setting = "LIMITED_RESERVATION_MINUTES" if limited else "PLEDGE_RESERVATION_MINUTES"
+    return timedelta(minutes=current_app.config[setting])
+
+
+def check_may_start(backer_id: int, now: datetime) -> None:
+    """An account has few unpaid pledges open across the site, and one that keeps leaving
+    them unpaid waits before starting another."""
+    config = current_app.config
+    unpaid = db.session.scalar(
+        select(func.count())
+        .select_from(Pledge)
+        .where(Pledge.backer_id == backer_id, Pledge.status == P.PENDING)
+    )
+    if unpaid >= config["OPEN_PLEDGES_PER_ACCOUNT"]:
+        raise PledgeRefused(
+            f"You have {unpaid} pledges waiting for payment: pay for one or stop it "
+            "(on My pledges) before starting another."
+        )
+    abandoned = db.session.scalars(
+        select(Pledge.ended_at).where(
+            Pledge.backer_id == backer_id,
+            Pledge.status == P.FAILED,
+            Pledge.ended_at > now - ABANDON_WINDOW,
+        )
+    ).all()
+    allowed = start_allowed_at(
+        list(abandoned),
+        now,
+        config["ABANDONED_BEFORE_SLOWDOWN"],
+        timedelta(minutes=config["ABANDON_COOLDOWN_MINUTES"]),
+    )
+    if allowed is not None:
+        minutes = max(1, -(-int((allowed - now).total_seconds()) // 60))
+        raise PledgeRefused(
+            f"You have left {len(abandoned)} pledges unpaid in the last 24 hours, so a new "
+            f"one can start in {minutes} minutes (at {allowed:%H:%M} UTC)."
+        )
 
 
 def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
@@ -213,6 +254,7 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     if project.owner_id == backer.id:
         raise PledgeRefused("You cannot back your own project.")
     check_open_for_pledges(project.status.value, project.deadline, now)
+    check_may_start(backer.id, now)
     # A second open pledge of the same backer fails on a partial unique index at the flush
     # (IntegrityError); callers have already looked with open_pledge_of.
     tier = _tier_of(project, terms.tier_id)
@@ -230,7 +272,7 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     )
     db.session.add(pledge)
     db.session.flush()
-    payment = _new_payment(pledge, pledge.total, tier.id, terms.amount, shipping, country, now)
+    payment = _new_payment(pledge, pledge.total, tier, terms.amount, shipping, country, now)
     # Last, so the tier's row stays locked only until the commit: every backer of a hot tier
     # queues on that row. Sold out raises PledgeRefused; the caller rolls the rows back.
     claim_place(tier.id, project.id)
@@ -240,7 +282,7 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
 def _new_payment(
     pledge: Pledge,
     amount: int,
-    tier_id: int,
+    tier: RewardTier,
     target_amount: int,
     shipping: int,
     country: str | None,
@@ -251,11 +293,15 @@ def _new_payment(
         amount=amount,
         currency=pledge.currency,
         idempotency_key="",
-        target_tier_id=tier_id,
+        target_tier_id=tier.id,
         target_amount=target_amount,
         target_shipping_fee=shipping,
         target_shipping_country=country,
-        expires_at=now + reservation_minutes(),
+        # A place newly reserved in a limited tier waits less for its payment.
+        expires_at=now
+        + reservation_minutes(
+            tier if pledge.status is P.PENDING or tier.id != pledge.tier_id else None
+        ),
     )
     db.session.add(payment)
     db.session.flush()
@@ -748,9 +794,7 @@ def change_pledge(
         claim_place(tier.id, project.id)
     if change.charge:
         return ChangePlan(
-            payment=_new_payment(
-                pledge, change.charge, tier.id, terms.amount, shipping, country, now
-            )
+            payment=_new_payment(pledge, change.charge, tier, terms.amount, shipping, country, now)
         )
     if tier.id != pledge.tier_id:
         release_place(pledge.tier_id)
