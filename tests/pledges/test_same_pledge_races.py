@@ -1,6 +1,8 @@
-"""Two requests on the same pledge at the same moment (PostgreSQL, real threads, each with its
-own session and connection): every pair of {reduce, increase, cancel, the pay page's return,
-the webhook, the expiry sweep, settlement's claim as the deadline passes}, many times over.
+"""Two requests on the same pledge at the same moment (real threads, each with its own session
+and connection; on PostgreSQL, and on SQLite, where FOR UPDATE does nothing and the pledge's
+version write takes the database's lock instead): every pair of {reduce, increase, cancel,
+the pay page's return, the webhook, the expiry sweep, settlement's claim as the deadline
+passes}, many times over.
 
 After each race the money must add up, whatever order the two happened in: no answer but a
 clear refusal (never an error), the ledger balanced against the pledges, the project's totals
@@ -30,8 +32,6 @@ from app.pledges.services import Terms
 from app.projects.models import Project
 from app.settlement import runner as settlement
 from tests.helpers import gen_project, gen_user
-
-pytestmark = pytest.mark.postgres
 
 ROUNDS = 4  # per pair and mode: each round is a fresh pledge
 PLEDGE = 10_000  # $100 held before the race
