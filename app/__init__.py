@@ -36,6 +36,15 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table known to Alembic and the tests)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        from app.extensions import sqlite_pragmas
+
+        with app.app_context():
+            event.listen(
+                db.engine, "connect", sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+            )
     migrations = Path(app.root_path).parent / "migrations"
     migrate.init_app(app, db, directory=str(migrations), render_as_batch=True)
     csrf.init_app(app)
@@ -116,7 +125,14 @@ def register_commands(app: Flask) -> None:
     from app.scheduler.cli import scheduler_cli
     from app.settlement.cli import projects_cli
 
-    for group in (users_cli, demo_cli, ledger_cli, pledges_cli, payments_cli, scheduler_cli,
-                  projects_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        ledger_cli,
+        pledges_cli,
+        payments_cli,
+        scheduler_cli,
+        projects_cli,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(notifications_cli)

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     # Core
     "SECRET_KEY": None,  # generated into instance/secret_key on first run when unset
     "DATABASE_URL": None,  # None means sqlite:///<instance>/crowdfund.sqlite3
+    "SQLITE_BUSY_TIMEOUT_SECONDS": 15,  # SQLite: how long a writer waits for the write lock
     "HTTPS": False,  # behind TLS: Secure cookies, HSTS and https redirects
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,  # bytes per request, uploads included
     "COVER_MAX_BYTES": 5 * 1024 * 1024,  # largest cover image

@@ -31,3 +31,18 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
 bootstrap = Bootstrap5()
+
+
+def sqlite_pragmas(busy_timeout_seconds: float):
+    """What a multi-process site needs of SQLite, on every new connection: WAL (readers never
+    wait for the writer), a busy timeout (a writer waits for the write lock instead of failing
+    at once) and foreign keys enforced (off by default in SQLite)."""
+
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
