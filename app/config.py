@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_WEBHOOK_SECRET": "",  # whsec_...; offline, derived from SECRET_KEY when empty
     "STRIPE_RETRY_ATTEMPTS": 4,  # tries of one call on timeouts, 429 and 5xx (same key)
     "STRIPE_RETRY_MAX_WAIT": 8,  # seconds, the cap of the exponential backoff (with jitter)
+    "STRIPE_RECHECK_MINUTES": 5,  # the sweep re-reads what Stripe left open this long ago
     "STRIPE_RATE_LIMIT": 25,  # requests per second per process: 25 in test mode, 100 live
     "SETTLEMENT_WORKERS": 8,  # concurrent Stripe calls while settling a project
     "SETTLEMENT_LEASE_SECONDS": 300,  # a settling process renews this; a crashed one's expires

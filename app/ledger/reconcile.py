@@ -407,7 +407,7 @@ def _compare_refunds(
     by_row_id = {str(r.id): r for r in mine}
     seen: set[str] = set()
     for theirs in listed:
-        moved = theirs.status in REFUND_MOVED
+        moved = theirs.status in REFUND_MOVED  # the money left Stripe, or is leaving it
         ours = by_stripe_id.get(theirs.id)
         if ours is None:
             claimed = by_row_id.get(theirs.metadata.get("refund_id", ""))
@@ -426,7 +426,13 @@ def _compare_refunds(
             continue
         seen.add(theirs.id)
         booked = ours.status is RefundStatus.SUCCEEDED
-        if moved and not booked:
+        if theirs.status != "succeeded" and moved:  # pending at Stripe: we wait too
+            if ours.status is not RefundStatus.PROCESSING:
+                report.add(
+                    f"Stripe refund {theirs.id} of {report.money(theirs.amount)} is "
+                    f"{theirs.status}, but we have refund {ours.id} as {ours.status.value}"
+                )
+        elif moved and not booked:
             report.add(
                 f"Stripe refund {theirs.id} of {report.money(theirs.amount)} is "
                 f"{theirs.status}, but we have refund {ours.id} as {ours.status.value}"

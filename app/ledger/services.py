@@ -160,7 +160,7 @@ def check(project_id: int | None = None) -> list[str]:
     )
     pending_refunds = (
         select(Refund.pledge_id, func.count().label("n"))
-        .where(Refund.status == RefundStatus.PENDING)
+        .where(Refund.status.in_([RefundStatus.PENDING, RefundStatus.PROCESSING]))
         .group_by(Refund.pledge_id)
         .subquery()
     )

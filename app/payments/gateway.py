@@ -258,13 +258,7 @@ class StripeGateway:
             },
             key,
         )
-        return RefundResult(
-            id=refund.id,
-            status=refund.status,
-            amount=refund.amount,
-            failure_reason=getattr(refund, "failure_reason", "") or "",
-            metadata=refund.metadata.to_dict() if refund.metadata else {},
-        )
+        return _refund(refund)
 
     # ---- Connect ---------------------------------------------------------------------
 
@@ -347,16 +341,14 @@ class StripeGateway:
             )
         return _intent(pi), record
 
+    def retrieve_refund(self, refund_id: str) -> RefundResult:
+        refund = self._call(self.client.v1.refunds.retrieve, {}, None, refund_id)
+        return _refund(refund)
+
     def list_refunds(self, payment_intent: str) -> list[RefundResult]:
         """Every refund of a PaymentIntent, made by us or anyone else, page by page."""
         return [
-            RefundResult(
-                id=refund.id,
-                status=refund.status,
-                amount=refund.amount,
-                failure_reason=getattr(refund, "failure_reason", "") or "",
-                metadata=refund.metadata.to_dict() if refund.metadata else {},
-            )
+            _refund(refund)
             for refund in self._list(
                 self.client.v1.refunds.list, {"payment_intent": payment_intent}
             )
@@ -409,6 +401,16 @@ class StripeGateway:
         if not (isinstance(parsed.id, str) and isinstance(parsed.type, str)):
             raise ValueError("not an event: its id and type are not strings")
         return parsed
+
+
+def _refund(refund: Any) -> RefundResult:
+    return RefundResult(
+        id=refund.id,
+        status=refund.status,
+        amount=refund.amount,
+        failure_reason=getattr(refund, "failure_reason", "") or "",
+        metadata=refund.metadata.to_dict() if refund.metadata else {},
+    )
 
 
 def _account(account: Any) -> Account:

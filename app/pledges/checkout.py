@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -311,9 +313,12 @@ def execute_refund(refund_id: int) -> RefundResult:
         if result.status == "failed":
             services.refund_refused(refund_id, result.failure_reason or "refused")
             status = "refused"
+        elif result.status in ("pending", "requires_action"):
+            services.record_refunds_processing([(refund_id, result.id)])
+            status = "pending"
         else:
             services.refund_succeeded(refund_id, result.id)
-            status = "pending" if result.status == "pending" else "succeeded"
+            status = "succeeded"
     db.session.commit()
     return RefundResult(refund_id, status)
 
@@ -331,6 +336,44 @@ def resume_refunds() -> int:
     db.session.commit()
     run_refunds(ids)
     return len(ids)
+
+
+def recheck_open_payments() -> int:
+    """Ask Stripe about payments open for a few minutes: one charged while the platform could
+    not book it (the return page and the webhook both failed) is held within minutes, not at
+    the end of its reservation."""
+    now = clock.now()
+    older = now - timedelta(minutes=current_app.config["STRIPE_RECHECK_MINUTES"])
+    open_ids = services.open_payments_to_recheck(older, now)
+    db.session.commit()
+    for payment_id, intent_id in open_ids:
+        try:
+            intent = gateway().retrieve_payment_intent(intent_id)
+        except GatewayError as error:
+            log.warning("payment %s: not re-read: %s", payment_id, error)
+            continue
+        if intent.status in ("succeeded", "canceled"):
+            record_intent(payment_id, intent.status, intent.charge_id, intent.error_message)
+    return len(open_ids)
+
+
+def recheck_processing_refunds() -> int:
+    """Ask Stripe about refunds it has had as pending for a while (their webhook may have been
+    lost) and record what it says now."""
+    older = clock.now() - timedelta(minutes=current_app.config["STRIPE_RECHECK_MINUTES"])
+    waiting = services.processing_refunds(older)
+    db.session.commit()
+    for refund_id, stripe_id in waiting:
+        try:
+            theirs = gateway().retrieve_refund(stripe_id)
+        except GatewayError as error:
+            log.warning("refund %s: not re-read: %s", refund_id, error)
+            continue
+        payment_id = db.session.scalar(select(Refund.payment_id).where(Refund.id == refund_id))
+        _record_refund_news(payment_id, theirs.id, theirs.status, theirs.amount,
+                            {"refund_id": str(refund_id)}, theirs.failure_reason)  # fmt: skip
+        db.session.commit()
+    return len(waiting)
 
 
 # ---- webhooks ---------------------------------------------------------------------------
@@ -496,8 +539,10 @@ def _record_refund_news(
             refund.pledge_id, f"refund {stripe_id} is for {amount}, ours {refund.amount}"
         )
         return
-    if status in ("succeeded", "pending"):
+    if status == "succeeded":
         services.refund_succeeded(refund.id, stripe_id)
+    elif status in ("pending", "requires_action"):
+        services.record_refunds_processing([(refund.id, stripe_id)])
     elif status in ("failed", "canceled"):
         services.refund_failed(refund.id, failure or status)
 

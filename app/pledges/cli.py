@@ -10,7 +10,13 @@ pledges_cli = AppGroup("pledges", help="Pledge housekeeping.")
 
 @pledges_cli.command("sweep")
 def sweep() -> None:
-    """Release reward places of payments not completed in time; retry pending refunds."""
+    """Release reward places of payments not completed in time; retry pending refunds; re-read
+    at Stripe the payments and refunds it has left open for a few minutes."""
     expired = checkout.sweep_expired_payments()
     refunds = checkout.resume_refunds()
-    click.echo(f"{expired} expired payment(s) closed, {refunds} pending refund(s) retried.")
+    payments = checkout.recheck_open_payments()
+    processing = checkout.recheck_processing_refunds()
+    click.echo(
+        f"{expired} expired payment(s) closed, {refunds} pending refund(s) retried, "
+        f"{payments} open payment(s) and {processing} refund(s) pending at Stripe re-read."
+    )

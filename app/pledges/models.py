@@ -24,9 +24,14 @@ class PaymentStatus(enum.StrEnum):
 
 
 class RefundStatus(enum.StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # to be made (or made, its answer not yet recorded): the sweeps retry
+    PROCESSING = "processing"  # Stripe accepted it as pending: not booked until it succeeds
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+# Refunds on their way: the money is still in escrow, but will leave it.
+REFUND_IN_FLIGHT = (RefundStatus.PENDING, RefundStatus.PROCESSING)
 
 
 OPEN_PLEDGE = text("status IN ('pending', 'held')")

@@ -217,7 +217,9 @@ def cancel(pledge_id: int):
         message, category = checkout.refund_message(results)
         flash(f"Your pledge is cancelled. {message}", category)
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
-    return render_template("pledges/cancel.html", pledge=pledge, confirm=form)
+    return render_template(
+        "pledges/cancel.html", pledge=pledge, confirm=form, payment=open_payment(pledge)
+    )
 
 
 def refused(pledge_id: int, refusal: PledgeRefused):

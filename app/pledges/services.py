@@ -32,7 +32,14 @@ from app.pledges.domain import (
     check_transition,
     start_allowed_at,
 )
-from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.pledges.models import (
+    REFUND_IN_FLIGHT,
+    Payment,
+    PaymentStatus,
+    Pledge,
+    Refund,
+    RefundStatus,
+)
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project
 from app.rewards.models import RewardTier
@@ -129,8 +136,8 @@ class PledgeChanged(PledgeRefused):
 
 
 CHANGED = (
-    "Your pledge changed meanwhile (perhaps in another tab), so nothing was done: nothing "
-    "was charged or refunded by this request. Here it is as it stands now."
+    "Your pledge changed meanwhile (perhaps in another tab), so nothing was done and nothing "
+    "was charged or refunded. Here it is as it stands now."
 )
 
 
@@ -469,6 +476,25 @@ def payment_abandoned(payment_id: int, reason: str) -> bool:
     return True
 
 
+def open_payments_to_recheck(
+    older_than: datetime, now: datetime, limit: int = 200
+) -> list[tuple[int, str]]:
+    """(payment id, intent id) of payments with an intent, open since before ``older_than``
+    and not yet expired (the expiry sweep takes those), oldest first."""
+    rows = db.session.execute(
+        select(Payment.id, Payment.stripe_payment_intent_id)
+        .where(
+            Payment.status == PaymentStatus.PENDING,
+            Payment.stripe_payment_intent_id.is_not(None),
+            Payment.created_at < older_than,
+            Payment.expires_at >= now,
+        )
+        .order_by(Payment.id)
+        .limit(limit)
+    )
+    return [(row.id, row.stripe_payment_intent_id) for row in rows]
+
+
 def expired_payments(now: datetime, limit: int = 500) -> list[tuple[int, str | None]]:
     """(payment id, intent id) of open payments past their reservation."""
     rows = db.session.execute(
@@ -540,7 +566,7 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
     stripe_ids = dict(results)
     won = db.session.scalars(
         update(Refund)
-        .where(Refund.id.in_(stripe_ids), Refund.status == RefundStatus.PENDING)
+        .where(Refund.id.in_(stripe_ids), Refund.status.in_(REFUND_IN_FLIGHT))
         .values(status=RefundStatus.SUCCEEDED, completed_at=now)
         .returning(Refund.id)
         .execution_options(synchronize_session=False)
@@ -616,7 +642,7 @@ def _fully_refunded(pledge_ids: set[int]) -> list[int]:
     ):
         if status is RefundStatus.SUCCEEDED:
             back[pledge_id] = amount
-        elif status is RefundStatus.PENDING:
+        elif status in REFUND_IN_FLIGHT:
             pending.add(pledge_id)
     pending.update(
         db.session.scalars(
@@ -633,7 +659,7 @@ def refund_refused(refund_id: int, message: str) -> None:
     won = (
         db.session.execute(
             update(Refund)
-            .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+            .where(Refund.id == refund_id, Refund.status.in_(REFUND_IN_FLIGHT))
             .values(
                 status=RefundStatus.FAILED, failure_message=message[:500], completed_at=clock.now()
             )
@@ -660,7 +686,7 @@ def refund_failed(refund_id: int, message: str) -> None:
         return
     pledge = take(pledge_id)
     refund = db.session.get(Refund, refund_id)
-    if refund.status is RefundStatus.PENDING:
+    if refund.status in REFUND_IN_FLIGHT:  # not booked yet: simply refused
         refund_refused(refund_id, message)
         return
     if refund.status is not RefundStatus.SUCCEEDED:
@@ -688,6 +714,50 @@ def refund_failed(refund_id: int, message: str) -> None:
             set_status(pledge, P.REFUNDING)
         set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
     notifications.refund_failed(pledge.id, refund_id, refund.amount)
+
+
+def record_refunds_processing(results: list[tuple[int, str]]) -> int:
+    """Refunds Stripe accepted as ``pending``, given as (refund id, Stripe refund id): their
+    Stripe id is kept and they are not booked; Stripe's ``refund.updated`` (or the sweep's
+    re-read) books them once they succeed."""
+    if not results:
+        return 0
+    stripe_ids = dict(results)
+    won = db.session.scalars(
+        update(Refund)
+        .where(Refund.id.in_(stripe_ids), Refund.status == RefundStatus.PENDING)
+        .values(status=RefundStatus.PROCESSING)
+        .returning(Refund.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    refunds = Refund.__table__
+    if won:
+        db.session.execute(
+            refunds.update()
+            .where(refunds.c.id == bindparam("refund_id"))
+            .values(stripe_refund_id=bindparam("stripe_id")),
+            [{"refund_id": rid, "stripe_id": stripe_ids[rid]} for rid in won],
+        )
+    db.session.expire_all()
+    return len(won)
+
+
+def processing_refunds(older_than: datetime, limit: int = 500) -> list[tuple[int, str]]:
+    """(refund id, Stripe refund id) of refunds pending at Stripe since before ``older_than``:
+    the sweep asks Stripe about them, in case their webhook was lost."""
+    return [
+        (row.id, row.stripe_refund_id)
+        for row in db.session.execute(
+            select(Refund.id, Refund.stripe_refund_id)
+            .where(
+                Refund.status == RefundStatus.PROCESSING,
+                Refund.stripe_refund_id.is_not(None),
+                Refund.created_at < older_than,
+            )
+            .order_by(Refund.id)
+            .limit(limit)
+        )
+    ]
 
 
 def refund_attempt_failed(refund_id: int, message: str) -> None:

@@ -40,8 +40,14 @@ def sweep_pledges() -> None:
 
     expired = checkout.sweep_expired_payments()
     refunds = checkout.resume_refunds()
-    if expired or refunds:
-        log.info("pledge sweep: %s expired payments closed, %s refunds retried", expired, refunds)
+    reread = checkout.recheck_open_payments() + checkout.recheck_processing_refunds()
+    if expired or refunds or reread:
+        log.info(
+            "pledge sweep: %s expired payments closed, %s refunds retried, %s re-read at Stripe",
+            expired,
+            refunds,
+            reread,
+        )
 
 
 def settle_projects() -> None:

@@ -148,6 +148,8 @@ def _call_stripe(gw, call: RefundCall) -> tuple[str, RefundCall, str]:
         return "retry", call, error.message
     if result.status == "failed":
         return "refused", call, result.failure_reason or "refused"
+    if result.status in ("pending", "requires_action"):
+        return "processing", call, result.id  # booked once Stripe says it succeeded
     return "succeeded", call, result.id
 
 
@@ -173,6 +175,9 @@ def run_refunds(
                 outcome, call, detail = future.result()
                 if outcome == "succeeded":
                     succeeded.append((call.refund_id, detail))
+                    moved += 1
+                elif outcome == "processing":
+                    pledge_services.record_refunds_processing([(call.refund_id, detail)])
                     moved += 1
                 elif outcome == "refused":
                     pledge_services.refund_refused(call.refund_id, detail)

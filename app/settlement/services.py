@@ -18,7 +18,14 @@ from app.notifications import services as notifications
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import services as pledge_services
 from app.pledges.domain import FINAL_STATUSES, PledgeStatus
-from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
+from app.pledges.models import (
+    REFUND_IN_FLIGHT,
+    Payment,
+    PaymentStatus,
+    Pledge,
+    Refund,
+    RefundStatus,
+)
 from app.projects import services as project_services
 from app.projects.domain import Action, ProjectStatus
 from app.projects.models import Project
@@ -247,10 +254,11 @@ def _refundable_payments(pledge_ids: list[int]) -> dict[int, list[tuple[int, int
 
 
 def pending_refund_ids(project_id: int, limit: int | None = None) -> list[int]:
+    """Refunds of the project still on their way (to be made, or pending at Stripe)."""
     stmt = (
         select(Refund.id)
         .join(Pledge, Pledge.id == Refund.pledge_id)
-        .where(Pledge.project_id == project_id, Refund.status == RefundStatus.PENDING)
+        .where(Pledge.project_id == project_id, Refund.status.in_(REFUND_IN_FLIGHT))
         .order_by(Refund.id)
     )
     if limit:
@@ -304,7 +312,7 @@ def held_money_moving(project_id: int) -> bool:
         Payment.pledge_id == Pledge.id, Payment.status == PaymentStatus.PENDING
     )
     pending_refund = select(Refund.id).where(
-        Refund.pledge_id == Pledge.id, Refund.status == RefundStatus.PENDING
+        Refund.pledge_id == Pledge.id, Refund.status.in_(REFUND_IN_FLIGHT)
     )
     paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(
         Payment.pledge_id == Pledge.id, Payment.status == PaymentStatus.SUCCEEDED

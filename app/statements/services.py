@@ -123,7 +123,8 @@ def statement(project: Project) -> Statement:
         payments=payments,
         refunded=refunded,
         refunds=refund_count,
-        refunds_pending=refunds.get(RefundStatus.PENDING, (0, 0))[1],
+        refunds_pending=refunds.get(RefundStatus.PENDING, (0, 0))[1]
+        + refunds.get(RefundStatus.PROCESSING, (0, 0))[1],
         refunds_failed=refunds.get(RefundStatus.FAILED, (0, 0))[1],
         payout=db.session.scalar(select(Payout).where(Payout.project_id == pid)),
         escrow_left=int(ledger.balance(ledger.escrow(pid))),

@@ -16,7 +16,7 @@ from localstripe.server import (
 )
 
 # Importing these patches localstripe's resources.
-from . import connect, core, events, money, payments  # noqa: F401
+from . import connect, core, events, money, payments, pending_refunds  # noqa: F401
 from .core import settings, stripe_error
 from .middleware import (
     auth,

@@ -24,6 +24,7 @@ from tests.pledges.conftest import (
     pay_through_pages,
 )
 from tests.pledges.test_webhooks import event, post, signed
+from tests.settlement.conftest import clock  # noqa: F401  (the movable clock)
 
 
 def form_of(browser, url: str) -> dict:
@@ -208,3 +209,89 @@ def test_settlement_holds_a_project_whose_books_disagree(app, backer, project, s
     assert "shows 100000 from 1 backers but held pledges total 2500" in project.settlement_hold
     assert stripe_fake.requests("/v1/refunds") == [] and stripe_fake.requests("/v1/transfers") == []
     assert db.session.get(Pledge, pledge.id).status is PledgeStatus.HELD
+
+
+def test_the_cancel_page_says_why_while_a_payment_is_open(app, backer, project, stripe_fake):
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25")
+    backer.submit(f"/pledges/{pledge.id}/change", {"amount": "40"})  # opens a $15 payment
+    page = backer.client.get(f"/pledges/{pledge.id}/cancel").get_data(as_text=True)
+    assert "A payment of $15.00 for a change of this pledge is still open" in page
+    assert "Cancel my pledge</button>" not in page
+
+
+def card_method(stripe_fake, number: str) -> str:
+    """A PaymentMethod for a test card number, as Stripe.js would make it."""
+    return stripe_fake.http.post(
+        f"{stripe_fake.url}/v1/payment_methods",
+        auth=("sk_test_offline", ""),
+        timeout=10,
+        data={"type": "card", "card[number]": number, "card[exp_month]": "12",
+              "card[exp_year]": "2034", "card[cvc]": "123"},
+    ).json()["id"]  # fmt: skip
+
+
+def test_a_refund_stripe_has_as_pending_is_booked_only_once_it_succeeds(
+    app, backer, project, stripe_fake, clock, runner  # noqa: F811
+):
+    """Card 4000 0000 0000 7726: Stripe answers the refund as pending and finishes it later.
+    Until then the money is still in escrow and the backer is told it is being processed;
+    the sweep asks Stripe again after STRIPE_RECHECK_MINUTES and books it then."""
+    card = card_method(stripe_fake, "4000000000007726")
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, card=card, amount="25")
+    answer = backer.submit(f"/pledges/{pledge.id}/cancel", follow_redirects=True)
+    assert "the payment provider is still processing it" in answer.get_data(as_text=True)
+    refund = latest_pledge().refunds[0]
+    assert refund.status is RefundStatus.PROCESSING and refund.stripe_refund_id
+    assert latest_pledge().status is PledgeStatus.REFUNDING
+    assert ledger.balance(ledger.escrow(project.id)) == 2500  # not booked yet
+    assert_books_balance()
+
+    assert "0 open payment(s) and 0 refund(s)" in runner.invoke(args=["pledges", "sweep"]).output
+    import time
+
+    time.sleep(1.2)  # Stripe finishes the refund
+    clock.advance(minutes=app.config["STRIPE_RECHECK_MINUTES"] + 1)
+    result = runner.invoke(args=["pledges", "sweep"])
+    assert "1 refund(s) pending at Stripe re-read" in result.output
+    pledge = latest_pledge()
+    assert pledge.status is PledgeStatus.REFUNDED
+    assert pledge.refunds[0].status is RefundStatus.SUCCEEDED
+    assert ledger.balance(ledger.escrow(project.id)) == 0
+    mail = db.session.scalars(select(Outbox.kind).where(Outbox.pledge_id == pledge.id)).all()
+    assert mail.count("refund_complete_backer") == 1
+    assert len(stripe_fake.requests("/v1/refunds", "POST")) == 1  # asked again, never remade
+    assert_books_balance()
+
+
+def test_a_pending_refund_is_booked_by_its_webhook(app, client, backer, project, stripe_fake):
+    card = card_method(stripe_fake, "4000000000007726")
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, card=card, amount="25")
+    backer.submit(f"/pledges/{pledge.id}/cancel")
+    refund = latest_pledge().refunds[0]
+    payment = open_payment_of(pledge.id)
+    done = {"id": refund.stripe_refund_id, "object": "refund", "amount": 2500,
+            "payment_intent": payment.stripe_payment_intent_id, "status": "succeeded",
+            "metadata": {"refund_id": str(refund.id)}}  # fmt: skip
+    for n in (1, 2):
+        post(client, *signed(app, event(f"evt_refund_done_{n}", "refund.updated", done)))
+    assert latest_pledge().status is PledgeStatus.REFUNDED
+    assert ledger.balance(ledger.escrow(project.id)) == 0
+    assert_books_balance()
+
+
+def test_an_open_payment_charged_during_an_outage_is_held_by_the_sweep(
+    app, backer, project, stripe_fake, clock, runner  # noqa: F811
+):
+    """The card was charged but neither the return page nor the webhook reached us: the sweep
+    asks Stripe after a few minutes, not at the end of the 30-minute reservation."""
+    backer.submit(f"/projects/{project.id}/back", {"tier_id": str(project.tiers[0].id),
+                                                   "amount": "25"})  # fmt: skip
+    payment = open_payment_of(latest_pledge().id)
+    stripe_fake.pay(payment.stripe_payment_intent_id)  # nobody comes back
+    assert latest_pledge().status is PledgeStatus.PENDING
+    clock.advance(minutes=app.config["STRIPE_RECHECK_MINUTES"] + 1)
+    assert "1 open payment(s)" in runner.invoke(args=["pledges", "sweep"]).output
+    assert latest_pledge().status is PledgeStatus.HELD
+    db.session.refresh(project)
+    assert project.pledged_amount == 2500
+    assert_books_balance()

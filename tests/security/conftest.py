@@ -152,3 +152,14 @@ def flashed(client) -> list[tuple[str, str]]:
 def _compile_templates_once(app):
     """Every test builds a fresh app; without this each one recompiles every template."""
     app.jinja_env.bytecode_cache = SharedTemplateCache()
+
+
+@pytest.fixture(autouse=True)
+def _no_pledge_start_limits(app):
+    """The fuzzers start and stop hundreds of pledges as one backer: the limits on that have
+    their own tests (tests/pledges/test_abuse.py) and are lifted here."""
+    app.config.update(
+        PLEDGE_START_LIMIT_PER_ACCOUNT="100000 per hour",
+        PLEDGE_START_LIMIT_PER_IP="100000 per hour",
+        ABANDONED_BEFORE_SLOWDOWN=0,
+    )
