@@ -231,7 +231,12 @@ def card_method(stripe_fake, number: str) -> str:
 
 
 def test_a_refund_stripe_has_as_pending_is_booked_only_once_it_succeeds(
-    app, backer, project, stripe_fake, clock, runner  # noqa: F811
+    app,
+    backer,
+    project,
+    stripe_fake,
+    runner,
+    clock,  # noqa: F811
 ):
     """Card 4000 0000 0000 7726: Stripe answers the refund as pending and finishes it later.
     Until then the money is still in escrow and the backer is told it is being processed;
@@ -280,7 +285,12 @@ def test_a_pending_refund_is_booked_by_its_webhook(app, client, backer, project,
 
 
 def test_an_open_payment_charged_during_an_outage_is_held_by_the_sweep(
-    app, backer, project, stripe_fake, clock, runner  # noqa: F811
+    app,
+    backer,
+    project,
+    stripe_fake,
+    runner,
+    clock,  # noqa: F811
 ):
     """The card was charged but neither the return page nor the webhook reached us: the sweep
     asks Stripe after a few minutes, not at the end of the 30-minute reservation."""
