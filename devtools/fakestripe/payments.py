@@ -329,6 +329,7 @@ def refund_init(self, charge=None, payment_intent=None, amount=None, reason=None
             param="amount",
         )
     _refund_init(self, charge=ch.id, amount=amount, **params)
+    money.index_refund(self, ch)
     self.payment_intent = ch.payment_intent
     self.reason = reason
     ledger.refund(ch.currency, amount)
