@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -158,9 +159,18 @@ class Campaign:
 
 class Simulation:
     def __init__(
-        self, seed: int, app, stripe_fake, clock, runner, monkeypatch, steps: int | None = None
+        self,
+        seed: int,
+        app,
+        stripe_fake,
+        clock,
+        runner,
+        monkeypatch,
+        steps: int | None = None,
+        races: bool = False,
     ) -> None:
         self.seed = seed
+        self.races = races  # two requests on one pledge at once (not replayable: threads)
         self.steps = steps
         self.rng = random.Random(seed)
         self.app = app
@@ -357,6 +367,7 @@ class Simulation:
             ("restart", 1),
             ("onboard", 0.5),
             ("stop_project", 0.4),
+            *([("race", 4)] if self.races else []),
         ]
 
     # ---- picking rows, in id order --------------------------------------------------------
@@ -547,6 +558,55 @@ class Simulation:
         if self.rng.random() < 0.2:
             return f"{what}: extra payment {payment_id} left open"
         return f"{what}: extra payment {payment_id}: " + self.pay(payment_id)
+
+    def act_race(self) -> str:
+        """One backer sends two requests on one held pledge at the same moment (two tabs):
+        reduce, increase or cancel, each in its own thread, session and connection."""
+        pledge = self.pick(self.pledges(P.HELD))
+        if pledge is None:
+            return "no held pledge"
+        pledge_id, tier_id, amount = pledge.id, pledge.tier_id, pledge.amount
+        minimum, country = pledge.tier.minimum_amount, pledge.shipping_country
+        db.session.commit()
+
+        def change(to: int):
+            return lambda: checkout.begin_change(
+                pledge_id, pledge_services.Terms(tier_id, to, country)
+            )
+
+        moves = {
+            "reduce": change(max(minimum, amount - self.rng.choice([100, 700, 2000]))),
+            "increase": change(amount + self.rng.choice([100, 1000, 2500])),
+            "cancel": lambda: checkout.cancel(pledge_id),
+        }
+        names = [self.rng.choice(list(moves)) for _ in range(2)]
+        results: list[str] = ["", ""]
+        barrier = threading.Barrier(2)
+
+        def worker(i: int) -> None:
+            with self.app.app_context():
+                try:
+                    barrier.wait(timeout=10)
+                    moves[names[i]]()
+                    results[i] = "done"
+                except UserError:
+                    db.session.rollback()
+                    results[i] = "refused"
+                except Exception as error:  # a 500 for the backer
+                    db.session.rollback()
+                    results[i] = f"ERROR {type(error).__name__}: {error}"
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        outcome = f"pledge {pledge_id}: {names[0]} {results[0]} / {names[1]} {results[1]}"
+        if any(r.startswith("ERROR") or not r for r in results):
+            raise self.failure(outcome)
+        return outcome
 
     def act_cancel(self) -> str:
         pledge = self.pick(self.pledges(P.HELD))

@@ -47,6 +47,21 @@ def test_a_whole_campaign_balances_at_every_step_and_reconciles_to_the_cent(
     show(sim)
 
 
+RACE_SEEDS = [2, 5, 11]
+
+
+@pytest.mark.parametrize("seed", RACE_SEEDS)
+def test_a_campaign_with_two_requests_on_one_pledge_at_once_still_balances(
+    seed, app, stripe_fake, sim_clock, runner, monkeypatch
+):
+    """The same campaigns, with a backer now and then sending two changes of one pledge at the
+    same moment (threads: such a run is checked at every step but not replayable)."""
+    sim = Simulation(seed, app, stripe_fake, sim_clock, runner, monkeypatch, races=True)
+    sim.run()
+    show(sim)
+    assert sim.stats["race"] > 0
+
+
 def test_a_seed_replays_the_same_story(app, stripe_fake, sim_clock, runner):
     """Twice the same seed, from an empty database and an empty fake Stripe: the same log,
     but for the ids the fake Stripe makes up."""
