@@ -46,7 +46,7 @@ class Settings:
         self.fees = copy.deepcopy(DEFAULT_FEES)
         self.available_after = TWO_DAYS  # seconds until a charge's funds are available
         self.refund_failure_after = 1.0  # seconds until a refund of 4000000000005126 fails
-        self.charge_refunds_in_events = True  # charge.* events still embed charge.refunds
+        self.charge_refunds_in_events = False  # as Stripe since 2022-11-15: never embedded
         self.startup = None
 
     NAMES = ("api_version", "available_after", "refund_failure_after", "charge_refunds_in_events")

@@ -266,12 +266,6 @@ def _charge_refunded_event(webhooks, sdk, pay):
     return next(e for e in events if e["type"] == "charge.refunded")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kept for now: app/pledges/checkout.py _on_charge_refunded still reads the charge's"
-    " refunds list from the event (POST /_config/settings charge_refunds_in_events=false"
-    " gives Stripe's shape)",
-)
 def test_a_charge_refunded_webhook_has_no_refunds_list(fake, webhooks, sdk, pay):
     assert "refunds" not in _charge_refunded_event(webhooks, sdk, pay)["data"]["object"]
 
