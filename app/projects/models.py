@@ -107,4 +107,16 @@ class ProjectEvent(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
+class CoverUpload(db.Model):
+    """A cover an account stored, kept for an hour: the per-account upload quota counts these
+    rows, so it holds across web workers (COVER_UPLOADS_PER_HOUR)."""
+
+    __tablename__ = "cover_uploads"
+    __table_args__ = (Index("ix_cover_uploads_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 from app.rewards.models import RewardTier  # noqa: E402  (the relationship's other side)

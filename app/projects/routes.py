@@ -68,8 +68,9 @@ def discover():
 @bp.route("/projects/<int:project_id>")
 def show(project_id: int):
     project = visible_project(project_id)
-    return render_template("projects/show.html", project=project, confirm=ConfirmForm(),
-                           now=clock.now())
+    return render_template(
+        "projects/show.html", project=project, confirm=ConfirmForm(), now=clock.now()
+    )
 
 
 @bp.route("/my/projects")
@@ -109,19 +110,35 @@ def _form_values(form: LiveProjectForm) -> dict:
     return values
 
 
-def _save_cover(form: LiveProjectForm, project: Project) -> bool:
-    """Store an uploaded cover; False (with the error on the form) when it is refused."""
+def _store_cover(form: LiveProjectForm, zone: str) -> str | bool | None:
+    """Store the uploaded cover, if any: its new file name, None when no file was chosen, or
+    False when it is refused (the reason is on the form). Nothing is written to the database:
+    the caller sets the name and counts the upload (services.record_cover_upload)."""
     file = form.cover.data
     if not file or not getattr(file, "filename", ""):
-        return True
+        return None
     try:
-        name = uploads.save_cover(file.read(current_app.config["COVER_MAX_BYTES"] + 1))
-    except uploads.UploadError as error:
-        form.cover.errors = [*form.cover.errors, str(error)]
+        # Before the work of decoding: an account past its quota costs nothing more.
+        services.check_cover_quota(current_user.id, clock.now(), zone)
+        return uploads.save_cover(file.read(current_app.config["COVER_MAX_BYTES"] + 1))
+    except (uploads.UploadError, services.CoverQuotaReached) as error:
+        _cover_refused(form, error)
         return False
-    old, project.cover_image = project.cover_image, name
-    uploads.remove(old)
-    return True
+
+
+def _cover_refused(form: LiveProjectForm, error: Exception) -> None:
+    form.cover.errors = [*form.cover.errors, str(error)]
+    # Said at the top too: on a long form, or a phone, the field may be out of sight.
+    flash(
+        "Nothing was saved: the cover image was refused (the reason is under “Cover image”).",
+        "danger",
+    )
+
+
+def _refuse_cover(form: LiveProjectForm, name: str, error: Exception) -> None:
+    db.session.rollback()
+    uploads.remove(name)
+    _cover_refused(form, error)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -129,14 +146,40 @@ def _save_cover(form: LiveProjectForm, project: Project) -> bool:
 def new():
     form = ProjectForm(category_choices=_category_choices())
     form.creator_timezone.render_kw = {"data-guess-timezone": "1"}
-    if form.validate_on_submit():
-        project = services.create_draft(current_user, _form_values(form))
-        if _save_cover(form, project):
-            db.session.commit()
-            flash("Draft saved. Add reward tiers, then submit it for review.", "success")
-            return redirect(url_for("projects.edit", project_id=project.id))
-        db.session.rollback()
-    return render_template("projects/edit.html", form=form, project=None)
+    quota = services.draft_quota_refusal(current_user.id)
+    if quota is None and form.validate_on_submit():
+        zone = form.creator_timezone.data
+        cover = _store_cover(form, zone)
+        if cover is not False:
+            try:
+                project = services.create_draft(current_user, _form_values(form))
+                if cover:
+                    project.cover_image = cover
+                    services.record_cover_upload(current_user.id, clock.now(), zone)
+                db.session.commit()
+            except services.DraftQuotaReached as error:  # another tab took the last place
+                db.session.rollback()
+                uploads.remove(cover)
+                quota = str(error)
+            except services.CoverQuotaReached as error:
+                _refuse_cover(form, cover, error)
+            except Exception:
+                db.session.rollback()
+                uploads.remove(cover)
+                raise
+            else:
+                flash("Draft saved. Add reward tiers, then submit it for review.", "success")
+                return redirect(url_for("projects.edit", project_id=project.id))
+    db.session.rollback()
+    if quota and request.method == "POST":  # the text is kept to copy; saving cannot work
+        form.submit.render_kw = {"disabled": True}
+    return render_template(
+        "projects/edit.html",
+        form=form,
+        project=None,
+        quota=quota,
+        show_form=quota is None or request.method == "POST",
+    )
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
@@ -152,11 +195,29 @@ def edit(project_id: int):
             form.goal.data = _goal_text(project)
     else:
         form = LiveProjectForm(obj=project)
-    if form.validate_on_submit() and _save_cover(form, project):
-        services.update_project(project, _form_values(form))
-        db.session.commit()
-        flash("Saved.", "success")
-        return redirect(url_for("projects.edit", project_id=project.id))
+    # When to try again is said in the creator's time zone (a draft's form may change it).
+    zone = getattr(form, "creator_timezone", None) and form.creator_timezone.data
+    zone = zone or project.creator_timezone or "UTC"
+    if form.validate_on_submit() and (cover := _store_cover(form, zone)) is not False:
+        old = project.cover_image
+        try:
+            # The project's row first, then the account (the lock order of the pledges).
+            services.update_project(project, _form_values(form))
+            if cover:
+                project.cover_image = cover
+                services.record_cover_upload(current_user.id, clock.now(), zone)
+            db.session.commit()
+        except services.CoverQuotaReached as error:  # another upload took the last place
+            _refuse_cover(form, cover, error)
+        except Exception:
+            db.session.rollback()
+            uploads.remove(cover)
+            raise
+        else:
+            if cover:
+                uploads.remove(old)  # only once the new name is committed
+            flash("Saved.", "success")
+            return redirect(url_for("projects.edit", project_id=project.id))
     db.session.rollback()
     return render_template(
         "projects/edit.html",

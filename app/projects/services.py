@@ -9,10 +9,12 @@ audit log records who, when, what and why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, or_, select, update
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
 
 from app import clock
 from app.accounts.models import User
@@ -27,7 +29,7 @@ from app.projects.domain import (
     missing_for_submission,
     next_status,
 )
-from app.projects.models import Category, Project, ProjectEvent
+from app.projects.models import Category, CoverUpload, Project, ProjectEvent
 
 S = ProjectStatus
 
@@ -43,10 +45,21 @@ DRAFT_FIELDS = (
     "creator_timezone",
 )
 LIVE_FIELDS = ("title", "blurb", "story")
+# Projects that count toward DRAFTS_PER_ACCOUNT: still being written, or waiting for review.
+OPEN_STATUSES = (S.DRAFT, S.SUBMITTED)
+COVER_WINDOW = timedelta(hours=1)  # COVER_UPLOADS_PER_HOUR counts the uploads of this long
 
 
 class ProjectError(UserError):
     """A project operation refused; the message is fit to show the user."""
+
+
+class DraftQuotaReached(ProjectError):
+    """The owner has DRAFTS_PER_ACCOUNT projects open already."""
+
+
+class CoverQuotaReached(ProjectError):
+    """The account uploaded COVER_UPLOADS_PER_HOUR covers in the last hour."""
 
 
 def categories() -> list[Category]:
@@ -54,12 +67,127 @@ def categories() -> list[Category]:
 
 
 def create_draft(owner: User, values: dict[str, Any]) -> Project:
+    """A new draft, unless the owner already has DRAFTS_PER_ACCOUNT projects open (drafts
+    and projects in review): then ProjectError, and the caller rolls back."""
+    check_draft_quota(owner.id)
+    lock_account(owner.id)
     project = Project(
         owner_id=owner.id, status=S.DRAFT, **{k: values[k] for k in DRAFT_FIELDS if k in values}
     )
     db.session.add(project)
     db.session.flush()
+    # Counted again after the insert, under the account's lock (the write lock on SQLite):
+    # two tabs submitting at once cannot both take the last place.
+    check_draft_quota(owner.id, just_added=project.id)
     return project
+
+
+# ---- quotas per account -----------------------------------------------------------------
+
+
+def lock_account(user_id: int) -> None:
+    """Serialise one account's quota checks: the user row's lock on PostgreSQL (FOR NO KEY
+    UPDATE: rows referencing the user can still be written). SQLite has no row locks; there
+    the callers write before they count, which takes the database's one write lock."""
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+def open_drafts(owner_id: int, exclude_id: int | None = None) -> dict[ProjectStatus, int]:
+    """How many of the owner's projects are open as drafts and in review."""
+    query = (
+        select(Project.status, func.count())
+        .where(Project.owner_id == owner_id, Project.status.in_(OPEN_STATUSES))
+        .group_by(Project.status)
+    )
+    if exclude_id is not None:
+        query = query.where(Project.id != exclude_id)
+    counts = dict(db.session.execute(query).all())
+    return {status: counts.get(status, 0) for status in OPEN_STATUSES}
+
+
+def draft_quota_refusal(owner_id: int, exclude_id: int | None = None) -> str | None:
+    """Why the owner may not start another project now, or None if they may."""
+    limit = current_app.config["DRAFTS_PER_ACCOUNT"]
+    counts = open_drafts(owner_id, exclude_id)
+    total = sum(counts.values())
+    if total < limit:
+        return None
+    drafts, in_review = counts[S.DRAFT], counts[S.SUBMITTED]
+    parts = [_count(drafts, "draft", "drafts")] if drafts else []
+    if in_review:
+        parts.append(f"{in_review} in review")
+    return (
+        f"You already have {_count(total, 'project', 'projects')} open ({', '.join(parts)}), "
+        "the most an account may have at once. Drafts cannot be deleted: to start another, "
+        "submit a draft for review, wait for the moderators' decision on one in review, or "
+        "reuse one of your drafts (everything in a draft can still be changed)."
+    )
+
+
+def check_draft_quota(owner_id: int, just_added: int | None = None) -> None:
+    refusal = draft_quota_refusal(owner_id, exclude_id=just_added)
+    if refusal:
+        raise DraftQuotaReached(refusal)
+
+
+def cover_upload_allowed_at(user_id: int, now: datetime, exclude_id: int | None = None):
+    """When the account may upload its next cover, or None if it may now: at most
+    COVER_UPLOADS_PER_HOUR in any hour."""
+    limit = current_app.config["COVER_UPLOADS_PER_HOUR"]
+    query = (
+        select(CoverUpload.created_at)
+        .where(CoverUpload.user_id == user_id, CoverUpload.created_at > now - COVER_WINDOW)
+        .order_by(CoverUpload.created_at)
+    )
+    if exclude_id is not None:
+        query = query.where(CoverUpload.id != exclude_id)
+    recent = db.session.scalars(query).all()
+    if len(recent) < limit:
+        return None
+    return recent[len(recent) - limit] + COVER_WINDOW
+
+
+def check_cover_quota(
+    user_id: int, now: datetime, zone: str = "UTC", exclude_id: int | None = None
+) -> None:
+    """CoverQuotaReached, saying when to try again (in ``zone``, the creator's), if the
+    account has uploaded its COVER_UPLOADS_PER_HOUR."""
+    allowed = cover_upload_allowed_at(user_id, now, exclude_id)
+    if allowed is None:
+        return
+    # Said to the minute, rounded up: trying again at the time given always works.
+    allowed = (allowed + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    minutes = max(1, round((allowed - now).total_seconds() / 60))
+    try:
+        local = allowed.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = allowed
+    at = f"{local:%H:%M} {local.tzname() or zone}"
+    limit = current_app.config["COVER_UPLOADS_PER_HOUR"]
+    raise CoverQuotaReached(
+        f"You have uploaded {limit} covers in the last hour, the most allowed. You can upload "
+        f"another in {_count(minutes, 'minute', 'minutes')} (at {at}); until "
+        "then, save without choosing a file."
+    )
+
+
+def record_cover_upload(user_id: int, now: datetime, zone: str = "UTC") -> None:
+    """Count a stored cover toward the account's quota; CoverQuotaReached (the caller rolls back
+    and removes the file) if another upload of the account took the last place meanwhile."""
+    lock_account(user_id)
+    db.session.execute(
+        delete(CoverUpload).where(
+            CoverUpload.user_id == user_id, CoverUpload.created_at <= now - COVER_WINDOW
+        )
+    )
+    upload = CoverUpload(user_id=user_id, created_at=now)
+    db.session.add(upload)
+    db.session.flush()
+    check_cover_quota(user_id, now, zone, exclude_id=upload.id)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def editable_fields(project: Project) -> tuple[str, ...]:
