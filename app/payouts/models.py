@@ -54,8 +54,12 @@ class Payout(db.Model):
     fee: Mapped[int] = mapped_column(BigInteger)
     net: Mapped[int] = mapped_column(BigInteger)  # transferred to the creator
     status: Mapped[PayoutStatus] = mapped_column(
-        Enum(PayoutStatus, name="payout_status", values_callable=lambda e: [m.value for m in e],
-             validate_strings=True),
+        Enum(
+            PayoutStatus,
+            name="payout_status",
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
         default=PayoutStatus.PENDING,
     )
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)

@@ -177,15 +177,21 @@ def test_admin_retries_a_refused_refund(app, backer, project, stripe_fake):
     assert "Retry refund" not in moderator.client.get("/moderation/").get_data(as_text=True)
     from tests.helpers import parse_forms
 
-    token = parse_forms(moderator.client.get("/").get_data(as_text=True))[0]["fields"][
-        "csrf_token"]
-    assert moderator.client.post(f"/moderation/pledges/{pledge.id}/retry-refund",
-                                 data={"csrf_token": token}).status_code == 403
+    token = parse_forms(moderator.client.get("/").get_data(as_text=True))[0]["fields"]["csrf_token"]
+    assert (
+        moderator.client.post(
+            f"/moderation/pledges/{pledge.id}/retry-refund", data={"csrf_token": token}
+        ).status_code
+        == 403
+    )
 
     admin = Browser(app.test_client())
     admin.login("root@example.com")
-    response = admin.submit("/moderation/", action=f"/moderation/pledges/{pledge.id}/retry-refund",
-                            follow_redirects=True)
+    response = admin.submit(
+        "/moderation/",
+        action=f"/moderation/pledges/{pledge.id}/retry-refund",
+        follow_redirects=True,
+    )
     assert f"Pledge #{pledge.id} is refunded." in response.get_data(as_text=True)
     pledge = latest_pledge()
     assert pledge.status is PledgeStatus.REFUNDED

@@ -139,8 +139,9 @@ def test_only_the_named_project(app, creator, project, stripe_fake, clock, runne
     assert project.status.value == "live"
 
 
-def test_the_creator_sees_the_payout_pending_then_paid(app, creator, project, stripe_fake,
-                                                        clock, runner):
+def test_the_creator_sees_the_payout_pending_then_paid(
+    app, creator, project, stripe_fake, clock, runner
+):
     from tests.helpers import Browser
 
     back(app, stripe_fake, project, ["1000"])
@@ -159,8 +160,9 @@ def test_the_creator_sees_the_payout_pending_then_paid(app, creator, project, st
     assert 'data-testid="payout-status">paid</span>' in page
 
 
-def test_one_projects_error_does_not_hold_back_the_others(app, creator, project, stripe_fake,
-                                                          clock, runner, monkeypatch):
+def test_one_projects_error_does_not_hold_back_the_others(
+    app, creator, project, stripe_fake, clock, runner, monkeypatch
+):
     from app.settlement import runner as settlement_runner
     from tests.helpers import gen_project
 
