@@ -77,6 +77,7 @@ _trigger_payment = r.Charge._trigger_payment
 _refund_init = r.Refund.__init__
 _event_list = r.Event._api_list_all.__func__
 _seti_init = r.SetupIntent.__init__
+_seti_attach_pm = r.SetupIntent._attach_pm
 
 
 def _card_number(payment_method_id):
@@ -348,7 +349,36 @@ def refund_update(cls, id, **data):
 def seti_init(self, **data):
     """Creating a SetupIntent sends setup_intent.created."""
     _seti_init(self, **data)
+    self.last_setup_error = None
     emit("setup_intent.created", self)
+
+
+INCORRECT_NUMBER = ("incorrect_number", None, "Your card number is incorrect.")
+
+
+def seti_attach_pm(self, pm):
+    """Set up a payment method. A card its issuer declines answers 402 card_error, as on Stripe:
+    the intent goes back to requires_payment_method, without the card, with last_setup_error
+    saying why, and can be confirmed again with another one."""
+    if pm._attaching_is_declined():
+        number = getattr(pm, "_card_number", None)
+        code, decline_code, message = DECLINES.get(
+            number, INCORRECT_NUMBER if number == "4242424242424241" else GENERIC
+        )
+        self.payment_method = None
+        self.status = "requires_payment_method"
+        self.next_action = None
+        self.last_setup_error = {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline_code,
+            "message": message,
+            "payment_method": pm._export(),
+        }
+        extra = {k: v for k, v in self.last_setup_error.items() if k not in ("type", "message")}
+        raise stripe_error(402, message, type="card_error", setup_intent=self._export(), **extra)
+    _seti_attach_pm(self, pm)
+    self.last_setup_error = None
 
 
 SETUP_EVENTS = {
@@ -424,3 +454,4 @@ r.Refund.__init__ = refund_init
 r.Refund._api_update = classmethod(refund_update)
 r.Event._api_list_all = classmethod(event_list)
 r.SetupIntent.__init__ = seti_init
+r.SetupIntent._attach_pm = seti_attach_pm

@@ -6,6 +6,8 @@ import time
 import pytest
 import stripe
 
+from tests.fakestripe import contract
+
 
 def wait_until(check, timeout=5):
     deadline = time.monotonic() + timeout
@@ -188,3 +190,54 @@ def test_cancelling_a_succeeded_intent_is_an_unexpected_state(sdk, pay):
     assert caught.value.http_status == 400
     assert caught.value.code == "payment_intent_unexpected_state"
     assert "status of succeeded" in caught.value.user_message
+
+
+def test_a_declined_setup_intent_can_be_retried_with_another_card(fake, sdk, card, webhooks):
+    """As on Stripe: 402 card_error, the intent back at requires_payment_method without the
+    card, last_setup_error saying why; another card then sets up; setup_intent.setup_failed."""
+    seti = sdk.v1.setup_intents.create({"usage": "off_session"})
+    declined = card("4000000000009995")
+    with pytest.raises(stripe.CardError) as caught:
+        sdk.v1.setup_intents.confirm(seti.id, {"payment_method": declined.id})
+    error = caught.value.error
+    assert caught.value.http_status == 402
+    assert (error.type, error.code, error.decline_code) == (
+        "card_error",
+        "card_declined",
+        "insufficient_funds",
+    )
+    assert error.message == "Your card has insufficient funds."
+    assert error.payment_method.id == declined.id
+    assert error.setup_intent.status == "requires_payment_method"
+    seti = sdk.v1.setup_intents.retrieve(seti.id)
+    assert (seti.status, seti.payment_method) == ("requires_payment_method", None)
+    assert seti.last_setup_error.code == "card_declined"
+    assert seti.last_setup_error.decline_code == "insufficient_funds"
+    assert seti.last_setup_error.payment_method.id == declined.id
+    response = fake.call("GET", f"/v1/setup_intents/{seti.id}")
+    if contract.SCHEMA_FILE.is_file():
+        body = response.json()
+        assert contract.object_errors(body) == []
+        assert (
+            contract.errors(caught.value.json_body["error"], contract.schema_ref("api_errors"))
+            == []
+        )
+
+    seti = sdk.v1.setup_intents.confirm(seti.id, {"payment_method": card("4242424242424242").id})
+    assert (seti.status, seti.last_setup_error) == ("succeeded", None)
+    events = webhooks.wait_for(
+        lambda events: (
+            {"setup_intent.setup_failed", "setup_intent.succeeded"} <= {e["type"] for e in events}
+        )
+    )
+    failed = by_type(events)["setup_intent.setup_failed"]["data"]["object"]
+    assert failed["status"] == "requires_payment_method"
+    assert failed["last_setup_error"]["decline_code"] == "insufficient_funds"
+
+
+def test_a_setup_intent_with_an_incorrect_number_says_so(sdk, card):
+    seti = sdk.v1.setup_intents.create({"usage": "off_session"})
+    with pytest.raises(stripe.CardError) as caught:
+        sdk.v1.setup_intents.confirm(seti.id, {"payment_method": card("4242424242424241").id})
+    assert caught.value.code == "incorrect_number"
+    assert sdk.v1.setup_intents.retrieve(seti.id).last_setup_error.code == "incorrect_number"
