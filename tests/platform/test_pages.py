@@ -35,7 +35,7 @@ def test_server_error_answers_json_when_asked(client):
     assert response.status_code == 500
     assert response.json == {
         "error": "Something went wrong",
-        "message": "We could not finish that. Nothing was changed; try again.",
+        "message": "We could not finish that. Try again in a moment.",
     }
 
 
