@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import payments, templating
+from app import payments, schema, templating
 from app.config import load_config
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
 from app.shedding import QueueTimeout
@@ -125,7 +125,7 @@ def register_commands(app: Flask) -> None:
     from app.scheduler.cli import scheduler_cli
     from app.settlement.cli import projects_cli
 
-    for group in (
+    groups = (
         users_cli,
         demo_cli,
         ledger_cli,
@@ -133,6 +133,8 @@ def register_commands(app: Flask) -> None:
         payments_cli,
         scheduler_cli,
         projects_cli,
-    ):
+        notifications_cli,
+    )
+    for group in groups:
         app.cli.add_command(group)
-    app.cli.add_command(notifications_cli)
+    schema.register(app, groups)  # Flask-Migrate's `flask db` is never refused

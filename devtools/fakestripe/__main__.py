@@ -2,6 +2,8 @@
 
 Money options: --fees (a schedule such as usd=2.9+30,eur=1.5+25, or none), --available-after
 SECONDS (how long charged funds stay pending), --refund-failure-after SECONDS.
+Webhook options: --webhook-retry SECONDS, --webhook-attempts N, --chaos [--chaos-seed N
+--chaos-duplicates P --chaos-delays P --chaos-max-delay SECONDS].
 """
 
 import argparse
@@ -65,6 +67,54 @@ def main():
         default=settings.refund_failure_after,
         help="when a refund of the 4000000000005126 card fails (default 1)",
     )
+    parser.add_argument(
+        "--webhook-retry",
+        type=float,
+        metavar="SECONDS",
+        default=settings.webhook_retry,
+        help="a webhook endpoint that fails is tried again after SECONDS, then twice as long"
+        " each time (default 1)",
+    )
+    parser.add_argument(
+        "--webhook-attempts",
+        type=int,
+        metavar="N",
+        default=settings.webhook_attempts,
+        help="attempts per event and endpoint before giving up (default 8)",
+    )
+    parser.add_argument(
+        "--chaos",
+        action="store_true",
+        help="deliver some webhook events twice and hold some back so they arrive out of order",
+    )
+    parser.add_argument(
+        "--chaos-seed",
+        type=int,
+        metavar="N",
+        default=settings.chaos_seed,
+        help="the seed of --chaos's draws (default 0): the same seed, the same chaos",
+    )
+    parser.add_argument(
+        "--chaos-duplicates",
+        type=float,
+        metavar="P",
+        default=settings.chaos_duplicates,
+        help="with --chaos: the share of events delivered twice (default 0.1)",
+    )
+    parser.add_argument(
+        "--chaos-delays",
+        type=float,
+        metavar="P",
+        default=settings.chaos_delays,
+        help="with --chaos: the share of events held back (default 0.1)",
+    )
+    parser.add_argument(
+        "--chaos-max-delay",
+        type=float,
+        metavar="SECONDS",
+        default=settings.chaos_max_delay,
+        help="with --chaos: events held back wait 1/2 to 1 times SECONDS more (default 3)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -72,6 +122,13 @@ def main():
             {
                 "available_after": args.available_after,
                 "refund_failure_after": args.refund_failure_after,
+                "webhook_retry": args.webhook_retry,
+                "webhook_attempts": args.webhook_attempts,
+                "chaos": args.chaos,
+                "chaos_seed": args.chaos_seed,
+                "chaos_duplicates": args.chaos_duplicates,
+                "chaos_delays": args.chaos_delays,
+                "chaos_max_delay": args.chaos_max_delay,
             }
         )
         if args.fees:

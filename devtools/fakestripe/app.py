@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 from localstripe import resources as r
-from localstripe import server
+from localstripe import server, webhooks
 from localstripe.server import (
     api_create,
     api_extra,
@@ -70,9 +70,20 @@ async def get_settings(request):
 
 
 async def set_settings(request):
-    """POST /_config/settings: e.g. available_after=0, charge_refunds_in_events=false."""
+    """POST /_config/settings: e.g. available_after=0, webhook_retry=0.5, chaos=true."""
     settings.update(dict(await get_post_data(request) or {}))
     return json_response(settings.export())
+
+
+async def list_deliveries(request):
+    """GET /_config/deliveries: webhook deliveries still to be made, and every attempt made."""
+    return json_response(core.deliveries.export())
+
+
+async def remove_webhook(request):
+    """DELETE /_config/webhooks/<id>: stop delivering to that endpoint (pending ones too)."""
+    webhooks._webhooks.pop(request.match_info["id"], None)
+    return web.Response()
 
 
 async def get_fees(request):
@@ -167,6 +178,8 @@ def own_routes():
         ("POST", "/_config/balance", set_balance),
         ("GET", "/_config/settings", get_settings),
         ("POST", "/_config/settings", set_settings),
+        ("GET", "/_config/deliveries", list_deliveries),
+        ("DELETE", "/_config/webhooks/{id}", remove_webhook),
         ("GET", "/_config/fees", get_fees),
         ("POST", "/_config/fees", set_fees),
         ("POST", "/_config/faults", add_fault),

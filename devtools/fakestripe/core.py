@@ -8,6 +8,7 @@ import heapq
 import hmac
 import json
 import logging
+import random
 import time
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,9 +48,38 @@ class Settings:
         self.available_after = TWO_DAYS  # seconds until a charge's funds are available
         self.refund_failure_after = 1.0  # seconds until a refund of 4000000000005126 fails
         self.charge_refunds_in_events = False  # as Stripe since 2022-11-15: never embedded
+        # Webhooks: retried after webhook_retry seconds, doubling, at most webhook_attempts.
+        self.webhook_retry = 1.0
+        self.webhook_attempts = 8
+        # Chaos: some events delivered twice, some held back 1/2..1 chaos_max_delay seconds.
+        self.chaos = False
+        self.chaos_seed = 0
+        self.chaos_duplicates = 0.1
+        self.chaos_delays = 0.1
+        self.chaos_max_delay = 3.0
         self.startup = None
 
-    NAMES = ("api_version", "available_after", "refund_failure_after", "charge_refunds_in_events")
+    NAMES = (
+        "api_version",
+        "available_after",
+        "refund_failure_after",
+        "charge_refunds_in_events",
+        "webhook_retry",
+        "webhook_attempts",
+        "chaos",
+        "chaos_seed",
+        "chaos_duplicates",
+        "chaos_delays",
+        "chaos_max_delay",
+    )
+    SECONDS = (
+        "available_after",
+        "refund_failure_after",
+        "webhook_retry",
+        "chaos_max_delay",
+    )
+    FLAGS = ("charge_refunds_in_events", "chaos")
+    SHARES = ("chaos_duplicates", "chaos_delays")
 
     def export(self):
         return {name: getattr(self, name) for name in self.NAMES} | {"fees": self.fees}
@@ -59,23 +89,27 @@ class Settings:
         for name, value in (data or {}).items():
             if name == "api_version" and isinstance(value, str) and value:
                 self.api_version = value
-            elif name in ("available_after", "refund_failure_after"):
+            elif name in self.SECONDS or name in self.SHARES:
                 try:
                     number = float(value)
                 except (TypeError, ValueError):
                     number = -1
-                if number < 0:
+                if number < 0 or (name in self.SHARES and number > 1):
                     raise stripe_error(400, f"Invalid number: {value}", param=name)
                 setattr(self, name, number)
-            elif name == "charge_refunds_in_events":
+            elif name in self.FLAGS:
                 flag = r.try_convert_to_bool(value)
                 if type(flag) is not bool:
                     raise stripe_error(400, f"Invalid boolean: {value}", param=name)
-                self.charge_refunds_in_events = flag
+                setattr(self, name, flag)
+            elif name in ("webhook_attempts", "chaos_seed"):
+                setattr(self, name, to_int(value, name, minimum=int(name == "webhook_attempts")))
             elif name == "fees":
                 self.set_fees(value)
             else:
                 raise stripe_error(400, f"Unknown setting: {name}", param=name)
+            if name in ("chaos", "chaos_seed") and deliveries is not None:
+                deliveries.reseed()  # the same seed draws the same chaos again
 
     def set_fees(self, fees, replace=False):
         """Set the fee schedule of some currencies: {"usd": {"percent": 2.9, "fixed": 30}}."""
@@ -259,6 +293,48 @@ class Ledger:
 ledger = Ledger()
 _deliveries = set()
 log = logging.getLogger("aiohttp.access")
+FIRST_DELIVERY = 1.0  # seconds after the event, as localstripe
+WEBHOOK_TIMEOUT = 10.0  # seconds an endpoint has to answer
+
+
+class Deliveries:
+    """Webhook deliveries: what is still to be sent, and every attempt made since the reset.
+
+    Each (event, endpoint) is delivered on its own, as on Stripe: retried with exponential
+    backoff (``webhook_retry`` seconds, doubling) while the endpoint answers non-2xx or cannot
+    be reached, at most ``webhook_attempts`` attempts. With ``chaos`` on, some events are sent
+    twice and some held back so that later events overtake them, drawn from ``chaos_seed``.
+    """
+
+    def __init__(self):
+        self.pending = {}  # delivery id -> {event, type, endpoint, attempt, next_attempt_at}
+        self.attempts = []  # every attempt: event, type, endpoint, attempt, status, time
+        self.delivered = set()  # (event id, endpoint id) that answered 2xx
+        self.serial = 0
+        self.reseed()
+
+    def reseed(self):
+        self.rng = random.Random(settings.chaos_seed)  # noqa: S311 - replayable test chaos
+
+    def chaos(self):
+        """(copies, extra delay) for the next event: 1 or 2 copies, 0 or a few seconds."""
+        if not settings.chaos:
+            return 1, 0.0
+        rng = self.rng
+        copies = 2 if rng.random() < settings.chaos_duplicates else 1
+        delay = 0.0
+        if rng.random() < settings.chaos_delays:
+            delay = rng.uniform(settings.chaos_max_delay / 2, settings.chaos_max_delay)
+        return copies, delay
+
+    def export(self):
+        return {
+            "pending": sorted(self.pending.values(), key=lambda d: d["next_attempt_at"]),
+            "attempts": list(self.attempts),
+        }
+
+
+deliveries = Deliveries()
 
 
 def endpoints_for(event_type):
@@ -270,36 +346,82 @@ def endpoints_for(event_type):
     ]
 
 
-async def _send_webhook(event, payload):
-    """localstripe's delivery (about 1 s later, once), counting down event.pending_webhooks."""
-    signed_payload = b"%d.%s" % (event.created, payload)
-    await asyncio.sleep(1)
-    for hook in endpoints_for(event.type):
-        signature = hmac.new(hook.secret.encode(), signed_payload, hashlib.sha256).hexdigest()
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": f"t={event.created},v1={signature}",
-        }
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.post(hook.url, data=payload, headers=headers) as response,
-            ):
-                delivered = 200 <= response.status < 300
-                log.info('webhook "%s" answered %d', event.type, response.status)
-        except aiohttp.ClientError as e:
-            delivered = False
-            log.info('webhook "%s" failed: %s', event.type, e)
-        if delivered:
-            event.pending_webhooks = max(0, event.pending_webhooks - 1)
+def sign(secret, payload, timestamp):
+    """Stripe-Signature for a payload sent at timestamp (each attempt signs anew)."""
+    signed = b"%d.%s" % (timestamp, payload)
+    signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={signature}"
+
+
+async def _post(hook, event_type, payload):
+    """One attempt: the HTTP status, or the connection error's text."""
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": sign(hook.secret, payload, int(time.time())),
+    }
+    try:
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(hook.url, data=payload, headers=headers) as response,
+        ):
+            log.info('webhook "%s" answered %d', event_type, response.status)
+            return response.status
+    except (TimeoutError, aiohttp.ClientError) as e:
+        log.info('webhook "%s" failed: %s', event_type, e or type(e).__name__)
+        return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+async def _deliver(event, payload, hook_id, delay):
+    """Deliver one event to one endpoint, retrying with backoff until it answers 2xx."""
+    book = deliveries
+    book.serial += 1
+    key = f"whd_{book.serial}"
+    entry = {"id": key, "event": event.id, "type": event.type, "endpoint": hook_id}
+    attempts = max(1, int(settings.webhook_attempts))
+    backoff = settings.webhook_retry
+    try:
+        for attempt in range(1, attempts + 1):
+            if attempt > 1 and (event.id, hook_id) in book.delivered:
+                return  # the other copy of a duplicate got through
+            book.pending[key] = entry | {"attempt": attempt, "next_attempt_at": time.time() + delay}
+            await asyncio.sleep(delay)
+            hook = webhooks._webhooks.get(hook_id)  # as registered now
+            if hook is None:
+                return  # the endpoint was removed
+            status = await _post(hook, event.type, payload)
+            ok = isinstance(status, int) and 200 <= status < 300
+            done = {"attempt": attempt, "status": status, "time": time.time()}
+            book.attempts.append(entry | done)
+            if ok:
+                if (event.id, hook_id) not in book.delivered:
+                    book.delivered.add((event.id, hook_id))
+                    event.pending_webhooks = max(0, event.pending_webhooks - 1)
+                return
+            delay = backoff * 2 ** (attempt - 1)
+        log.info('webhook "%s" to %s: gave up after %d attempts', event.type, hook_id, attempts)
+    finally:
+        book.pending.pop(key, None)
+
+
+def _start(coro):
+    task = asyncio.ensure_future(coro)
+    _deliveries.add(task)
+    task.add_done_callback(_deliveries.discard)
 
 
 def _schedule_webhook(event):
-    """Deliver the event as it is now, and remember the task so a reset can drop it."""
+    """Deliver the event as it is now (about 1 s later) to each endpoint that wants it; a
+    reset drops what is not delivered yet. With chaos on, maybe twice, maybe held back."""
     payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
-    task = asyncio.ensure_future(_send_webhook(event, payload))
-    _deliveries.add(task)
-    task.add_done_callback(_deliveries.discard)
+    copies, extra = deliveries.chaos()
+    for hook_id, hook in list(webhooks._webhooks.items()):
+        if hook.events is not None and event.type not in hook.events:
+            continue
+        _start(_deliver(event, payload, hook_id, FIRST_DELIVERY + extra))
+        if copies > 1:  # the second copy comes a little after the first
+            second = FIRST_DELIVERY + extra + 0.1 + deliveries.rng.uniform(0, 1)
+            _start(_deliver(event, payload, hook_id, second))
 
 
 def diff(before, after):
@@ -345,6 +467,7 @@ def reset():
     settings.restore_startup()
     for task in list(_deliveries):
         task.cancel()
+    deliveries.__init__()
 
 
 # localstripe's resources call schedule_webhook by the name they imported.
