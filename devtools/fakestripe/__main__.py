@@ -2,6 +2,7 @@
 
 Money options: --fees (a schedule such as usd=2.9+30,eur=1.5+25, or none), --available-after
 SECONDS (how long charged funds stay pending), --refund-failure-after SECONDS.
+Connect: --verification-after SECONDS (how long Stripe checks submitted account details).
 Webhook options: --webhook-retry SECONDS, --webhook-attempts N, --chaos [--chaos-seed N
 --chaos-duplicates P --chaos-delays P --chaos-max-delay SECONDS].
 """
@@ -68,6 +69,14 @@ def main():
         help="when a refund of the 4000000000005126 card fails (default 1)",
     )
     parser.add_argument(
+        "--verification-after",
+        type=float,
+        metavar="SECONDS",
+        default=settings.verification_after,
+        help="how long Stripe checks a connected account's submitted details before enabling"
+        " charges and payouts (default 5)",
+    )
+    parser.add_argument(
         "--webhook-retry",
         type=float,
         metavar="SECONDS",
@@ -122,6 +131,7 @@ def main():
             {
                 "available_after": args.available_after,
                 "refund_failure_after": args.refund_failure_after,
+                "verification_after": args.verification_after,
                 "webhook_retry": args.webhook_retry,
                 "webhook_attempts": args.webhook_attempts,
                 "chaos": args.chaos,

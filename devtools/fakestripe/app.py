@@ -166,6 +166,8 @@ def own_routes():
         ("POST", seti + "/confirm", api_extra(confirm_setup, seti + "/confirm")),
         ("POST", seti + "/cancel", api_extra(cancel_setup, seti + "/cancel")),
         *_crud(connect.Account),
+        ("GET", "/v1/accounts/{id}/capabilities", connect.list_capabilities),
+        ("GET", "/v1/accounts/{id}/capabilities/{capability}", connect.retrieve_capability),
         ("POST", "/v1/account_links", connect.create_account_link),
         *_crud(connect.Transfer),
         ("POST", reversals, api_extra(connect.create_reversal, reversals)),
@@ -174,6 +176,8 @@ def own_routes():
         ("POST", "/connect/onboarding/{id}", connect.onboarding_submit),
         ("DELETE", "/_config/data", reset),
         ("POST", "/_config/accounts/{id}/complete", connect.complete_account),
+        ("POST", "/_config/accounts/{id}/verify", connect.verify_account),
+        ("POST", "/_config/accounts/{id}/require", connect.require_fields),
         ("POST", "/_config/balance/make_available", make_available),
         ("POST", "/_config/balance", set_balance),
         ("GET", "/_config/settings", get_settings),
@@ -209,6 +213,7 @@ def build_app():
         ]
     )
     app.on_response_prepare.append(cors_headers)
+    app.on_startup.append(connect.resume_verifications)
     mine = own_routes()
     taken = {(method, path) for method, path, _ in mine}
     for method, path, handler in mine:

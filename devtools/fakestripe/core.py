@@ -48,6 +48,7 @@ class Settings:
         self.available_after = TWO_DAYS  # seconds until a charge's funds are available
         self.refund_failure_after = 1.0  # seconds until a refund of 4000000000005126 fails
         self.charge_refunds_in_events = False  # as Stripe since 2022-11-15: never embedded
+        self.verification_after = 5.0  # seconds Stripe takes to check submitted account details
         # Webhooks: retried after webhook_retry seconds, doubling, at most webhook_attempts.
         self.webhook_retry = 1.0
         self.webhook_attempts = 8
@@ -64,6 +65,7 @@ class Settings:
         "available_after",
         "refund_failure_after",
         "charge_refunds_in_events",
+        "verification_after",
         "webhook_retry",
         "webhook_attempts",
         "chaos",
@@ -75,6 +77,7 @@ class Settings:
     SECONDS = (
         "available_after",
         "refund_failure_after",
+        "verification_after",
         "webhook_retry",
         "chaos_max_delay",
     )

@@ -1,5 +1,7 @@
 """Connect and balance: Express accounts, onboarding links, transfers, reversals, funds."""
 
+import time
+
 import pytest
 import stripe
 
@@ -22,9 +24,20 @@ def express_account(sdk, email="creator@example.com"):
 
 
 def onboarded_account(sdk, fake):
+    """An account whose details were submitted and verified (charges and payouts enabled)."""
     account = express_account(sdk)
     fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    fake.json("POST", f"/_config/accounts/{account.id}/verify")
     return account
+
+
+def slow_checks(fake, seconds=3600):
+    """Stripe's checks take this long, unless /verify ends them."""
+    fake.json("POST", "/_config/settings", {"verification_after": seconds})
+
+
+def of_type(events, type_):
+    return [e for e in events if e["type"] == type_]
 
 
 def balance(sdk, currency="usd"):
@@ -36,6 +49,7 @@ def balance(sdk, currency="usd"):
 
 
 def test_express_account_and_onboarding_through_the_page(sdk, fake):
+    slow_checks(fake)
     account = express_account(sdk)
     assert account.id.startswith("acct_") and account.type == "express"
     assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
@@ -60,9 +74,24 @@ def test_express_account_and_onboarding_through_the_page(sdk, fake):
 
     page = fake.http.get(link.url, timeout=10)
     assert page.status_code == 200 and "Complete onboarding" in page.text
+    assert "individual.dob.day" in page.text  # what Stripe asks for
     done = fake.http.post(link.url, {"action": "complete"}, allow_redirects=False, timeout=10)
     assert (done.status_code, done.headers["Location"]) == (302, RETURN_URL)
 
+    # Onboarding now comes in stages (it used to enable everything at once): first the
+    # details are submitted and Stripe checks them ...
+    account = sdk.v1.accounts.retrieve(account.id)
+    assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
+        False,
+        False,
+        True,
+    )
+    assert account.capabilities.transfers == "pending"
+    assert account.requirements.currently_due == []
+    assert "individual.dob.day" in account.requirements.pending_verification
+
+    # ... then the checks pass.
+    fake.json("POST", f"/_config/accounts/{account.id}/verify")
     account = sdk.v1.accounts.retrieve(account.id)
     assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
         True,
@@ -70,7 +99,8 @@ def test_express_account_and_onboarding_through_the_page(sdk, fake):
         True,
     )
     assert account.capabilities.transfers == "active"
-    assert account.requirements.currently_due == []
+    assert account.requirements.pending_verification == []
+    assert account.requirements.disabled_reason is None
 
     # Links are single use: a second visit goes to refresh_url, as on Stripe.
     again = fake.http.get(link.url, allow_redirects=False, timeout=10)
@@ -187,3 +217,154 @@ def test_balance_follows_charges_refunds_and_transfers(sdk, fake, pay):
     assert balance(sdk, "eur") == (664, 0)
     fake.json("POST", "/_config/balance", {"available[usd]": 0, "pending[usd]": 250})
     assert balance(sdk) == (0, 250)
+
+
+# ---- onboarding in stages -------------------------------------------------------------------
+
+
+def test_a_new_account_lists_what_is_due(sdk):
+    account = express_account(sdk)
+    req = account.requirements
+    for field in ("business_type", "external_account", "individual.dob.day", "tos_acceptance.ip"):
+        assert field in req.currently_due
+    assert req.past_due == req.currently_due == req.eventually_due
+    assert (req.pending_verification, req.errors, req.current_deadline) == ([], [], None)
+    assert req.disabled_reason == "requirements.past_due"
+    assert "individual.ssn_last_4" in req.currently_due
+    german = sdk.v1.accounts.create({"type": "express", "country": "DE"})
+    assert "individual.id_number" in german.requirements.currently_due
+    assert "individual.ssn_last_4" not in german.requirements.currently_due
+
+
+def test_details_submitted_then_verified_with_events(sdk, fake, webhooks):
+    slow_checks(fake)
+    account = express_account(sdk)
+    submitted = fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    assert submitted["details_submitted"] is True
+    assert (submitted["charges_enabled"], submitted["payouts_enabled"]) == (False, False)
+    assert submitted["capabilities"] == {"card_payments": "pending", "transfers": "pending"}
+    req = submitted["requirements"]
+    assert req["currently_due"] == req["past_due"] == req["eventually_due"] == []
+    assert "external_account" in req["pending_verification"]
+    assert "individual.dob.day" in req["pending_verification"]
+    assert "tos_acceptance.date" not in req["pending_verification"]  # accepted at once
+    assert req["disabled_reason"] == "requirements.pending_verification"
+
+    events = webhooks.wait_for(lambda events: len(of_type(events, "account.updated")) >= 1)
+    (first,) = of_type(events, "account.updated")
+    previous = first["data"]["previous_attributes"]
+    assert previous["details_submitted"] is False
+    assert "business_type" in previous["requirements"]["currently_due"]
+    assert previous["capabilities"] == {"card_payments": "inactive", "transfers": "inactive"}
+    assert "charges_enabled" not in previous and "payouts_enabled" not in previous
+    assert of_type(events, "capability.updated") == []
+
+    verified = fake.json("POST", f"/_config/accounts/{account.id}/verify")
+    assert (verified["charges_enabled"], verified["payouts_enabled"]) == (True, True)
+    assert verified["capabilities"] == {"card_payments": "active", "transfers": "active"}
+    assert verified["requirements"]["pending_verification"] == []
+    assert verified["requirements"]["disabled_reason"] is None
+
+    events = webhooks.wait_for(
+        lambda events: (
+            len(of_type(events, "account.updated")) >= 2
+            and len(of_type(events, "capability.updated")) >= 2
+        )
+    )
+    capabilities = {e["data"]["object"]["id"]: e["data"]["object"] for e in events
+                    if e["type"] == "capability.updated"}  # fmt: skip
+    assert set(capabilities) == {"card_payments", "transfers"}
+    for capability in capabilities.values():
+        assert (capability["object"], capability["account"]) == ("capability", account.id)
+        assert (capability["status"], capability["requested"]) == ("active", True)
+        assert capability["requirements"]["currently_due"] == []
+    second = of_type(events, "account.updated")[1]["data"]["previous_attributes"]
+    assert (second["charges_enabled"], second["payouts_enabled"]) == (False, False)
+    assert second["capabilities"] == {"card_payments": "pending", "transfers": "pending"}
+    assert "individual.dob.day" in second["requirements"]["pending_verification"]
+
+    # Verifying or completing again changes nothing and sends nothing.
+    fake.json("POST", f"/_config/accounts/{account.id}/verify")
+    fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    assert len(sdk.v1.events.list({"type": "account.updated"}).data) == 2
+
+
+def test_checks_end_by_themselves_after_verification_after(sdk, fake, webhooks):
+    assert fake.json("GET", "/_config/settings")["verification_after"] == 5.0  # the default
+    slow_checks(fake, 0.5)
+    account = express_account(sdk)
+    fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    assert sdk.v1.accounts.retrieve(account.id).payouts_enabled is False
+    events = webhooks.wait_for(lambda events: len(of_type(events, "capability.updated")) == 2)
+    assert sdk.v1.accounts.retrieve(account.id).payouts_enabled is True
+    assert len(of_type(events, "account.updated")) >= 1
+
+
+def test_capabilities_can_be_read(sdk, fake):
+    account = express_account(sdk)
+    listed = fake.json("GET", f"/v1/accounts/{account.id}/capabilities")
+    assert [c["id"] for c in listed["data"]] == ["card_payments", "transfers"]
+    one = fake.json("GET", f"/v1/accounts/{account.id}/capabilities/transfers")
+    assert (one["status"], one["account"]) == ("inactive", account.id)
+    assert "external_account" in one["requirements"]["currently_due"]
+    missing = fake.call("GET", f"/v1/accounts/{account.id}/capabilities/us_bank_account_ach")
+    assert missing.status_code == 404
+
+
+def test_a_field_due_again_by_a_deadline_keeps_the_account_enabled(sdk, fake):
+    account = onboarded_account(sdk, fake)
+    due = fake.json(
+        "POST", f"/_config/accounts/{account.id}/require", {"fields[]": ["individual.id_number"]}
+    )
+    req = due["requirements"]
+    assert req["currently_due"] == req["eventually_due"] == ["individual.id_number"]
+    assert req["past_due"] == [] and req["disabled_reason"] is None
+    assert req["current_deadline"] > time.time() + 13 * 24 * 3600
+    assert (due["charges_enabled"], due["payouts_enabled"]) == (True, True)
+
+
+def test_a_past_due_field_disables_the_account_until_it_is_given_and_checked(sdk, fake, webhooks):
+    slow_checks(fake)
+    account = onboarded_account(sdk, fake)
+    disabled = fake.json(
+        "POST",
+        f"/_config/accounts/{account.id}/require",
+        {
+            "fields": "external_account",
+            "past_due": "true",
+            "reason": "The bank account could not be verified.",
+        },
+    )
+    req = disabled["requirements"]
+    assert req["currently_due"] == req["past_due"] == ["external_account"]
+    assert req["disabled_reason"] == "requirements.past_due"
+    assert req["errors"] == [
+        {
+            "code": "verification_failed_other",
+            "reason": "The bank account could not be verified.",
+            "requirement": "external_account",
+        }
+    ]
+    assert (disabled["charges_enabled"], disabled["payouts_enabled"]) == (False, False)
+    assert disabled["capabilities"]["transfers"] == "inactive"
+    assert disabled["details_submitted"] is True
+    fake.json("POST", "/_config/balance", {"available[usd]": 5000})
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.v1.transfers.create({"amount": 100, "currency": "usd", "destination": account.id})
+
+    submitted = fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    assert submitted["requirements"]["pending_verification"] == ["external_account"]
+    assert submitted["requirements"]["errors"] == []
+    assert submitted["capabilities"]["transfers"] == "pending"
+    assert fake.json("POST", f"/_config/accounts/{account.id}/verify")["payouts_enabled"]
+
+    events = webhooks.wait_for(lambda events: len(of_type(events, "capability.updated")) >= 6)
+    statuses = [e["data"]["object"]["status"] for e in of_type(events, "capability.updated")]
+    assert statuses == ["active", "active", "inactive", "inactive", "active", "active"]
+
+
+def test_control_endpoints_refuse_unknown_accounts_and_missing_fields(sdk, fake):
+    for action in ("complete", "verify", "require"):
+        assert fake.call("POST", f"/_config/accounts/acct_nope/{action}").status_code == 404
+    account = express_account(sdk)
+    assert fake.call("POST", f"/_config/accounts/{account.id}/require").status_code == 400

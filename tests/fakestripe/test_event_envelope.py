@@ -58,18 +58,22 @@ def test_account_updated_has_previous_attributes(fake, sdk, webhooks):
     account = sdk.v1.accounts.create(
         {"type": "express", "capabilities": {"transfers": {"requested": True}}}
     )
-    fake.json("POST", f"/_config/accounts/{account.id}/complete")
+    fake.json("POST", f"/_config/accounts/{account.id}/complete")  # details submitted ...
+    fake.json("POST", f"/_config/accounts/{account.id}/verify")  # ... then verified
     sdk.v1.accounts.update(account.id, {"metadata": {"tier": "gold"}})
     events = webhooks.wait_for(
-        lambda events: [e["type"] for e in events].count("account.updated") >= 2
+        lambda events: [e["type"] for e in events].count("account.updated") >= 3
     )
-    onboarded, updated = [e for e in events if e["type"] == "account.updated"]
-    previous = onboarded["data"]["previous_attributes"]
-    assert previous["charges_enabled"] is False
-    assert previous["payouts_enabled"] is False
+    submitted, verified, updated = [e for e in events if e["type"] == "account.updated"]
+    previous = submitted["data"]["previous_attributes"]
     assert previous["details_submitted"] is False
     assert previous["capabilities"] == {"transfers": "inactive"}
     assert "business_type" in previous["requirements"]["currently_due"]
+    previous = verified["data"]["previous_attributes"]
+    assert previous["charges_enabled"] is False
+    assert previous["payouts_enabled"] is False
+    assert previous["capabilities"] == {"transfers": "pending"}
+    assert "individual.dob.day" in previous["requirements"]["pending_verification"]
     assert updated["data"]["previous_attributes"] == {"metadata": {"tier": None}}
 
 

@@ -128,6 +128,7 @@ def test_connect_webhooks_and_faults_survive_a_restart(tmp_path):
             {"type": "express", "country": "US", "capabilities": {"transfers": {"requested": True}}}
         )
         requests.post(f"{url}/_config/accounts/{account.id}/complete", timeout=10)
+        requests.post(f"{url}/_config/accounts/{account.id}/verify", timeout=10)
         requests.post(f"{url}/_config/balance", data={"available[usd]": 5000}, timeout=10)
         sdk.v1.transfers.create(
             {"amount": 1200, "currency": "usd", "destination": account.id, "transfer_group": "g"}
@@ -215,3 +216,23 @@ def test_writes_are_not_saved_one_by_one(tmp_path):
         assert not state.exists()  # the next save is due in 30 s, or at shutdown
     with server(state) as run:
         assert {c.id for c in client(run.url).v1.customers.list({"limit": 100})} == set(ids)
+
+
+def test_a_verification_under_way_ends_after_a_restart(tmp_path):
+    """Stripe's checks of an account's details go on while the server is down."""
+    state = tmp_path / "fakestripe.state"
+    with server(state, "--verification-after", "1.5") as run:
+        sdk = client(run.url)
+        account = sdk.v1.accounts.create(
+            {"type": "express", "country": "US", "capabilities": {"transfers": {"requested": True}}}
+        )
+        requests.post(f"{run.url}/_config/accounts/{account.id}/complete", timeout=10)
+        assert sdk.v1.accounts.retrieve(account.id).payouts_enabled is False
+    with server(state, "--verification-after", "1.5") as run:
+        sdk = client(run.url)
+        deadline = time.monotonic() + 10
+        while not sdk.v1.accounts.retrieve(account.id).payouts_enabled:
+            assert time.monotonic() < deadline, "the verification never ended"
+            time.sleep(0.1)
+        assert sdk.v1.accounts.retrieve(account.id).capabilities.transfers == "active"
+        assert len(sdk.v1.events.list({"type": "capability.updated"}).data) == 1

