@@ -16,7 +16,7 @@ from localstripe.server import (
 )
 
 # Importing these patches localstripe's resources.
-from . import connect, core, events, money, payments, pending_refunds  # noqa: F401
+from . import connect, core, events, money, payments, pending_refunds, wallets  # noqa: F401
 from .core import settings, stripe_error
 from .middleware import (
     auth,
@@ -173,6 +173,7 @@ def own_routes():
         ("POST", reversals, api_extra(connect.create_reversal, reversals)),
         ("GET", reversals, api_extra(connect.list_reversals, reversals)),
         ("GET", "/connect/onboarding/{id}", connect.onboarding_page),
+        *wallets.routes(),
         ("POST", "/connect/onboarding/{id}", connect.onboarding_submit),
         ("DELETE", "/_config/data", reset),
         ("POST", "/_config/accounts/{id}/complete", connect.complete_account),

@@ -11,6 +11,7 @@ from localstripe import server
 from localstripe.errors import UserError
 from localstripe.server import get_post_data, json_response, unflatten_data
 
+from . import wallets
 from .core import current_request, ledger
 
 IDEMPOTENCY_TTL = 24 * 3600
@@ -20,6 +21,8 @@ IDEMPOTENCY_MISMATCH = (
 )
 # Paths Stripe.js calls with the publishable key in the body (localstripe knows the others).
 PUBLISHABLE_OK = re.compile(r"^/v1/(payment_methods|payment_intents/\w+/confirm)$")
+# Stripe.js reads an intent with the publishable key and the intent's client_secret.
+PUBLISHABLE_READ = re.compile(r"^/v1/payment_intents/(\w+)$")
 CORS_HEADERS = (
     "Content-Type, Accept, Authorization, Idempotency-Key, Stripe-Version, Stripe-Account"
 )
@@ -58,6 +61,7 @@ async def request_ids(request, handler):
 
     Also lets pending balance transactions whose time has come become available first.
     """
+    wallets.base_url.set(f"{request.scheme}://{request.host}")  # for the wallets' page URLs
     if not _api(request):
         return await handler(request)
     ledger.mature()
@@ -195,7 +199,14 @@ async def auth(request, handler):
     """localstripe's key check, plus CORS preflights, onboarding pages and Stripe.js calls."""
     if request.method == "OPTIONS":
         return web.Response(status=204)
-    if request.path.startswith("/connect/onboarding/"):
+    if request.path.startswith(("/connect/onboarding/", *wallets.PAGES)):
+        return await handler(request)
+    read = PUBLISHABLE_READ.match(request.path) if request.method == "GET" else None
+    if read and str(request.query.get("key", "")).startswith("pk_"):
+        pi = r.store.get(f"payment_intent:{read.group(1)}")
+        secret = request.query.get("client_secret")
+        if pi is None or not secret or secret != pi.client_secret:
+            raise UserError(401, "Unauthorized")
         return await handler(request)
     if request.method == "POST" and PUBLISHABLE_OK.match(request.path):
         data = await get_post_data(request, remove_auth=False) or {}

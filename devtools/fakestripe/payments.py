@@ -3,7 +3,7 @@
 from localstripe import resources as r
 from localstripe.errors import UserError
 
-from . import money
+from . import money, wallets
 from .core import emit, ledger, reject_unknown, stripe_error, to_int
 from .core import money as format_money
 
@@ -51,7 +51,7 @@ PI_EXTRA = (
 )
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 # Confirm parameters Stripe.js and the SDK may send that change nothing here.
-CONFIRM_IGNORED = ("return_url", "use_stripe_sdk", "mandate_data", "shipping")
+CONFIRM_IGNORED = ("use_stripe_sdk", "mandate_data", "shipping")
 AUTHENTICATION_REQUIRED = (
     "authentication_required",
     "authentication_required",
@@ -110,10 +110,14 @@ def pi_init(self, payment_method=None, payment_method_types=None, **data):
     extra = {name: data.pop(name, None) for name in PI_EXTRA}
     if data.get("capture_method") not in (None, "automatic", "automatic_async", "manual"):
         raise stripe_error(400, "Invalid capture_method", code="parameter_invalid_string")
+    options = data.pop("payment_method_options", None)
+    if payment_method_types is not None:
+        wallets.check_types(payment_method_types, data.get("currency"))
     _pi_init(self, payment_method=payment_method, **data)
     if payment_method:  # store the real id, not e.g. pm_card_visa
         self.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
     self.payment_method_types = payment_method_types or ["card"]
+    self.payment_method_options = options if isinstance(options, dict) else {}
     self.cancellation_reason = None
     self.confirmation_method = "automatic"
     for name, value in extra.items():
@@ -150,6 +154,8 @@ def pi_report_failure(self):
 
 def last_payment_error(self):
     """The last decline or failed authentication, shaped like Stripe's."""
+    if getattr(self, "_wallet_error", None):
+        return self._wallet_error
     if self._authentication_failed:
         return {
             "type": "invalid_request_error",
@@ -175,6 +181,8 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
     for name in CONFIRM_IGNORED:
         params.pop(name, None)
     receipt_email = params.pop("receipt_email", None)
+    return_url = params.pop("return_url", None)
+    options = params.pop("payment_method_options", None)
     setup_future_usage = params.pop("setup_future_usage", None)
     off_session = r.try_convert_to_bool(params.pop("off_session", None))
     reject_unknown(params)
@@ -199,10 +207,13 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
             raise stripe_error(400, "Invalid payment_method_data", param="payment_method_data")
         payment_method = r.PaymentMethod(**payment_method_data).id
     if payment_method is not None:
-        pi.payment_method = r.PaymentMethod._api_retrieve(payment_method).id
+        chosen = r.PaymentMethod._api_retrieve(payment_method)
+        wallets.check_confirm(pi, chosen, return_url, options)  # refused: the intent unchanged
+        pi.payment_method = chosen.id
         pi.latest_charge = None
         pi.next_action = None
         pi._authentication_failed = False
+        pi._wallet_error = None
     if receipt_email is not None:
         pi.receipt_email = receipt_email
     if setup_future_usage is not None:
@@ -214,6 +225,9 @@ def confirm(id, payment_method=None, payment_method_data=None, client_secret=Non
             code="payment_intent_unexpected_state",
         )
     pm = r.PaymentMethod._api_retrieve(pi.payment_method)
+    wallets.check_confirm(pi, pm, return_url, options)
+    if wallets.is_wallet(pm):
+        return wallets.confirm(pi, pm, return_url, options)
     if off_session is True and pm._requires_authentication():
         pi._authentication_failed = False
         if not _needs_authentication_off_session(pm):  # set up before: charged without 3DS
@@ -249,6 +263,8 @@ def create_intent(cls, off_session=None, **data):
 def authenticate(id, **params):
     """The 3-D Secure step of the fake Stripe.js; a failure is reported like Stripe does."""
     pi = r.PaymentIntent._api_retrieve(id)
+    if wallets.awaiting(pi):  # the fake Stripe.js's WeChat Pay dialog
+        return wallets.authenticate(pi, **params)
     payment_method = pi.payment_method
     _pi_authenticate(id, **params)
     if pi._authentication_failed:
