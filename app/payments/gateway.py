@@ -18,6 +18,8 @@ import stripe
 from pyrate_limiter import Duration, Limiter, Rate
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from app.payments import methods
+
 OFFLINE_KEY = "sk_test_offline"  # the fake server accepts any sk_ key
 
 
@@ -139,6 +141,12 @@ def _intent(pi: Any) -> Intent:
     charge = pi.latest_charge
     charge_id = charge if isinstance(charge, str) or charge is None else charge.id
     error = pi.last_payment_error
+    message = (error.message if error is not None else "") or ""
+    if error is not None:
+        method_type = getattr(error, "payment_method_type", None) or (
+            error.payment_method.type if getattr(error, "payment_method", None) else None
+        )
+        message = methods.failure_message(getattr(error, "code", None), message, method_type)
     return Intent(
         id=pi.id,
         status=pi.status,
@@ -146,7 +154,7 @@ def _intent(pi: Any) -> Intent:
         currency=pi.currency,
         client_secret=pi.client_secret or "",
         charge_id=charge_id,
-        error_message=(error.message if error is not None else "") or "",
+        error_message=message,
         metadata=pi.metadata.to_dict() if pi.metadata else {},
     )
 
@@ -210,7 +218,10 @@ class StripeGateway:
         transfer_group: str,
         description: str,
         key: str,
+        payment_method_types: list[str] | tuple[str, ...] = ("card",),
     ) -> Intent:
+        """A pledge's PaymentIntent; the backer confirms it in the browser with any of the
+        payment_method_types (card, and for CNY alipay and wechat_pay: see methods.py)."""
         pi = self._call(
             self.client.v1.payment_intents.create,
             {
@@ -220,7 +231,7 @@ class StripeGateway:
                 "metadata": metadata,
                 "transfer_group": transfer_group,
                 "description": description,
-                "payment_method_types": ["card"],
+                "payment_method_types": list(payment_method_types),
             },
             key,
         )

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.accounts.models import User
 from app.extensions import db
-from app.payments import gateway
+from app.payments import gateway, methods
 from app.payments.gateway import CardError, GatewayError
 from app.pledges import services
 from app.pledges.domain import PledgeRefused
@@ -88,6 +88,7 @@ def intent_params(payment: Payment, project: Project) -> dict:
         transfer_group=f"project-{project.id}",
         description=f"Pledge {payment.pledge_id} to {project.title}"[:200],
         key=payment.idempotency_key,
+        payment_method_types=methods.payment_method_types(payment.currency),
     )
 
 
@@ -476,7 +477,13 @@ def _on_intent_failed(obj: dict) -> str | None:
     payment = _payment_for_intent(_text(obj, "id"))
     if payment is not None:
         error = obj.get("last_payment_error") or {}
-        services.payment_declined(payment.id, error.get("message") or "The card was declined.")
+        method = error.get("payment_method") if isinstance(error, dict) else None
+        message = methods.failure_message(
+            error.get("code"),
+            error.get("message") or "The card was declined.",
+            error.get("payment_method_type") or (method or {}).get("type"),
+        )
+        services.payment_declined(payment.id, message)
     db.session.commit()
     return None
 

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.extensions import csrf, db, limiter
-from app.payments import gateway
+from app.payments import gateway, methods
 from app.payments.gateway import GatewayError
 from app.pledges import checkout, services
 from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledges
@@ -106,13 +106,16 @@ def pay(pledge_id: int):
         confirm=ConfirmForm(),
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        payment_methods=methods.choices(payment.currency),
     )
 
 
 @bp.route("/pledges/<int:pledge_id>/complete")
 @login_required
 def complete(pledge_id: int):
-    """Where the browser comes back after Stripe.js confirmed the card."""
+    """Where the browser comes back after Stripe.js confirmed the payment (card or WeChat Pay),
+    and where Alipay sends it back (with payment_intent and redirect_status, which we do not
+    trust: Stripe is asked)."""
     pledge = own_pledge(pledge_id)
     payment = open_payment(pledge) or (pledge.payments[-1] if pledge.payments else None)
     if payment is None:

@@ -1,6 +1,8 @@
 // fakestripe's stand-in for https://js.stripe.com/v3/: Stripe(pk), a card Element made of five
 // plain inputs, createToken, createPaymentMethod, confirmCardPayment and confirmCardSetup (with a
-// fake 3-D Secure dialog), answering with the same promise shapes as the real library.
+// fake 3-D Secure dialog), confirmAlipayPayment (redirects to the fake's Alipay page) and
+// confirmWechatPayPayment (a QR code dialog), answering with the same promise shapes as the real
+// library.
 (function () {
   'use strict';
 
@@ -187,6 +189,62 @@
     });
   }
 
+  // The WeChat Pay QR code dialog: the customer would scan it; here they choose. True for
+  // "Authorize test payment", false for "Fail test payment".
+  function wechatPayDialog(qr) {
+    return new Promise(resolve => {
+      const overlay = document.createElement('div');
+      overlay.className = 'fakestripe-wechat-pay';
+      Object.assign(overlay.style, {
+        position: 'fixed', inset: '0', background: 'rgba(0,0,0,0.5)', display: 'flex',
+        alignItems: 'center', justifyContent: 'center', zIndex: '2147483647',
+      });
+      const box = document.createElement('div');
+      box.setAttribute('role', 'dialog');
+      box.setAttribute('aria-modal', 'true');
+      box.setAttribute('aria-labelledby', 'fakestripe-wechat-pay-title');
+      Object.assign(box.style, {background: '#fff', color: '#1a1f36', padding: '20px 24px',
+                                borderRadius: '8px', textAlign: 'center', maxWidth: '22rem',
+                                width: 'calc(100% - 32px)', boxSizing: 'border-box',
+                                fontFamily: 'system-ui, sans-serif'});
+      const title = document.createElement('h2');
+      title.id = 'fakestripe-wechat-pay-title';
+      title.textContent = 'Pay with WeChat Pay';
+      Object.assign(title.style, {fontSize: '1.2rem', margin: '0 0 8px'});
+      const image = document.createElement('img');
+      image.src = qr.image_data_url;
+      image.alt = 'WeChat Pay QR code (test mode)';
+      image.width = 200;
+      image.height = 200;
+      Object.assign(image.style, {display: 'block', margin: '0 auto 8px',
+                                  imageRendering: 'pixelated'});
+      const text = document.createElement('p');
+      text.textContent = 'Test mode: scanning does nothing. Authorize or fail this payment ' +
+                         'as the customer would in the WeChat app.';
+      Object.assign(text.style, {fontSize: '0.9rem', color: '#545969', margin: '0 0 12px'});
+      const actions = document.createElement('div');
+      Object.assign(actions.style, {display: 'flex', gap: '8px', flexWrap: 'wrap'});
+      let first;
+      [['Authorize test payment', true], ['Fail test payment', false]].forEach(([label, ok]) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.textContent = label;
+        Object.assign(button.style, {flex: '1 1 8rem', padding: '8px 12px', borderRadius: '6px',
+                                     font: 'inherit', cursor: 'pointer',
+                                     border: ok ? '1px solid #07883a' : '1px solid #c0c8d2',
+                                     background: ok ? '#07883a' : '#fff',
+                                     color: ok ? '#fff' : '#1a1f36'});
+        button.addEventListener('click', () => { overlay.remove(); resolve(ok); });
+        actions.appendChild(button);
+        first = first || button;
+      });
+      box.append(title, image, text, actions);
+      overlay.appendChild(box);
+      document.body.appendChild(overlay);
+      first.focus();
+    });
+  }
+
   function Stripe(key) {
     if (typeof key !== 'string' || !key.startsWith('pk_')) {
       throw new Error('Invalid API Key provided: use a publishable key (pk_...).');
@@ -212,6 +270,16 @@
         }};
       }
       return {};
+    }
+
+    // A wallet's payment method: an existing id, or new from its type and billing details.
+    function walletMethod(type, paymentMethod) {
+      if (typeof paymentMethod === 'string') return {payment_method: paymentMethod};
+      const data = {type};
+      if (paymentMethod && paymentMethod.billing_details) {
+        data.billing_details = paymentMethod.billing_details;
+      }
+      return {payment_method_data: data};
     }
 
     // What the promise resolves to once the intent has settled, as in real Stripe.js.
@@ -266,6 +334,50 @@
                                       {key, client_secret: clientSecret, success}));
           if (error) return {error};
         }
+        return outcome(body);
+      },
+
+      // Redirects to the Alipay page (the fake's); the customer comes back to return_url with
+      // payment_intent, payment_intent_client_secret and redirect_status. The promise resolves
+      // only on an error, or with handleActions: false.
+      async confirmAlipayPayment(clientSecret, data, options) {
+        const id = intentId(clientSecret, 'pi');
+        data = data || {};
+        const params = Object.assign(
+          {key, client_secret: clientSecret},
+          walletMethod('alipay', data.payment_method),
+          data.return_url ? {return_url: data.return_url} : {});
+        const {body, error} = await post(`/v1/payment_intents/${id}/confirm`, params);
+        if (error) return {error};
+        const action = body.next_action;
+        if ((options || {}).handleActions === false || !action ||
+            action.type !== 'alipay_handle_redirect') {
+          return outcome(body);
+        }
+        window.location.assign(action.alipay_handle_redirect.url);
+        return new Promise(() => {});
+      },
+
+      // Shows the QR code dialog; resolves once the payment is authorized or failed there.
+      async confirmWechatPayPayment(clientSecret, data, options) {
+        const id = intentId(clientSecret, 'pi');
+        data = data || {};
+        const params = Object.assign(
+          {key, client_secret: clientSecret},
+          walletMethod('wechat_pay', data.payment_method),
+          data.payment_method_options ? {payment_method_options: data.payment_method_options}
+                                      : {});
+        let {body, error} = await post(`/v1/payment_intents/${id}/confirm`, params);
+        if (error) return {error};
+        const action = body.next_action;
+        if ((options || {}).handleActions === false || !action ||
+            action.type !== 'wechat_pay_display_qr_code') {
+          return outcome(body);
+        }
+        const success = await wechatPayDialog(action.wechat_pay_display_qr_code);
+        ({body, error} = await post(`/v1/payment_intents/${id}/_authenticate`,
+                                    {key, client_secret: clientSecret, success}));
+        if (error) return {error};
         return outcome(body);
       },
 

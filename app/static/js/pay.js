@@ -1,4 +1,6 @@
-// Card payment with Stripe.js: the card goes to Stripe, never to our server.
+// Paying with Stripe.js: card details (or the wallet's approval) go to Stripe, never to our
+// server. CNY projects offer Alipay (a redirect to Alipay and back to the return page) and
+// WeChat Pay (a QR code dialog) beside the card; the PaymentIntent allows all of them.
 (function () {
   "use strict";
   var form = document.getElementById("payment-form");
@@ -8,21 +10,71 @@
   card.mount("#card-element");
   var errors = document.getElementById("card-errors");
   var button = document.getElementById("pay-button");
-  card.on("change", function (event) {
-    errors.textContent = event && event.error ? event.error.message : "";
+  var cardFields = document.getElementById("card-fields");
+  var secret = form.dataset.clientSecret;
+  var returnUrl = form.dataset.returnUrl;
+  var WALLET_FAILED = {
+    alipay: "The Alipay payment was not completed, so nothing was charged. " +
+            "You can try again, or choose another way to pay.",
+    wechat_pay: "The WeChat Pay payment was not completed, so nothing was charged. " +
+                "You can try again, or choose another way to pay."
+  };
+
+  function chosen() {
+    var checked = form.querySelector("input[name=payment_method]:checked") ||
+                  form.querySelector("input[name=payment_method]");
+    return checked ? checked.value : "card";
+  }
+
+  function showChoice() {
+    cardFields.hidden = chosen() !== "card";
+    errors.textContent = "";
+  }
+
+  Array.prototype.forEach.call(form.querySelectorAll("input[name=payment_method]"), function (input) {
+    input.addEventListener("change", showChoice);
   });
+  showChoice();
+
+  card.on("change", function (event) {
+    if (chosen() === "card") {
+      errors.textContent = event && event.error ? event.error.message : "";
+    }
+  });
+
+  function confirm(method) {
+    if (method === "alipay") {
+      // Resolves only on an error: otherwise the browser is on its way to Alipay.
+      return stripe.confirmAlipayPayment(secret, { return_url: returnUrl });
+    }
+    if (method === "wechat_pay") {
+      return stripe.confirmWechatPayPayment(secret, {
+        payment_method_options: { wechat_pay: { client: "web" } }
+      });
+    }
+    return stripe.confirmCardPayment(secret, {
+      payment_method: { card: card, billing_details: { name: form.dataset.name } }
+    });
+  }
+
+  function failure(method, error) {
+    if (error.code === "payment_intent_payment_attempt_failed" && WALLET_FAILED[method]) {
+      return WALLET_FAILED[method];
+    }
+    return error.message || "The payment did not go through.";
+  }
+
   form.addEventListener("submit", function (submit) {
     submit.preventDefault();
+    var method = chosen();
     button.disabled = true;
     errors.textContent = "";
-    stripe.confirmCardPayment(form.dataset.clientSecret, {
-      payment_method: { card: card, billing_details: { name: form.dataset.name } }
-    }).then(function (result) {
+    confirm(method).then(function (result) {
       if (result.error) {
-        errors.textContent = result.error.message || "The payment did not go through.";
+        errors.textContent = failure(method, result.error);
         button.disabled = false;
       } else {
-        window.location.assign(form.dataset.returnUrl);
+        window.location.assign(returnUrl);
       }
     }, function () {
       errors.textContent = "We could not reach the payment provider. Please try again.";
