@@ -71,6 +71,12 @@ class Account:
     details_submitted: bool
     charges_enabled: bool
     payouts_enabled: bool
+    # What Stripe still asks for (requirements.currently_due, with past_due), what it is
+    # checking (pending_verification), and why the account is disabled, if it is.
+    requirements_due: tuple[str, ...] = ()
+    pending_verification: tuple[str, ...] = ()
+    disabled_reason: str = ""
+    capabilities: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -425,9 +431,32 @@ def _refund(refund: Any) -> RefundResult:
 
 
 def _account(account: Any) -> Account:
+    return account_from_payload(account.to_dict())
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value or () if isinstance(v, str))
+
+
+def account_from_payload(account: Any) -> Account:
+    """An Account from an account as a plain dict: the SDK's ``to_dict()`` or a webhook's
+    ``data.object``."""
+
+    def get(obj: Any, name: str) -> Any:
+        return obj[name] if obj is not None and name in obj else None
+
+    requirements = get(account, "requirements")
+    due = _strings(get(requirements, "currently_due")) + _strings(get(requirements, "past_due"))
+    capabilities = get(account, "capabilities") or {}
     return Account(
-        id=account.id,
-        details_submitted=bool(account.details_submitted),
-        charges_enabled=bool(account.charges_enabled),
-        payouts_enabled=bool(account.payouts_enabled),
+        id=account["id"],
+        details_submitted=bool(get(account, "details_submitted")),
+        charges_enabled=bool(get(account, "charges_enabled")),
+        payouts_enabled=bool(get(account, "payouts_enabled")),
+        requirements_due=tuple(dict.fromkeys(due)),
+        pending_verification=_strings(get(requirements, "pending_verification")),
+        disabled_reason=get(requirements, "disabled_reason") or "",
+        capabilities={
+            str(name): status for name, status in capabilities.items() if isinstance(status, str)
+        },
     )

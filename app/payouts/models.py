@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -23,6 +23,13 @@ class ConnectedAccount(db.Model):
     details_submitted: Mapped[bool] = mapped_column(default=False)
     charges_enabled: Mapped[bool] = mapped_column(default=False)
     payouts_enabled: Mapped[bool] = mapped_column(default=False)
+    # What Stripe last said is still due (its field names, e.g. "individual.dob.day"), what
+    # it is checking, why the account is disabled ("" if it is not), and each capability's
+    # status ("transfers": "active").
+    requirements_due: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pending_verification: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disabled_reason: Mapped[str] = mapped_column(String(100), default="")
+    capabilities: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 

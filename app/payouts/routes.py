@@ -96,12 +96,18 @@ def payout_helpers() -> dict:
 @login_required
 @connect_page
 def account():
-    connected = services.account_of(current_user.id)
+    return _account_page(services.account_of(current_user.id), ConnectForm())
+
+
+def _account_page(connected, form: ConnectForm):
+    """The payout account page: the stage onboarding is at, and what Stripe still asks for."""
     return render_template(
         "payouts/account.html",
         account=connected,
         status=services.status_of(connected),
-        form=ConnectForm(),
+        due=services.describe(connected.requirements_due or []) if connected else [],
+        checking=services.describe(connected.pending_verification or []) if connected else [],
+        form=form,
     )
 
 
@@ -112,12 +118,7 @@ def connect():
     form = ConnectForm()
     connected = services.account_of(current_user.id)
     if not form.validate_on_submit():
-        return render_template(
-            "payouts/account.html",
-            account=connected,
-            status=services.status_of(connected),
-            form=form,
-        ), 400
+        return _account_page(connected, form), 400
     try:
         url = services.connect(current_user.id, form.country.data, _links())
     except GatewayError as error:
@@ -135,6 +136,12 @@ def return_():
         return _unreachable(error)
     if status is PayoutStatus.READY:
         flash("Your Stripe account is connected: payouts are ready.", "success")
+    elif status is PayoutStatus.VERIFYING:
+        flash(
+            "Thank you: Stripe has your details and is checking them. You do not need to do"
+            " anything else; this page shows when payouts are ready.",
+            "info",
+        )
     elif status is PayoutStatus.INCOMPLETE:
         flash(
             "Stripe onboarding is not finished yet: continue it whenever you are ready.",

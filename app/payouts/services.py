@@ -20,7 +20,7 @@ from app import clock
 from app.accounts.models import User
 from app.extensions import db
 from app.payments import gateway
-from app.payments.gateway import Account
+from app.payments.gateway import Account, account_from_payload
 from app.payouts.models import ConnectedAccount
 from app.pledges.services import idempotency_key
 
@@ -43,8 +43,59 @@ DEFAULT_COUNTRY = "US"
 
 class PayoutStatus(enum.Enum):
     NOT_CONNECTED = "not_connected"
-    INCOMPLETE = "incomplete"  # the account exists; onboarding is not finished
+    INCOMPLETE = "incomplete"  # the account exists; Stripe still needs details from the person
+    VERIFYING = "verifying"  # details sent; Stripe is checking them before enabling payouts
     READY = "ready"  # details submitted and payouts enabled: transfers can be made
+
+
+# Stripe's requirement fields in plain words, for the person who has to provide them. Several
+# fields can share a label (the three parts of a date of birth); unknown ones get a label made
+# from their last part (see ``describe``).
+REQUIREMENT_LABELS: dict[str, str] = {
+    "business_type": "Type of business (individual or company)",
+    "business_profile.mcc": "What your business does (industry)",
+    "business_profile.url": "Your website or a link to your work",
+    "business_profile.product_description": "What your business does (industry)",
+    "external_account": "Bank account for payouts",
+    "individual.address.city": "Home address",
+    "individual.address.line1": "Home address",
+    "individual.address.postal_code": "Home address",
+    "individual.address.state": "Home address",
+    "individual.dob.day": "Date of birth",
+    "individual.dob.month": "Date of birth",
+    "individual.dob.year": "Date of birth",
+    "individual.email": "Email address",
+    "individual.first_name": "Legal name",
+    "individual.last_name": "Legal name",
+    "individual.phone": "Phone number",
+    "individual.ssn_last_4": "Last 4 digits of your Social Security number",
+    "individual.id_number": "Government ID number",
+    "individual.verification.document": "Photo of an identity document",
+    "individual.verification.additional_document": "Proof of address document",
+    "tos_acceptance.date": "Acceptance of Stripe's terms of service",
+    "tos_acceptance.ip": "Acceptance of Stripe's terms of service",
+    "company.name": "Company name",
+    "company.tax_id": "Company tax ID",
+    "company.address.city": "Company address",
+    "company.address.line1": "Company address",
+    "company.address.postal_code": "Company address",
+    "company.address.state": "Company address",
+    "company.phone": "Company phone number",
+    "relationship.representative": "Company representative",
+    "relationship.owner": "Company owners",
+}
+
+
+def describe(fields: list[str] | tuple[str, ...]) -> list[str]:
+    """Stripe's field names as plain labels, each once, in the order first asked for."""
+    labels: dict[str, None] = {}
+    for name in fields:
+        label = REQUIREMENT_LABELS.get(name)
+        if label is None:
+            last = name.rsplit(".", 1)[-1].replace("_", " ").strip() or name
+            label = last[:1].upper() + last[1:]
+        labels[label] = None
+    return list(labels)
 
 
 @dataclass(frozen=True)
@@ -62,7 +113,11 @@ def account_of(user_id: int) -> ConnectedAccount | None:
 def status_of(account: ConnectedAccount | None) -> PayoutStatus:
     if account is None:
         return PayoutStatus.NOT_CONNECTED
-    return PayoutStatus.READY if account.ready else PayoutStatus.INCOMPLETE
+    if account.ready:
+        return PayoutStatus.READY
+    if account.details_submitted and not account.requirements_due:
+        return PayoutStatus.VERIFYING
+    return PayoutStatus.INCOMPLETE
 
 
 def apply_flags(account: ConnectedAccount, flags: Account) -> None:
@@ -70,6 +125,10 @@ def apply_flags(account: ConnectedAccount, flags: Account) -> None:
     account.details_submitted = flags.details_submitted
     account.charges_enabled = flags.charges_enabled
     account.payouts_enabled = flags.payouts_enabled
+    account.requirements_due = list(flags.requirements_due)
+    account.pending_verification = list(flags.pending_verification)
+    account.disabled_reason = flags.disabled_reason[:100]
+    account.capabilities = dict(flags.capabilities)
     account.updated_at = clock.now()
     db.session.flush()
 
@@ -146,22 +205,34 @@ def refresh(user_id: int) -> PayoutStatus:
 # ---- webhook ------------------------------------------------------------------------------
 
 
-def on_account_updated(obj: dict) -> str | None:
-    """``account.updated``: store the flags of a known account; others are not ours."""
-    account = db.session.scalar(
-        select(ConnectedAccount).where(ConnectedAccount.stripe_account_id == obj.get("id"))
+def _known_account(stripe_id: object) -> ConnectedAccount | None:
+    return db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.stripe_account_id == stripe_id)
     )
+
+
+def on_account_updated(obj: dict) -> str | None:
+    """``account.updated``: store the flags and requirements of a known account."""
+    account = _known_account(obj.get("id"))
     if account is None:
         db.session.commit()
         return "unknown account"
-    apply_flags(
-        account,
-        Account(
-            id=account.stripe_account_id,
-            details_submitted=bool(obj.get("details_submitted")),
-            charges_enabled=bool(obj.get("charges_enabled")),
-            payouts_enabled=bool(obj.get("payouts_enabled")),
-        ),
-    )
+    apply_flags(account, account_from_payload(obj))
+    db.session.commit()
+    return None
+
+
+def on_capability_updated(obj: dict) -> str | None:
+    """``capability.updated``: store one capability's status (its account's flags and
+    requirements come with the ``account.updated`` Stripe sends beside it)."""
+    account = _known_account(obj.get("account"))
+    name, status = obj.get("id"), obj.get("status")
+    if account is None:
+        db.session.commit()
+        return "unknown account"
+    if not (isinstance(name, str) and isinstance(status, str)):
+        raise TypeError("a capability needs an id and a status")
+    account.capabilities = {**(account.capabilities or {}), name: status}
+    account.updated_at = clock.now()
     db.session.commit()
     return None

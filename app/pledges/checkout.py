@@ -566,7 +566,10 @@ def _on_dispute(obj: dict) -> str | None:
     return None
 
 
-from app.payouts.services import on_account_updated  # noqa: E402  (payouts imports pledges)
+from app.payouts.services import (  # noqa: E402  (payouts imports pledges)
+    on_account_updated,
+    on_capability_updated,
+)
 
 HANDLERS = {
     "payment_intent.succeeded": _on_intent_succeeded,
@@ -578,4 +581,5 @@ HANDLERS = {
     "charge.refund.updated": _on_refund_updated,
     "charge.dispute.created": _on_dispute,
     "account.updated": on_account_updated,
+    "capability.updated": on_capability_updated,
 }
