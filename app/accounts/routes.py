@@ -58,6 +58,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def _next_param() -> str | None:
+    """The page to come back to, kept when moving between log in and sign up."""
+    target = request.args.get("next")
+    return _safe_next(target) if target else None
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["REGISTER_LIMIT_PER_IP"],
@@ -78,8 +84,8 @@ def register():
             db.session.commit()
             start_session(user)
             flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
-            return redirect(url_for("main.index"))
-    return render_template("accounts/register.html", form=form)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/register.html", form=form, next=_next_param())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -110,7 +116,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         g.login_failed = True
         form.password.errors.append("Wrong email or password.")
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, next=_next_param())
 
 
 @bp.route("/logout", methods=["POST"])

@@ -23,6 +23,11 @@ def country_choices() -> list[SelectChoice]:
     ]
 
 
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
 class VersionField(HiddenField):
     """The version of the pledge the page showed: a change decided on it is refused if the
     pledge has moved since (another tab, a payment completing). Empty on a new pledge."""
@@ -45,28 +50,49 @@ class CancelForm(FlaskForm):
 
 class PledgeForm(FlaskForm):
     tier_id = RadioField(
-        "Reward", coerce=int, validators=[InputRequired(message="Choose a reward.")]
+        "Reward",
+        coerce=int,
+        validators=[InputRequired(message="Choose a reward.")],
+        validate_choice=False,  # validate_tier_id says why a reward cannot be chosen
     )
     amount = StringField(
         "Pledge amount",
         validators=[InputRequired()],
         description="At least the reward's minimum; shipping is added.",
     )
-    shipping_country = SelectField("Ship to", default="")
+    shipping_country = SelectField("Ship to", default="", validate_choice=False)
     version = VersionField()
     submit = SubmitField("Continue to payment")
 
     def __init__(self, *args, project, current_tier=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.project = project
-        self.tier_id.choices = [
-            SelectChoice(t.id, t.title) for t in project.tiers if t.available or t is current_tier
-        ]
+        self.current_tier = current_tier
+        self.tier_id.choices = [SelectChoice(t.id, t.title) for t in project.tiers]
+        # The rewards a backer may choose: open ones, and the one their pledge already has.
+        self.choosable = {t.id for t in project.tiers if t.available or t is current_tier}
         self.shipping_country.choices = country_choices()
 
+    def total_preview(self) -> tuple[int, int] | None:
+        """(pledge, shipping) in minor units for the chosen reward and the amount typed so far;
+        None until both make sense. Shown before the pay page, and kept live by back.js."""
+        tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
+        if tier is None or not self.amount.data:
+            return None
+        try:
+            amount = money.parse_amount(self.amount.data, self.project.currency)
+        except money.MoneyError:
+            return None
+        return amount, tier.shipping_fee or 0
+
     def validate_tier_id(self, field: RadioField) -> None:
-        if field.data not in {t.id for t in self.project.tiers}:
+        tier = next((t for t in self.project.tiers if t.id == field.data), None)
+        if tier is None:
             raise ValidationError("Choose one of this project's rewards.")
+        if tier.id not in self.choosable:
+            if tier.sold_out:
+                raise ValidationError("This reward is sold out. Choose another one.")
+            raise ValidationError("This reward is closed to new backers. Choose another one.")
 
     def validate_amount(self, field: StringField) -> None:
         try:
@@ -84,5 +110,7 @@ class PledgeForm(FlaskForm):
 
     def validate_shipping_country(self, field: SelectField) -> None:
         tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
+        if field.data and field.data not in _country_codes():
+            raise ValidationError("Choose a country from the list.")
         if tier is not None and tier.ships and not field.data:
             raise ValidationError("This reward ships: choose the country to ship it to.")

@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app import clock
+from app import clock, money
 from app.extensions import csrf, db, limiter
 from app.payments import gateway, methods
 from app.payments.gateway import GatewayError
@@ -79,8 +79,12 @@ def back(project_id: int):
         flash(str(refusal), "warning")
         return redirect(url_for("projects.show", project_id=project.id))
     form = PledgeForm(project=project)
-    if request.method == "GET" and request.args.get("tier", type=int):
-        form.tier_id.data = request.args.get("tier", type=int)
+    if request.method == "GET":
+        wanted = request.args.get("tier", type=int)
+        chosen = next((t for t in project.tiers if t.id == wanted), None)
+        if chosen is not None and chosen.id in form.choosable:
+            form.tier_id.data = chosen.id
+            form.amount.data = money.to_major_text(chosen.minimum_amount, project.currency)
     if form.validate_on_submit():
         try:
             started = checkout.begin_pledge(current_user.id, project.id, _terms(form))
@@ -158,7 +162,14 @@ def abandon(pledge_id: int):
 @bp.route("/my/pledges")
 @login_required
 def mine():
-    return render_template("pledges/mine.html", pledges=services.pledges_of(current_user.id))
+    pledges = services.pledges_of(current_user.id)
+    # A failed pledge never held money (a declined card, a payment stopped or left to expire):
+    # listed apart, so attempts do not pass for pledges.
+    return render_template(
+        "pledges/mine.html",
+        pledges=[p for p in pledges if p.status is not PledgeStatus.FAILED],
+        attempts=[p for p in pledges if p.status is PledgeStatus.FAILED],
+    )
 
 
 @bp.route("/pledges/<int:pledge_id>")
@@ -183,10 +194,8 @@ def change(pledge_id: int):
         return redirect(url_for("pledges.show", pledge_id=pledge.id))
     form = PledgeForm(project=pledge.project, current_tier=pledge.tier)
     if request.method == "GET":
-        from app.money import to_major_text
-
         form.tier_id.data = pledge.tier_id
-        form.amount.data = to_major_text(pledge.amount, pledge.currency)
+        form.amount.data = money.to_major_text(pledge.amount, pledge.currency)
         form.shipping_country.data = pledge.shipping_country or ""
         form.version.data = pledge.version
     if form.validate_on_submit():

@@ -48,7 +48,7 @@ def test_tier_of_another_project(app, backer, project, creator, stripe_fake):
         f"/projects/{project.id}/back", {"tier_id": str(other.tiers[0].id), "amount": "50"}
     )
     assert response.status_code == 200
-    assert "Not a valid choice." in response.get_data(as_text=True)
+    assert "Choose one of this project&#39;s rewards." in response.get_data(as_text=True)
     nothing_charged(stripe_fake)
 
 
@@ -60,7 +60,7 @@ def test_shipping_reward_needs_a_country(app, backer, project, stripe_fake):
     assert "This reward ships: choose the country to ship it to." in response.get_data(as_text=True)
     nothing_charged(stripe_fake)
     response = start(backer, project, amount="25", country="XX")
-    assert "Not a valid choice." in response.get_data(as_text=True)
+    assert "Choose a country from the list." in response.get_data(as_text=True)
     start(backer, project, amount="25", country="FR")
     pledge = db.session.scalar(select(Pledge))
     assert (pledge.shipping_fee, pledge.shipping_country, pledge.total) == (500, "FR", 3000)

@@ -161,7 +161,7 @@ def test_approve_then_launch_fixes_the_deadline(browser, client):
 
     anonymous = client.application.test_client()
     page = anonymous.get(f"/projects/{project.id}").get_data(as_text=True)
-    assert "Moon Lamp" in page and "9 days to go" in page
+    assert "Moon Lamp" in page and "10 days to go" in page  # a 10-day project, just launched
     assert "CST" in page and "Asia/Shanghai" in page  # the creator's time zone
     assert f'datetime="{project.deadline.isoformat()}"' in page  # for the viewer's own
     assert "$0.00" in page and "$1,000.00" in page

@@ -91,7 +91,7 @@ def test_project_page_shows_the_campaign(client, creator):
         "£0.00",
         "£2,500.00",
         "backers",
-        "29 days to go",
+        "30 days to go",  # a 30-day project, just launched
         "Pledge £10.00 or more",
         "Pledge £20.00 or more",
         "1 left of 10",

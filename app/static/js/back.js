@@ -1,0 +1,48 @@
+// The back form: choosing a reward starts the amount at its minimum, and the total with
+// shipping is shown as the backer types (the server renders the same line without script).
+(function () {
+  "use strict";
+  var form = document.getElementById("pledge-form");
+  if (!form) { return; }
+  var amount = form.querySelector("#amount");
+  var total = document.getElementById("pledge-total");
+  var factor = parseInt(form.dataset.factor, 10);
+  var decimals = Math.round(Math.log10(factor));
+  var format = new Intl.NumberFormat(document.documentElement.lang || "en", {
+    style: "currency", currency: form.dataset.currency
+  });
+  var lastMinimum = null;
+
+  function chosen() { return form.querySelector('input[name="tier_id"]:checked'); }
+  function money(minor) { return format.format(minor / factor); }
+  function majorText(minor) { return (minor / factor).toFixed(decimals); }
+  function parsed() {
+    var text = amount.value.trim().replace(/,/g, "");
+    if (!/^\d+(\.\d+)?$/.test(text)) { return null; }
+    var parts = text.split(".");
+    if (parts[1] && parts[1].length > decimals) { return null; }
+    var frac = (parts[1] || "").padEnd(decimals, "0");
+    return parseInt(parts[0], 10) * factor + (decimals ? parseInt(frac, 10) : 0);
+  }
+  function show() {
+    var tier = chosen(), pledge = parsed();
+    if (!tier || pledge === null) { total.textContent = ""; return; }
+    var shipping = parseInt(tier.dataset.shipping, 10);
+    total.textContent = shipping
+      ? "Total charged now: " + money(pledge + shipping) + " (" + money(pledge) + " pledge + " + money(shipping) + " shipping)"
+      : "Total charged now: " + money(pledge);
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "tier_id") {
+      var minimum = parseInt(event.target.dataset.minimum, 10);
+      var typed = parsed();
+      if (typed === null || typed === lastMinimum || typed < minimum) { amount.value = majorText(minimum); }
+      lastMinimum = minimum;
+    }
+    show();
+  });
+  amount.addEventListener("input", show);
+  var tier = chosen();
+  if (tier) { lastMinimum = parseInt(tier.dataset.minimum, 10); }
+  show();
+})();
