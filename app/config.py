@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
     "PLATFORM_FEE_PERCENT": 5,
+    "LAUNCH_NEEDS_PAYOUT_ACCOUNT": False,  # False: warn the creator; True: refuse to launch
     # Notifications
     "MAIL_BACKEND": "file",  # file: instance/outbox-mail.log (mbox); log; smtp
     "MAIL_FROM": "Backstage <no-reply@localhost>",

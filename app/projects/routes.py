@@ -19,9 +19,10 @@ from wtforms.fields import SelectChoice
 
 from app import clock
 from app.extensions import db
+from app.payouts import services as payouts
 from app.projects import services, uploads
 from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
-from app.projects.models import Project
+from app.projects.models import Project, ProjectStatus
 from app.settlement import services as settlement
 
 bp = Blueprint("projects", __name__, template_folder="templates")
@@ -68,9 +69,24 @@ def discover():
 @bp.route("/projects/<int:project_id>")
 def show(project_id: int):
     project = visible_project(project_id)
+    launching = project.status is ProjectStatus.APPROVED and _is_owner(project)
     return render_template(
-        "projects/show.html", project=project, confirm=ConfirmForm(), now=clock.now()
+        "projects/show.html",
+        project=project,
+        confirm=ConfirmForm(),
+        now=clock.now(),
+        payout_ready=payouts_ready(project.owner_id) if launching else None,
+        launch_needs_payouts=current_app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"],
     )
+
+
+def _is_owner(project: Project) -> bool:
+    return current_user.is_authenticated and current_user.id == project.owner_id
+
+
+def payouts_ready(user_id: int) -> bool:
+    """Whether a funded project's payout could be sent to its creator today."""
+    return payouts.status_of(payouts.account_of(user_id)) is payouts.PayoutStatus.READY
 
 
 @bp.route("/my/projects")
@@ -250,9 +266,23 @@ def submit(project_id: int):
 def launch(project_id: int):
     project = own_project(project_id)
     if ConfirmForm().validate_on_submit():
+        ready = payouts_ready(project.owner_id)
+        if not ready and current_app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"]:
+            flash(
+                "Set up your payout account before you launch: a funded project is paid out "
+                "to it. Connect Stripe from My projects.",
+                "warning",
+            )
+            return redirect(url_for("projects.show", project_id=project.id))
         services.launch(project, current_user)
         db.session.commit()
         flash("Your project is live! The deadline is now fixed.", "success")
+        if not ready:
+            flash(
+                "Your payout account is not ready yet. If the project is funded, the payout "
+                "waits until you finish setting it up with Stripe.",
+                "warning",
+            )
     return redirect(url_for("projects.show", project_id=project.id))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from app import clock
+from app import clock, money
 from app.extensions import db
 from app.payments import gateway
 from app.payments.gateway import CardError, GatewayError
@@ -256,7 +256,10 @@ def pay_out(project_id: int) -> str:
             if available < net:
                 services.payout_postponed(
                     payout_id,
-                    f"The platform's Stripe balance is not yet available ({available} of {net}).",
+                    "The platform's Stripe balance is not yet available: "
+                    f"{money.format_money(max(available, 0), currency)} of "
+                    f"{money.format_money(net, currency)} so far. Card payments become "
+                    "available to transfer a few days after they are made.",
                 )
                 db.session.commit()
                 return "pending: balance not yet available"

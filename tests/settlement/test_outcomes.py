@@ -97,6 +97,11 @@ def test_payout_waits_for_onboarding_then_the_balance(
     account.details_submitted = account.payouts_enabled = True
     db.session.commit()
     assert "pending: balance not yet available" in settle(runner)  # the money is pending
+    payout = db.session.scalar(select(Payout))
+    # What the creator and the operators read: money, not raw minor units ("0 of 95000").
+    assert payout.last_error.startswith(
+        "The platform's Stripe balance is not yet available: $0.00 of $950.00 so far."
+    )
     make_balance_available(stripe_fake)
     clock.advance(minutes=10)  # past the lease
     assert "paid_out" in settle(runner)
