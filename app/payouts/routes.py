@@ -82,14 +82,24 @@ def _unreachable(error: GatewayError):
 
 @bp.app_context_processor
 def payout_helpers() -> dict:
-    """``payout_status()`` for any page (the creator dashboard shows it); queried only if used."""
+    """``payout_status()`` and ``payout_account()`` for any page (the creator dashboard shows
+    them); queried only if used."""
 
     def payout_status() -> PayoutStatus:
         if not current_user.is_authenticated:
             return PayoutStatus.NOT_CONNECTED
         return services.status_of(services.account_of(current_user.id))
 
-    return {"payout_status": payout_status, "PayoutStatus": PayoutStatus}
+    def payout_account():
+        if not current_user.is_authenticated:
+            return None
+        return services.account_of(current_user.id)
+
+    return {
+        "payout_status": payout_status,
+        "payout_account": payout_account,
+        "PayoutStatus": PayoutStatus,
+    }
 
 
 @bp.route("/payouts/account")

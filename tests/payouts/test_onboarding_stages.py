@@ -162,9 +162,11 @@ def test_stripe_asking_again_pauses_payouts_and_lists_it(app, cora, stripe_fake)
     assert not account.ready and account.requirements_due == ["external_account"]
     assert account.disabled_reason == "requirements.past_due"
     page = text(cora, ACCOUNT)
-    assert "Stripe needs more details" in page and "paused until you send them" in page
+    assert "Stripe needs more details" in page and "paused until you send these details" in page
     assert "<li>Bank account for payouts</li>" in page and "Continue onboarding" in page
-    assert "Onboarding not finished" in text(cora, MINE)
+    mine = text(cora, MINE)
+    assert "Stripe needs more details before it can pay you" in mine
+    assert "Onboarding not finished" not in mine and "Continue onboarding" in mine
 
     # "Continue onboarding" gives a fresh link; sending it starts the checks again.
     link_url = cora.submit(ACCOUNT, action=CONNECT).headers["Location"]
