@@ -141,7 +141,10 @@ def complete(pledge_id: int):
     elif result.status == "too_late":
         flash(result.message, "warning")
     elif result.status == "declined":
-        flash(result.message or "Your card was declined.", "danger")
+        db.session.expire_all()
+        still_open = open_payment(pledge)
+        if still_open is None or not still_open.failure_message:  # else the pay page says it
+            flash(result.message or "Your card was declined.", "danger")
         return redirect(url_for("pledges.pay", pledge_id=pledge_id))
     elif result.status == "processing":
         flash("Your payment is being processed; this page will show when it completes.", "info")
