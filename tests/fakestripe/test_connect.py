@@ -358,8 +358,9 @@ def test_a_past_due_field_disables_the_account_until_it_is_given_and_checked(sdk
     assert submitted["capabilities"]["transfers"] == "pending"
     assert fake.json("POST", f"/_config/accounts/{account.id}/verify")["payouts_enabled"]
 
-    events = webhooks.wait_for(lambda events: len(of_type(events, "capability.updated")) >= 6)
-    statuses = [e["data"]["object"]["status"] for e in of_type(events, "capability.updated")]
+    webhooks.wait_for(lambda events: len(of_type(events, "capability.updated")) >= 6)
+    made = reversed(sdk.v1.events.list({"type": "capability.updated"}).data)  # as made
+    statuses = [e.data.object.status for e in made]
     assert statuses == ["active", "active", "inactive", "inactive", "active", "active"]
 
 

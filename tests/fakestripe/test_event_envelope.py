@@ -64,7 +64,12 @@ def test_account_updated_has_previous_attributes(fake, sdk, webhooks):
     events = webhooks.wait_for(
         lambda events: [e["type"] for e in events].count("account.updated") >= 3
     )
-    submitted, verified, updated = [e for e in events if e["type"] == "account.updated"]
+    # Deliveries may arrive in any order: the fake's event list has them as they were made.
+    made = reversed(sdk.v1.events.list({"type": "account.updated"}).data)
+    order = [e.id for e in made]
+    submitted, verified, updated = sorted(
+        (e for e in events if e["type"] == "account.updated"), key=lambda e: order.index(e["id"])
+    )
     previous = submitted["data"]["previous_attributes"]
     assert previous["details_submitted"] is False
     assert previous["capabilities"] == {"transfers": "inactive"}
