@@ -25,7 +25,10 @@ class Outbox(db.Model):
     the facts snapshotted here (address, amount) and the rows it refers to."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_pledge_id", "pledge_id"),  # messages about one pledge go in order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What the message is about, e.g. "project_funded_backer:42": a repeated enqueue of the

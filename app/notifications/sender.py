@@ -28,6 +28,7 @@ from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from app import clock
 from app.extensions import db
@@ -160,11 +161,30 @@ def backend_from_config() -> Backend:
 # ---- claiming and recording -------------------------------------------------------------
 
 
-def _claimable(now: datetime):
+def _due(row, now: datetime):
     return or_(
-        and_(Outbox.status == Status.PENDING, Outbox.next_attempt_at <= now),
-        and_(Outbox.status == Status.SENDING, Outbox.claimed_until < now),  # its sender died
+        and_(row.status == Status.PENDING, row.next_attempt_at <= now),
+        and_(row.status == Status.SENDING, row.claimed_until < now),  # its sender died
     )
+
+
+def _claimable(now: datetime):
+    """Due, and not overtaking an earlier message about the same pledge that is still waiting
+    (for its backoff, or for a dead sender's claim to lapse): a backer never reads "your
+    refund is complete" before "your refund is on its way". An earlier message that is due
+    too goes in the same batch, which is sent in id order; one given up does not block."""
+    earlier = aliased(Outbox)
+    waiting = (
+        select(earlier.id)
+        .where(
+            earlier.pledge_id == Outbox.pledge_id,
+            earlier.id < Outbox.id,
+            earlier.status.in_([Status.PENDING, Status.SENDING]),
+            ~_due(earlier, now),
+        )
+        .exists()
+    )
+    return and_(_due(Outbox, now), or_(Outbox.pledge_id.is_(None), ~waiting))
 
 
 def claim(token: str, now: datetime, limit: int = BATCH_SIZE, seconds: int = CLAIM_SECONDS) -> int:

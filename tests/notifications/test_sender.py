@@ -9,13 +9,15 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.notifications import messages, sender
 from app.notifications import services as notifications
 from app.notifications.models import Outbox, OutboxStatus
 from app.notifications.sender import FileBackend, MessageRefused, SmtpBackend
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from tests.notifications.conftest import gen_held_pledges, outbox, read_mail, text_of
 
 S = OutboxStatus
@@ -285,3 +287,94 @@ def test_two_senders_at_once_deliver_each_message_once(app, creator, project):
     assert sum(r.sent for r in reports) == 401
     assert all(r.sent > 0 for r in reports)  # both really worked, side by side
     assert {r.status for r in outbox()} == {S.SENT}
+
+
+def test_messages_about_one_pledge_go_in_the_order_written_after_a_sender_dies(
+    app, creator, project, file_backend, mail_file, clock
+):
+    """Issue 21.7: "your refund is on its way" claimed by a sender that was killed must not be
+    overtaken by "your refund is complete", written later, while the claim runs out; other
+    pledges' messages are not held up."""
+    first, second = gen_held_pledges(project, 2, amount=2500)
+    _refunding(first)
+    notifications.refunds_planned(project, [first])
+    db.session.commit()
+    assert sender.claim("killed-sender", clock.now(), limit=10) == 1
+    db.session.commit()  # ... and the process died here, before sending
+    db.session.execute(
+        update(Pledge).where(Pledge.id.in_([first, second])).values(status=PledgeStatus.REFUNDED)
+    )
+    _refunded(first, second)
+    notifications.pledges_refunded([first, second])
+    db.session.commit()
+    assert [r.kind for r in outbox() if r.pledge_id == first] == [
+        "refund_planned_backer",
+        "refund_complete_backer",
+    ]
+
+    report = sender.send_pending(backend=file_backend)
+    assert report.sent == 1  # the other backer's news, which waits for nothing
+    assert [_kind(m) for m in read_mail(mail_file)] == ["refund_complete_backer"]
+    clock.advance(seconds=sender.CLAIM_SECONDS + 1)
+    assert sender.send_pending(backend=file_backend).sent == 2
+    about_first = [m for m in read_mail(mail_file) if _pledge_link(first) in text_of(m)]
+    assert [_kind(m) for m in about_first] == ["refund_planned_backer", "refund_complete_backer"]
+
+
+def test_a_failed_earlier_message_holds_back_the_later_one_until_it_goes(
+    app, creator, project, fake_smtp, clock
+):
+    (pledge,) = gen_held_pledges(project, 1, amount=2500)
+    _refunding(pledge)
+    notifications.refunds_planned(project, [pledge])
+    db.session.commit()
+    row = outbox()[0]
+    fake_smtp.refuse = {row.to_address}
+    assert sender.send_pending().failed == 1  # waits a minute before its next try
+    fake_smtp.refuse = set()
+    db.session.execute(
+        update(Pledge).where(Pledge.id == pledge).values(status=PledgeStatus.REFUNDED)
+    )
+    _refunded(pledge)
+    notifications.pledges_refunded([pledge])
+    db.session.commit()
+    assert sender.send_pending().sent == 0  # "complete" waits behind "on its way"
+    clock.advance(seconds=61)
+    assert sender.send_pending().sent == 2
+    sent = [m for s in fake_smtp.instances for m in s.sent]
+    assert [_kind(m) for m in sent] == ["refund_planned_backer", "refund_complete_backer"]
+
+
+def _refunding(pledge_id: int) -> None:
+    db.session.execute(
+        update(Pledge).where(Pledge.id == pledge_id).values(status=PledgeStatus.REFUNDING)
+    )
+
+
+def _refunded(*pledge_ids: int) -> None:
+    """Each pledge's payment refunded in full at Stripe (rows only: the outbox is under test)."""
+    for pledge_id in pledge_ids:
+        payment = db.session.scalar(select(Payment).where(Payment.pledge_id == pledge_id))
+        db.session.add(
+            Refund(
+                pledge_id=pledge_id,
+                payment_id=payment.id,
+                amount=payment.amount,
+                currency=payment.currency,
+                status=RefundStatus.SUCCEEDED,
+                reason="project_failed",
+                idempotency_key=f"test-refund-{pledge_id}",
+                stripe_refund_id=f"re_test_{pledge_id}",
+            )
+        )
+    db.session.flush()
+
+
+def _kind(message: EmailMessage) -> str:
+    """The outbox row a message came from, by its Message-ID (``...outbox.<id>@host``)."""
+    row_id = int(message["Message-ID"].split(".outbox.")[1].split("@")[0])
+    return db.session.get(Outbox, row_id).kind
+
+
+def _pledge_link(pledge_id: int) -> str:
+    return f"/pledges/{pledge_id}"
