@@ -3,8 +3,8 @@
 The platform's own gateway (app/payments/gateway.py) drives the fake through the real SDK;
 every answer it gets, and every webhook delivered meanwhile, is validated with jsonschema
 against Stripe's OpenAPI description. Then the changes since that version noted in
-shared/stripe/README.md. Known gaps are strict xfails: each fails this suite the day it is
-fixed, until its marker is removed.
+shared/stripe/README.md. The last section holds the gaps the fake had until issue 20
+(retries, staged onboarding, wallets, SetupIntent declines), each now answered as Stripe does.
 """
 
 import time
@@ -290,10 +290,9 @@ def test_refunds_send_refund_events(fake, webhooks, sdk, pay):
     assert by_type["refund.updated"]["data"]["previous_attributes"] == {"metadata": {"note": None}}
 
 
-# ---- known gaps of the fake (issue 20): strict xfails -----------------------------------------
+# ---- gaps the fake had until issue 20, now modelled -------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="webhooks are delivered once, never retried (issue 20.5)")
 def test_a_failed_webhook_delivery_is_retried(fake, sdk, pay):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
@@ -327,9 +326,6 @@ def test_a_failed_webhook_delivery_is_retried(fake, sdk, pay):
         server.server_close()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Express onboarding flips every flag in one event (issue 20.6)"
-)
 def test_express_onboarding_comes_in_stages(fake, sdk, webhooks):
     account = sdk.v1.accounts.create(
         {"type": "express", "capabilities": {"transfers": {"requested": True}}}
@@ -340,7 +336,6 @@ def test_express_onboarding_comes_in_stages(fake, sdk, webhooks):
     assert account.details_submitted and not account.payouts_enabled
 
 
-@pytest.mark.xfail(strict=True, reason="no alipay or wechat_pay payment methods (issue 20.7)")
 @pytest.mark.parametrize("kind", ["alipay", "wechat_pay"])
 def test_alipay_and_wechat_pay_payment_methods(sdk, kind):
     pm = sdk.v1.payment_methods.create({"type": kind})
@@ -351,10 +346,6 @@ def test_alipay_and_wechat_pay_payment_methods(sdk, kind):
     assert pi.payment_method_types == [kind]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a SetupIntent declined at confirm is canceled, without last_setup_error (issue 20.4)",
-)
 def test_a_declined_setup_intent_reports_last_setup_error(sdk, card):
     seti = sdk.v1.setup_intents.create({"usage": "off_session"})
     with pytest.raises(stripe.CardError):
