@@ -20,7 +20,7 @@ from app import clock
 from app.accounts.models import User
 from app.extensions import db
 from app.payments import gateway
-from app.payments.gateway import Account, account_from_payload
+from app.payments.gateway import Account
 from app.payouts.models import ConnectedAccount
 from app.pledges.services import idempotency_key
 
@@ -212,27 +212,29 @@ def _known_account(stripe_id: object) -> ConnectedAccount | None:
 
 
 def on_account_updated(obj: dict) -> str | None:
-    """``account.updated``: store the flags and requirements of a known account."""
-    account = _known_account(obj.get("id"))
-    if account is None:
-        db.session.commit()
-        return "unknown account"
-    apply_flags(account, account_from_payload(obj))
-    db.session.commit()
-    return None
+    """``account.updated``: store how a known account stands now.
+
+    Stripe does not promise the order of events, and delivers some twice or late, so the
+    payload may be older than what is stored (details sent, then an old "nothing sent" event
+    arriving last). The account is therefore read again from Stripe and its current state
+    stored; if Stripe cannot be reached the ``GatewayError`` makes the webhook answer 503 and
+    Stripe delivers the event again."""
+    return _refresh_known(obj.get("id"))
 
 
 def on_capability_updated(obj: dict) -> str | None:
-    """``capability.updated``: store one capability's status (its account's flags and
-    requirements come with the ``account.updated`` Stripe sends beside it)."""
-    account = _known_account(obj.get("account"))
-    name, status = obj.get("id"), obj.get("status")
+    """``capability.updated``: the account's capabilities changed; read it again, as above."""
+    if not (isinstance(obj.get("id"), str) and isinstance(obj.get("status"), str)):
+        raise TypeError("a capability needs an id and a status")
+    return _refresh_known(obj.get("account"))
+
+
+def _refresh_known(stripe_id: object) -> str | None:
+    account = _known_account(stripe_id)
     if account is None:
         db.session.commit()
         return "unknown account"
-    if not (isinstance(name, str) and isinstance(status, str)):
-        raise TypeError("a capability needs an id and a status")
-    account.capabilities = {**(account.capabilities or {}), name: status}
-    account.updated_at = clock.now()
-    db.session.commit()
+    user_id = account.user_id
+    db.session.commit()  # the event is remembered; no transaction across the call
+    refresh(user_id)
     return None

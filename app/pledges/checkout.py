@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -404,6 +404,13 @@ def handle_event(event_id: str, event_type: str, obj: dict) -> str:
         return "ignored"
     try:
         result = handler(obj)
+    except GatewayError:
+        # The handler asked Stripe and could not hear back: forget the event, so that the
+        # 503 this becomes makes Stripe deliver it again and the retry runs it in full.
+        db.session.rollback()
+        db.session.execute(delete(StripeEvent).where(StripeEvent.id == event_id))
+        db.session.commit()
+        raise
     except (Malformed, KeyError, TypeError, AttributeError) as error:
         db.session.rollback()
         log.warning("webhook %s (%s) is malformed, nothing done: %r", event_id, event_type, error)
@@ -496,12 +503,8 @@ def _on_charge_refunded(obj: dict) -> str | None:
         db.session.commit()
         return "unknown payment"
     payment_id, intent_id = payment.id, payment.stripe_payment_intent_id
-    db.session.commit()  # the event is remembered before Stripe is called
-    try:
-        refunds = gateway().list_refunds(intent_id)
-    except GatewayError as error:
-        log.warning("charge.refunded for %s: refunds not listed: %s", intent_id, error)
-        return "retry later"  # the sweeps and `flask ledger reconcile` catch up
+    db.session.commit()  # no transaction across the call; on GatewayError, Stripe retries
+    refunds = gateway().list_refunds(intent_id)
     for refund in refunds:
         _record_refund_news(payment_id, refund.id, refund.status, refund.amount,
                             refund.metadata, refund.failure_reason)  # fmt: skip

@@ -268,11 +268,21 @@ def test_account_updated_event_stores_the_flags_once(app, cora, stripe_fake):
     assert checkout.handle_event("evt_x", "account.updated", stale) == "duplicate"
     assert stored()[0].ready
 
-    # A later event does apply (Stripe can disable payouts again).
+    # A later event whose payload is older than what is stored does not undo it: the account
+    # is read again from Stripe, which says it is ready.
     assert checkout.handle_event("evt_y", "account.updated", stale) == "ok"
+    assert stored()[0].ready
+
+    # When Stripe does disable payouts again, the next event stores that.
+    stripe_fake.http.post(
+        f"{stripe_fake.url}/_config/accounts/{account.stripe_account_id}/require",
+        data={"fields[]": "individual.verification.document", "past_due": "true"},
+        timeout=10,
+    ).raise_for_status()
+    assert checkout.handle_event("evt_z", "account.updated", obj) == "ok"
     (account,) = stored()
-    assert (account.details_submitted, account.payouts_enabled) == (False, False)
-    assert account.charges_enabled
+    assert not account.payouts_enabled
+    assert "individual.verification.document" in account.requirements_due
 
 
 def test_account_updated_for_an_unknown_account_is_ignored(app, cora, stripe_fake):

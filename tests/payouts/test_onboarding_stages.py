@@ -131,7 +131,7 @@ def test_a_capability_event_alone_records_the_capability(app, cora, stripe_fake)
     assert post(cora.client, *signed(app, capability)).json["result"] == "ok"
     account = the_account()
     assert account.capabilities == {"transfers": "active"}
-    assert not account.ready  # the flags come with account.updated
+    assert account.ready  # the account is read again from Stripe: its flags come along
 
     stray = {**capability, "id": "evt_stray"}
     stray["data"] = {"object": {**capability["data"]["object"], "account": "acct_not_ours"}}
@@ -140,6 +140,34 @@ def test_a_capability_event_alone_records_the_capability(app, cora, stripe_fake)
     broken["data"] = {"object": {"object": "capability", "account": account.stripe_account_id}}
     assert post(cora.client, *signed(app, broken)).json["result"] == "malformed"
     assert the_account().capabilities == {"transfers": "active"}
+
+
+def test_an_old_event_arriving_last_does_not_undo_onboarding(app, cora, stripe_fake):
+    """Stripe does not promise the order of events: the first account.updated (details not
+    yet checked) delivered after the account became ready leaves it ready."""
+    onboard(connect(cora).headers["Location"], "complete")
+    control(stripe_fake, "verify")
+    events = [e for e in reversed(stripe_fake.events()) if e["type"] == "account.updated"]
+    first, last = events[0], events[-1]
+    assert not first["data"]["object"]["payouts_enabled"]
+    assert post(cora.client, *signed(app, last)).json["result"] == "ok"
+    assert the_account().ready
+    assert post(cora.client, *signed(app, first)).json["result"] == "ok"
+    assert the_account().ready and the_account().pending_verification == []
+    assert "Ready for payouts" in text(cora, ACCOUNT)
+
+
+def test_stripe_unreachable_while_handling_makes_stripe_deliver_again(app, cora, stripe_fake):
+    onboard(connect(cora).headers["Location"], "complete")
+    control(stripe_fake, "verify")
+    (event, *_) = [e for e in stripe_fake.events() if e["type"] == "account.updated"]
+    stripe_fake.fault("/v1/accounts/", status=500, count=1, method="GET")
+    answer = post(cora.client, *signed(app, event))
+    assert answer.status_code == 503  # Stripe retries a 5xx with backoff
+    assert not the_account().ready
+    again = post(cora.client, *signed(app, event))  # the retry is handled in full
+    assert again.status_code == 200 and again.json["result"] == "ok"
+    assert the_account().ready
 
 
 def test_stripe_asking_again_pauses_payouts_and_lists_it(app, cora, stripe_fake):

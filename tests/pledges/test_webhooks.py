@@ -197,3 +197,37 @@ def test_refunds_reported_by_stripe_are_booked_once(app, client, backer, project
     assert f"#{flagged.id}" in page and "disputed" in page
     review = moderator.client.get(f"/moderation/projects/{project.id}").get_data(as_text=True)
     assert f"refund (refund:{flagged.refunds[0].id})" in review
+
+
+def test_stripe_down_while_listing_refunds_answers_503_and_the_retry_books(
+    app, client, backer, project, stripe_fake
+):
+    """charge.refunded needs a call to Stripe (the event has no refunds list). If that call
+    fails, the webhook answers 503 and forgets the event, so Stripe's retry books it."""
+    from tests.pledges.conftest import pay_through_pages
+
+    pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="30")
+    payment = open_payment_of(pledge.id)
+    stripe_fake.http.post(  # a refund made in Stripe's dashboard
+        f"{stripe_fake.url}/v1/refunds",
+        auth=("sk_test_offline", ""),
+        timeout=10,
+        data={"payment_intent": payment.stripe_payment_intent_id, "amount": 1000},
+    ).raise_for_status()
+    charge = {
+        "id": payment.stripe_charge_id,
+        "object": "charge",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount_refunded": 1000,
+    }
+    delivery = signed(app, event("evt_down", "charge.refunded", charge))
+    stripe_fake.fault("/v1/refunds", status=500, count=1, method="GET")
+    answer = post(client, *delivery)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "30"
+    assert latest_pledge().refunds == []
+    assert db.session.get(StripeEvent, "evt_down") is None  # not remembered as handled
+    again = post(client, *delivery)
+    assert again.status_code == 200 and again.json["result"] == "ok"
+    assert [r.amount for r in latest_pledge().refunds] == [1000]
+    assert latest_pledge().disputed is True  # a refund made outside: flagged for moderators
