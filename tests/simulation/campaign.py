@@ -15,10 +15,17 @@ every pledge is in one final state and the money agrees with the fake Stripe to 
 Everything the run decides comes from its seed: time is a frozen clock moved only by the
 simulation, settlement uses one worker, rows are picked in id order. The fake Stripe's ids
 differ from run to run, its behaviour does not, so a failing seed fails again.
+
+With ``chaos=True`` the events come from the fake Stripe itself instead: its chaos mode sends
+some twice and holds some back so they arrive out of order, and the platform's webhook URL (a
+loopback server whose requests the simulation serves between steps, through the real signed
+``/stripe/webhook``) fails some first deliveries, so the fake retries them with backoff. Such a
+run depends on real time, so it is checked at every step but not replayable.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import random
 import threading
@@ -27,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import stripe
 from sqlalchemy import select
@@ -44,7 +52,7 @@ from app.payments.gateway import GatewayError
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import checkout
 from app.pledges import services as pledge_services
-from app.pledges.domain import FINAL_STATUSES, PledgeStatus
+from app.pledges.domain import FINAL_STATUSES, TRANSITIONS, PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
 from app.projects import services as project_services
 from app.projects.domain import ProjectStatus
@@ -70,6 +78,104 @@ CARDS = {
     "3ds_ok": "pm_card_authenticationRequired",
     "3ds_failed": "pm_card_authenticationRequired",
 }
+
+
+def _reachable() -> dict[PledgeStatus, frozenset[PledgeStatus]]:
+    """Where a pledge may get from each status, in one or more allowed transitions."""
+    reach = {}
+    for start in PledgeStatus:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in TRANSITIONS[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        reach[start] = frozenset(seen)
+    return reach
+
+
+REACHABLE = _reachable()
+# A payment or refund may move only forward: a succeeded payment stays succeeded (a failed one
+# may still be charged after all); a refund that failed stays failed (Stripe may fail one it
+# had answered succeeded).
+PAYMENT_FORWARD = {
+    PaymentStatus.PENDING: frozenset(PaymentStatus),
+    PaymentStatus.FAILED: frozenset({PaymentStatus.FAILED, PaymentStatus.SUCCEEDED}),
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.SUCCEEDED}),
+}
+REFUND_FORWARD = {
+    RefundStatus.PENDING: frozenset(RefundStatus),
+    RefundStatus.PROCESSING: frozenset(RefundStatus) - {RefundStatus.PENDING},
+    RefundStatus.SUCCEEDED: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+    RefundStatus.FAILED: frozenset({RefundStatus.FAILED}),
+}
+
+
+class Delivery:
+    """One webhook request from the fake Stripe, waiting for the simulation to serve it."""
+
+    def __init__(self, body: bytes, signature: str) -> None:
+        self.body, self.signature = body, signature
+        self.status = 503
+        self.done = threading.Event()
+
+
+class WebhookEndpoint:
+    """The platform's webhook URL as the fake Stripe sees it, in chaos runs: a loopback server
+    that queues each request for the simulation's main thread, which serves them between steps
+    (so the checks run after them) and hands back the platform's status. A share of the first
+    deliveries of an event answer 503 unserved (a deploy, a restart), so Stripe retries; a
+    request left waiting too long answers 503 too, and is retried."""
+
+    def __init__(self, seed: int, fail_first: float = 0.25, patience: float = 8.0) -> None:
+        self.rng = random.Random(seed)
+        self.fail_first, self.patience = fail_first, patience
+        self.lock = threading.Lock()
+        self.queue: list[Delivery] = []
+        self.seen: Counter = Counter()  # event id -> requests received
+        self.refused = 0
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(endpoint.receive(body, self.headers["Stripe-Signature"]))
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stripe/webhook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def receive(self, body: bytes, signature: str) -> int:
+        event_id = json.loads(body)["id"]
+        with self.lock:
+            self.seen[event_id] += 1
+            if self.seen[event_id] == 1 and self.rng.random() < self.fail_first:
+                self.refused += 1
+                return 503
+            delivery = Delivery(body, signature)
+            self.queue.append(delivery)
+        if not delivery.done.wait(self.patience):
+            with self.lock:
+                if delivery in self.queue:  # not taken: give up, Stripe will try again
+                    self.queue.remove(delivery)
+                    return 503
+            delivery.done.wait()
+        return delivery.status
+
+    def take(self) -> list[Delivery]:
+        with self.lock:
+            taken, self.queue = self.queue, []
+        return taken
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
 
 
 class Killed(SystemExit):
@@ -168,9 +274,13 @@ class Simulation:
         monkeypatch,
         steps: int | None = None,
         races: bool = False,
+        chaos: bool = False,
     ) -> None:
         self.seed = seed
         self.races = races  # two requests on one pledge at once (not replayable: threads)
+        self.chaos = chaos  # the fake's own webhooks, with chaos and retries (not replayable)
+        self.endpoint: WebhookEndpoint | None = None
+        self.last_seen: dict[tuple[str, int], enum.Enum] = {}  # statuses at the last check
         self.steps = steps
         self.rng = random.Random(seed)
         self.app = app
@@ -300,6 +410,8 @@ class Simulation:
             self.mp.setattr(target, method, flaky)
             self.flaky[f"{service}.{method}"] = flaky
 
+        if self.chaos:
+            self.start_chaos()
         self.start = self.clock.now()
         a_days = rng.randint(1, 2)
         specs = [
@@ -339,6 +451,68 @@ class Simulation:
             + f", {len(self.backers)} backers, refusals {self.refusals_allowed}, "
             f"stop B {self.stop_project}, attempts {gw.attempts}"
         )
+
+    def start_chaos(self) -> None:
+        """The fake Stripe delivers its events itself, duplicated, reordered and retried."""
+        self.endpoint = WebhookEndpoint(self.seed)
+        self.fake.http.post(
+            f"{self.fake.url}/_config/settings",
+            timeout=10,
+            data={
+                "chaos": "true",
+                "chaos_seed": self.seed,
+                "chaos_duplicates": 0.25,
+                "chaos_delays": 0.25,
+                "chaos_max_delay": 2,
+                "webhook_retry": 0.25,
+                "webhook_attempts": 8,
+            },
+        ).raise_for_status()
+        self.fake.register_webhook(self.endpoint.url, self.app.config["STRIPE_WEBHOOK_SECRET"])
+
+    def close(self) -> None:
+        """Stop the chaos run's endpoint and unregister it (the fake's reset restores the
+        settings)."""
+        if self.endpoint is not None:
+            self.fake.http.delete(f"{self.fake.url}/_config/webhooks/platform", timeout=10)
+            self.endpoint.close()
+            self.endpoint = None
+
+    def serve_deliveries(self) -> Counter:
+        """The webhook requests waiting at the endpoint, through the real signed route."""
+        results: Counter = Counter()
+        for delivery in self.endpoint.take():
+            try:
+                response = self.app.test_client().post(
+                    "/stripe/webhook",
+                    data=delivery.body,
+                    headers={
+                        "Stripe-Signature": delivery.signature,
+                        "Content-Type": "application/json",
+                    },
+                )
+                delivery.status = response.status_code
+            finally:
+                delivery.done.set()
+            if response.status_code != 200:
+                raise AssertionError(f"webhook answered {response.status_code}")
+            results[response.json["result"]] += 1
+        self.stats["webhook requests"] += sum(results.values())
+        self.stats["webhook duplicates"] += results["duplicate"]
+        return results
+
+    def serve_until_quiet(self, timeout: float = 60) -> Counter:
+        """Serve until the fake has nothing left to deliver (its retries included)."""
+        results: Counter = Counter()
+        deadline = time.monotonic() + timeout
+        while True:
+            results += self.serve_deliveries()
+            pending = self.fake.http.get(f"{self.fake.url}/_config/deliveries", timeout=10)
+            if not pending.json()["pending"] and not self.endpoint.queue:
+                return results
+            if time.monotonic() > deadline:
+                raise AssertionError(f"webhooks still pending: {pending.json()['pending']}")
+            time.sleep(0.02)
 
     def last_deadline(self):
         return max(self.project(c).deadline for c in self.campaigns)
@@ -475,6 +649,10 @@ class Simulation:
 
     def act_webhooks(self) -> str:
         """Stripe's events arrive: late, in any order, some twice, a few never."""
+        if self.endpoint is not None:
+            time.sleep(0.05)  # a moment for the fake's deliveries to come in
+            results = self.serve_deliveries()
+            return ", ".join(f"{n} {r}" for r, n in sorted(results.items())) or "none waiting"
         self.collect_events()
         delivered = []
         for _ in range(min(len(self.inbox), self.rng.randint(1, 6))):
@@ -869,8 +1047,11 @@ class Simulation:
         """The outage is over: Stripe answers, its events arrive, admins act, time passes."""
         notes = []
         self.end_outage()
+        if self.endpoint is not None:
+            results = self.serve_until_quiet()
+            notes.append(", ".join(f"{n} {r}" for r, n in sorted(results.items())))
         self.collect_events()
-        while self.inbox:
+        while self.inbox and self.endpoint is None:
             event = self.inbox.pop(self.rng.randrange(len(self.inbox)))
             self.deliver(event)
         self.clock.advance(
@@ -904,9 +1085,27 @@ class Simulation:
     def check(self) -> None:
         db.session.rollback()  # a fresh look at what is committed
         problems = ledger.check() + self.state_problems() + self.booked_only_if_moved()
+        problems += self.backward_moves()
         db.session.rollback()
         if problems:
             raise self.failure("\n  ".join(["invariants broken:", *problems]))
+
+    def backward_moves(self) -> list[str]:
+        """Since the last check every pledge moved only along allowed transitions, and no
+        payment or refund went back (a late or repeated event must not undo anything)."""
+        problems = []
+        tables = [
+            ("pledge", Pledge, REACHABLE),
+            ("payment", Payment, PAYMENT_FORWARD),
+            ("refund", Refund, REFUND_FORWARD),
+        ]
+        for name, model, forward in tables:
+            for row_id, status in db.session.execute(select(model.id, model.status)):
+                before = self.last_seen.get((name, row_id))
+                if before is not None and status not in forward[before]:
+                    problems.append(f"{name} {row_id} went back from {before} to {status}")
+                self.last_seen[(name, row_id)] = status
+        return problems
 
     def state_problems(self) -> list[str]:
         problems: list[str] = []
