@@ -85,12 +85,21 @@ def register(app: Flask, groups) -> None:
             group.callback = _checked(group.callback)
 
 
+def needs_no_schema(command: click.Command) -> click.Command:
+    """Mark a command that never touches the database (it runs before the first migration)."""
+    command.needs_no_schema = True
+    return command
+
+
 def _checked(callback):
     @with_appcontext
     def check(*args, **kwargs):
-        problem = schema_problem()
-        if problem:
-            raise click.ClickException(problem)
+        ctx = click.get_current_context()
+        command = ctx.command.get_command(ctx, ctx.invoked_subcommand or "")
+        if not getattr(command, "needs_no_schema", False):
+            problem = schema_problem()
+            if problem:
+                raise click.ClickException(problem)
         return callback(*args, **kwargs) if callback else None
 
     check.checks_schema = True

@@ -5,9 +5,12 @@ import requests
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.schema import needs_no_schema
+
 payments_cli = AppGroup("payments", help="Payment provider set-up.")
 
 
+@needs_no_schema  # run by scripts/run before the first migration
 @payments_cli.command("register-webhook")
 @click.argument("url")
 def register_webhook(url: str) -> None:

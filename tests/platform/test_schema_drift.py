@@ -59,6 +59,29 @@ def test_cli_commands_refuse_with_one_line_but_flask_db_upgrade_runs(stale):
     assert app.test_client().get("/").status_code == 200
 
 
+def test_commands_that_need_no_database_run_before_the_first_migration(tmp_path, test_config):
+    import requests
+
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    no_stripe = "http://127.0.0.1:9"  # nothing listens: the command gets that far, no further
+    app = create_app(
+        {**test_config, "SQLALCHEMY_DATABASE_URI": url, "DATABASE_URL": url},
+        instance_path=str(tmp_path),
+    )
+    app.config["STRIPE_API_BASE"] = no_stripe
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["ledger", "check"])
+    assert refused.output.strip() == (
+        "Error: The database has no schema yet: run `flask db upgrade`."
+    )
+    help_text = runner.invoke(args=["payments", "register-webhook", "--help"])
+    assert help_text.exit_code == 0
+    # Goes on to call the (absent) fake Stripe without looking at the database.
+    done = runner.invoke(args=["payments", "register-webhook", "http://127.0.0.1:1/hook"])
+    assert "flask db upgrade" not in done.output
+    assert isinstance(done.exception, requests.ConnectionError)
+
+
 def test_the_server_refuses_to_start(stale, tmp_path):
     _, url = stale
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x" * 32}
