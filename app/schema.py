@@ -85,17 +85,12 @@ def register(app: Flask, groups) -> None:
             group.callback = _checked(group.callback)
 
 
-def needs_no_schema(command: click.Command) -> click.Command:
-    """Mark a command that never touches the database (it runs before the first migration)."""
-    command.needs_no_schema = True
-    return command
-
-
 def _checked(callback):
     @with_appcontext
     def check(*args, **kwargs):
         ctx = click.get_current_context()
         command = ctx.command.get_command(ctx, ctx.invoked_subcommand or "")
+        # A command that never touches the database says so with ``needs_no_schema = True``.
         if not getattr(command, "needs_no_schema", False):
             problem = schema_problem()
             if problem:

@@ -34,7 +34,7 @@ class User(UserMixin, db.Model):
         Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]),
         default=Role.USER,
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
     @property

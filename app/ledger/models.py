@@ -22,7 +22,7 @@ class LedgerTransaction(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
 
     entries: Mapped[list[LedgerEntry]] = relationship(
         back_populates="transaction", order_by="LedgerEntry.id"

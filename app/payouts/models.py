@@ -30,8 +30,8 @@ class ConnectedAccount(db.Model):
     pending_verification: Mapped[list[str]] = mapped_column(JSON, default=list)
     disabled_reason: Mapped[str] = mapped_column(String(100), default="")
     capabilities: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
 
     user: Mapped[User] = relationship()
 
@@ -73,5 +73,5 @@ class Payout(db.Model):
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -68,7 +68,7 @@ class Pledge(db.Model):
     status: Mapped[PledgeStatus] = mapped_column(
         enum_type(PledgeStatus, "pledge_status"), default=PledgeStatus.PENDING
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str] = mapped_column(Text, default="")
@@ -147,7 +147,7 @@ class Payment(db.Model):
     target_amount: Mapped[int] = mapped_column(BigInteger)
     target_shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     target_shipping_country: Mapped[str | None] = mapped_column(String(2))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     pledge: Mapped[Pledge] = relationship(back_populates="payments")
@@ -172,7 +172,7 @@ class Refund(db.Model):
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     failure_message: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     pledge: Mapped[Pledge] = relationship(back_populates="refunds")
@@ -186,4 +186,4 @@ class StripeEvent(db.Model):
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)

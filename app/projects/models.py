@@ -48,7 +48,7 @@ class Project(db.Model):
     status: Mapped[ProjectStatus] = mapped_column(
         enum_type(ProjectStatus, "project_status"), default=ProjectStatus.DRAFT, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -101,7 +101,7 @@ class ProjectEvent(db.Model):
     from_status: Mapped[ProjectStatus] = mapped_column(enum_type(ProjectStatus, "project_status"))
     to_status: Mapped[ProjectStatus] = mapped_column(enum_type(ProjectStatus, "project_status"))
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
 
     project: Mapped[Project] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship(lazy="joined")

@@ -39,7 +39,7 @@ class RewardTier(db.Model):
     estimated_delivery: Mapped[date]  # first day of the month
     shipping_fee: Mapped[int | None] = mapped_column(BigInteger)  # None: nothing ships
     is_closed: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
 
     project: Mapped[Project] = relationship(back_populates="tiers")
 

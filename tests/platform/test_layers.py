@@ -1,0 +1,119 @@
+"""The shape of app/: no new import cycle between packages, and domain rules in plain Python
+(issue 11.4). The cycles that exist today are listed below; the list may only shrink."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+# Package pairs that import each other today (to be untangled by issue 11). A new pair, or a
+# package joining the tangle, fails; a pair that is gone must be deleted from here.
+KNOWN_PAIRS = {
+    ("ledger", "pledges"),
+    ("notifications", "pledges"),
+    ("payouts", "pledges"),
+    ("projects", "rewards"),
+    ("projects", "settlement"),
+}
+KNOWN_TANGLE = {
+    "ledger",
+    "notifications",
+    "payouts",
+    "pledges",
+    "projects",
+    "rewards",
+    "settlement",
+}
+DOMAIN_MAY_NOT_IMPORT = ("flask", "sqlalchemy", "stripe", "flask_sqlalchemy", "werkzeug")
+
+
+def _package(path: Path) -> str:
+    parts = path.relative_to(APP).parts
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Which app package imports which (any import, at the top or inside a function)."""
+    packages = {p.name for p in APP.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    packages |= {p.stem for p in APP.glob("*.py") if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for path in APP.rglob("*.py"):
+        if path.relative_to(APP).parts == ("__init__.py",):
+            continue  # the application factory wires every package together
+        source = _package(path)
+        for name in _imports(path):
+            parts = name.split(".")
+            inside = parts[0] == "app" and len(parts) > 1 and parts[1] in packages
+            if inside and parts[1] != source:
+                graph.setdefault(source, set()).add(parts[1])
+    return graph
+
+
+def tangles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected groups of more than one package (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(group)
+
+    for node in list(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_no_new_import_cycle_between_packages():
+    graph = package_graph()
+    pairs = {tuple(sorted((a, b))) for a in graph for b in graph[a] if a in graph.get(b, set())}
+    assert pairs - KNOWN_PAIRS == set(), "new packages importing each other"
+    assert KNOWN_PAIRS - pairs == set(), "a cycle is gone: delete it from KNOWN_PAIRS"
+    for group in tangles(graph):
+        assert group <= KNOWN_TANGLE, f"a new import cycle: {sorted(group - KNOWN_TANGLE)}"
+
+
+def test_the_check_sees_a_cycle():
+    assert tangles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+
+
+def test_domain_rules_are_plain_python():
+    offenders = []
+    for path in APP.rglob("domain.py"):
+        for name in _imports(path):
+            if name.split(".")[0] in DOMAIN_MAY_NOT_IMPORT:
+                offenders.append(f"{path.relative_to(APP)} imports {name}")
+            plain = name in ("app.errors", "app.errors.UserError") or ".domain" in name
+            if name.startswith("app.") and not plain:
+                offenders.append(f"{path.relative_to(APP)} imports {name}")
+    assert offenders == []
