@@ -3,6 +3,12 @@
 Every setting the platform reads is a key of ``DEFAULTS``; the README's configuration
 table lists the same keys. An environment variable of the same name overrides the
 value, parsed according to the type of the default.
+
+One file sits between instance/config.py and the environment: ``instance/fakestripe.url``,
+which ``scripts/run`` writes while its fake Stripe runs (and removes when it stops). Offline
+(no STRIPE_SECRET_KEY), and unless the environment sets STRIPE_API_BASE, its one line is the
+STRIPE_API_BASE, so a ``flask ...`` command run in another shell talks to the same fake as
+the site, whatever port ``FAKESTRIPE_PORT`` gave it.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ DEFAULTS: dict[str, Any] = {
 
 SQLITE_FILE = "crowdfund.sqlite3"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+FAKESTRIPE_URL_FILE = "fakestripe.url"  # written by scripts/run while its fake Stripe runs
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 
 
@@ -85,6 +92,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     for key, default in DEFAULTS.items():
         if key in os.environ:
             app.config[key] = parse_env_value(key, os.environ[key], app.config.get(key, default))
+    if not app.config["STRIPE_SECRET_KEY"] and "STRIPE_API_BASE" not in os.environ:
+        fake = running_fakestripe(Path(app.instance_path) / FAKESTRIPE_URL_FILE)
+        if fake:
+            app.config["STRIPE_API_BASE"] = fake
     if test_config:
         app.config.update(test_config)
     _derive(app)
@@ -105,6 +116,19 @@ def parse_env_value(key: str, raw: str, current: Any) -> Any:
         except ValueError:
             raise ValueError(f"{key} must be a whole number, not {raw!r}") from None
     return raw
+
+
+def running_fakestripe(path: Path) -> str | None:
+    """The address scripts/run wrote for the fake Stripe it started; None without the file."""
+    try:
+        url = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")) or len(url.split()) != 1:
+        raise ValueError(f"{path} must hold the fake Stripe's address (http://...), not {url!r}")
+    return url
 
 
 def _derive(app: Flask) -> None:
