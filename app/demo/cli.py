@@ -1,13 +1,17 @@
-"""`flask demo seed`: fill a local site with demo people, projects and pledges."""
+"""`flask demo seed`: fill a local site with demo people, projects and pledges;
+`flask demo end PROJECT`: end a live one now, to watch it settle (offline only)."""
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from app import clock
+from app.accounts.models import User
 from app.accounts.services import AccountError
-from app.demo import pledging
+from app.demo import ending, pledging
 from app.demo import seed as demo
-from app.demo.data import BACKERS
+from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
 from app.extensions import db
 from app.money import format_money
 
@@ -16,10 +20,12 @@ demo_cli = AppGroup("demo", help="Demo data for a locally-run site.")
 
 @demo_cli.command("seed")
 def seed_command() -> None:
-    """Create demo accounts, projects and pledges (once: a second run changes nothing)."""
+    """Create demo accounts, projects and pledges (once: a second run changes nothing but
+    prints the demo logins again)."""
     existing = demo.already_present()
     if existing is not None:
         click.echo(f"Demo data already present ({existing.email} exists); nothing to do.")
+        _print_logins()
         return
     try:
         summary = demo.seed()
@@ -44,12 +50,52 @@ def seed_command() -> None:
     )
     if pledges.warning:
         click.echo(_warning(pledges), err=True)
+    _print_logins()
+
+
+@demo_cli.command("end")
+@click.argument("project")
+def end_command(project: str) -> None:
+    """Offline only: move live PROJECT's deadline (its number) to now; the scheduler then
+    settles it, paying out or refunding, as at a real deadline."""
+    try:
+        ended, moved = ending.end_now(project, clock.now())
+    except ending.DemoEndRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    name = f"Project {ended.id} ({ended.title})"
+    if moved:
+        click.echo(f"{name} now ends: its deadline is {ended.deadline:%Y-%m-%d %H:%M:%S} UTC.")
+    else:
+        click.echo(f"{name} is already past its deadline and waits for settlement.")
+    seconds = current_app.config["SCHEDULER_INTERVAL_SECONDS"]
+    click.echo(
+        f"The scheduler settles it within {seconds} s (SCHEDULER_INTERVAL_SECONDS), or now: "
+        f"flask projects settle --project {ended.id}. Funded, it pays out once the creator has "
+        "a payout account and the fake Stripe's funds are available (FAKESTRIPE_AVAILABLE_AFTER "
+        "in scripts/run); failed, every backer is refunded."
+    )
+
+
+def _print_logins() -> None:
+    """The demo accounts that exist, to log in with (printed on every seed, new or not)."""
+    emails = {*(p.email for p in PEOPLE), *(b.email for b in BACKERS)}
+    present = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    people = [p for p in PEOPLE if p.email in present]
+    backers = [b for b in BACKERS if b.email in present]
+    if not people and not backers:
+        return
     click.echo("")
-    click.echo(f"Demo accounts (password for all: {summary.password}):")
-    width = max(len(p.email) for p in summary.people)
-    for person in summary.people:
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    width = max((len(p.email) for p in people), default=0)
+    for person in people:
         click.echo(f"  {person.email:<{width}}  {person.role.value:<9}  {person.name}")
-    click.echo(f"  and {len(BACKERS)} backers: {BACKERS[0].email} to {BACKERS[-1].email}")
+    if backers:
+        click.echo(f"  and {len(backers)} backers: {backers[0].email} to {backers[-1].email}")
 
 
 def _warning(pledges: pledging.PledgeSummary) -> str:

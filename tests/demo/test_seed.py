@@ -181,13 +181,17 @@ def test_the_site_shows_the_demo_projects(seeded, client):
         assert cover.status_code == 200 and cover.mimetype == "image/png"
 
 
-def test_running_twice_changes_nothing(seeded, runner, stripe_fake):
+def test_running_twice_changes_nothing_and_prints_the_logins_again(seeded, runner, stripe_fake):
     before = row_counts()
     calls = len(stripe_fake.requests())
     totals = [(p.pledged_amount, p.backer_count) for p in live_projects()]
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0, again.output
     assert "Demo data already present" in again.output
+    # ... but it prints the logins again: scripts/run seeds on every start
+    logins = again.output[again.output.index("Demo accounts") :]
+    assert logins == seeded.output[seeded.output.index("Demo accounts") :]
+    assert "creator1@demo.test" in logins and "backstage-demo" in logins
     assert row_counts() == before
     assert len(stripe_fake.requests()) == calls
     db.session.expire_all()
