@@ -74,10 +74,11 @@ def end_command(project: str) -> None:
         click.echo(f"{name} is already past its deadline and waits for settlement.")
     seconds = current_app.config["SCHEDULER_INTERVAL_SECONDS"]
     click.echo(
-        f"The scheduler settles it within {seconds} s (SCHEDULER_INTERVAL_SECONDS), or now: "
-        f"flask projects settle --project {ended.id}. Funded, it pays out once the creator has "
-        "a payout account and the fake Stripe's funds are available (FAKESTRIPE_AVAILABLE_AFTER "
-        "in scripts/run); failed, every backer is refunded."
+        f"The scheduler settles it at its next run (every {seconds} s, "
+        f"SCHEDULER_INTERVAL_SECONDS), or now: flask projects settle --project {ended.id}. "
+        "Funded, it pays out once the creator has set up payouts and the fake Stripe's funds "
+        "are available (FAKESTRIPE_AVAILABLE_AFTER in scripts/run); failed, every backer is "
+        "refunded."
     )
 
 
