@@ -193,8 +193,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pledges", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per Stripe call")
-    parser.add_argument("--rate-limit", type=int, default=25,
-                        help="Stripe calls per second (0: unlimited, to measure bookkeeping)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=25,
+        help="Stripe calls per second (0: unlimited, to measure bookkeeping)",
+    )
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--database-url", help="PostgreSQL server URL (default: SQLite)")
     args = parser.parse_args()
