@@ -37,6 +37,10 @@ PUBLIC_STATUSES = frozenset(
     {S.LIVE, S.CANCELLED, S.SUSPENDED, S.SETTLING, S.FUNDED, S.PAID_OUT, S.FAILED}
 )
 ENDED_STATUSES = frozenset({S.CANCELLED, S.SUSPENDED, S.SETTLING, S.FUNDED, S.PAID_OUT, S.FAILED})
+# The outcome is known: the money statement exists.
+STATEMENT_STATUSES = frozenset({S.FUNDED, S.PAID_OUT, S.FAILED, S.CANCELLED, S.SUSPENDED})
+FUNDED_STATUSES = frozenset({S.FUNDED, S.PAID_OUT})  # the goal was reached
+EDITABLE_STATUSES = frozenset({S.DRAFT, S.LIVE})  # the creator may edit (live: some fields)
 
 
 class Action(enum.StrEnum):

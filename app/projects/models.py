@@ -11,7 +11,13 @@ from app import clock
 from app.accounts.models import User
 from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
-from app.projects.domain import PUBLIC_STATUSES, ProjectStatus
+from app.projects.domain import (
+    EDITABLE_STATUSES,
+    FUNDED_STATUSES,
+    PUBLIC_STATUSES,
+    STATEMENT_STATUSES,
+    ProjectStatus,
+)
 
 
 class Category(db.Model):
@@ -76,6 +82,36 @@ class Project(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATUSES
+
+    @property
+    def is_live(self) -> bool:
+        return self.status is ProjectStatus.LIVE
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is ProjectStatus.DRAFT
+
+    @property
+    def in_review(self) -> bool:
+        return self.status is ProjectStatus.SUBMITTED
+
+    @property
+    def may_launch(self) -> bool:
+        """Approved by a moderator and waiting for its creator to launch it."""
+        return self.status is ProjectStatus.APPROVED
+
+    @property
+    def has_statement(self) -> bool:
+        """The outcome is known, so its money statement can be shown."""
+        return self.status in STATEMENT_STATUSES
+
+    @property
+    def was_funded(self) -> bool:
+        return self.status in FUNDED_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
 
     def visible_to(self, user) -> bool:
         """Public projects to all; the rest to their owner and moderators only."""

@@ -31,9 +31,6 @@ from app.projects.models import Project
 from app.rewards.models import RewardTier
 
 S = ProjectStatus
-# A statement exists once the outcome is known.
-STATEMENT_STATUSES = frozenset({S.FUNDED, S.PAID_OUT, S.FAILED, S.CANCELLED, S.SUSPENDED})
-FUNDED_STATUSES = frozenset({S.FUNDED, S.PAID_OUT})
 # Backers to send rewards to: their money is in escrow or in the payout.
 FULFILMENT_STATUSES = (PledgeStatus.HELD, PledgeStatus.COLLECTED)
 PLEDGES_PER_PAGE = 50
@@ -43,7 +40,7 @@ CSV_BATCH = 1000
 
 
 def has_statement(project: Project) -> bool:
-    return project.status in STATEMENT_STATUSES
+    return project.has_statement
 
 
 @dataclass(frozen=True)
@@ -258,7 +255,7 @@ def safe_cell(value: object) -> str:
 
 def csv_pledges(project: Project) -> str:
     """Which pledges the CSV lists, for the page to say."""
-    if project.status in FUNDED_STATUSES:
+    if project.was_funded:
         return "backers to fulfil: pledges held or collected"
     return "every pledge, with its status"
 
@@ -279,7 +276,7 @@ def backers_csv(project: Project, batch: int | None = None) -> Iterator[str]:
     enters the request's contexts in the view, so it fails there.
     """
     app = current_app._get_current_object()
-    args = (project.id, project.currency, project.status in FUNDED_STATUSES, batch or CSV_BATCH)
+    args = (project.id, project.currency, project.was_funded, batch or CSV_BATCH)
 
     def chunks() -> Iterator[str]:
         yield csv_header()

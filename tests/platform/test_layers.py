@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -117,3 +118,16 @@ def test_domain_rules_are_plain_python():
             if name.startswith("app.") and not plain:
                 offenders.append(f"{path.relative_to(APP)} imports {name}")
     assert offenders == []
+
+
+def test_templates_ask_the_project_not_its_status_strings():
+    """``project.is_live``, ``project.has_statement``... instead of comparing status strings in
+    markup, where a renamed state would silently stop matching (issue 11.2)."""
+    compared = re.compile(r"project\.status\.value\s*(==|!=|in\b)")
+    found = [
+        f"{path.relative_to(APP)}:{number}"
+        for path in APP.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if compared.search(line)
+    ]
+    assert found == []
