@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db, talisman
 from app.payments.gateway import GatewayError
-from app.payouts import services
+from app.payouts import services, workflows
 from app.payouts.forms import ConnectForm
 from app.payouts.services import PayoutStatus
 
@@ -130,7 +130,7 @@ def connect():
     if not form.validate_on_submit():
         return _account_page(connected, form), 400
     try:
-        url = services.connect(current_user.id, form.country.data, _links())
+        url = workflows.connect(current_user.id, form.country.data, _links())
     except GatewayError as error:
         return _unreachable(error)
     return redirect(url)
@@ -141,7 +141,7 @@ def connect():
 def return_():
     """Stripe sends the person here when they leave onboarding, finished or not."""
     try:
-        status = services.refresh(current_user.id)
+        status = workflows.refresh(current_user.id)
     except GatewayError as error:
         return _unreachable(error)
     if status is PayoutStatus.READY:
@@ -165,7 +165,7 @@ def return_():
 def refresh():
     """Stripe sends the person here when their onboarding link expired or was used."""
     try:
-        url = services.new_link(current_user.id, _links())
+        url = workflows.new_link(current_user.id, _links())
     except GatewayError as error:
         return _unreachable(error)
     if url is None:

@@ -569,7 +569,7 @@ def _on_dispute(obj: dict) -> str | None:
     return None
 
 
-from app.payouts.services import (  # noqa: E402  (payouts imports pledges)
+from app.payouts.workflows import (  # noqa: E402  (payouts imports pledges)
     on_account_updated,
     on_capability_updated,
 )

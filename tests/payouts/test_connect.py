@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.payouts import services
+from app.payouts import services, workflows
 from app.payouts.models import ConnectedAccount
 from app.payouts.routes import onboarding_origin
 from app.pledges import checkout
@@ -170,7 +170,7 @@ def test_two_requests_racing_store_one_account(app, cora, creator, stripe_fake, 
 
     monkeypatch.setattr(services, "account_of", not_seen_yet)
     links = services.Links("http://localhost/refresh", "http://localhost/return")
-    url = services.connect(creator.id, "US", links)
+    url = workflows.connect(creator.id, "US", links)
     assert url.startswith(f"{stripe_fake.url}/connect/onboarding/")
     (account,) = stored()
     assert account.stripe_account_id == first.stripe_account_id

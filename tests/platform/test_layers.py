@@ -131,3 +131,31 @@ def test_templates_ask_the_project_not_its_status_strings():
         if compared.search(line)
     ]
     assert found == []
+
+
+# The workflow layer: the modules whose steps call Stripe or another service outside the
+# database (or batch a long job), and so commit around each call (docs/ARCHITECTURE.md).
+WORKFLOW_MODULES = {
+    "pledges/checkout.py",
+    "settlement/runner.py",
+    "payouts/workflows.py",
+    "ledger/reconcile.py",
+    "notifications/sender.py",
+    "demo/pledging.py",
+}
+
+
+def test_commits_happen_only_at_the_edges_and_in_the_workflow_layer():
+    """Services flush; views, CLI commands, scheduler jobs and workflows commit (issue 11.1)."""
+    found = []
+    for path in APP.rglob("*.py"):
+        where = path.relative_to(APP).as_posix()
+        edge = path.name in ("routes.py", "cli.py") or where.startswith("scheduler/")
+        if edge or where in WORKFLOW_MODULES:
+            continue
+        found += [
+            f"{where}:{number}"
+            for number, line in enumerate(path.read_text().splitlines(), 1)
+            if ".commit(" in line
+        ]
+    assert found == [], "services flush; commit in the view, command, job or workflow"
