@@ -20,6 +20,7 @@ from app import clock
 from app.accounts.models import User
 from app.extensions import db
 from app.ledger import services as ledger
+from app.moves import move
 from app.notifications import services as notifications
 from app.pledges.domain import (
     ABANDON_WINDOW,
@@ -115,13 +116,7 @@ def set_status(pledge: Pledge, target: PledgeStatus, reason: str = "") -> bool:
         values["ended_at"] = clock.now()
     if reason:
         values["end_reason"] = reason
-    result = db.session.execute(
-        update(Pledge)
-        .where(Pledge.id == pledge.id, Pledge.status == pledge.status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not move(Pledge, pledge.id, {pledge.status}, **values):
         db.session.refresh(pledge)  # someone else moved it: see where it is now
         return False
     for name, value in values.items():
@@ -453,14 +448,8 @@ def payment_abandoned(payment_id: int, reason: str) -> bool:
     if pledge_id is None:
         return False
     pledge = take(pledge_id)
-    won = (
-        db.session.execute(
-            update(Payment)
-            .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
-            .values(status=PaymentStatus.FAILED, completed_at=clock.now())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    won = move(
+        Payment, payment_id, {PaymentStatus.PENDING}, PaymentStatus.FAILED, completed_at=clock.now()
     )
     if not won:
         return False
@@ -656,16 +645,13 @@ def _fully_refunded(pledge_ids: set[int]) -> list[int]:
 
 def refund_refused(refund_id: int, message: str) -> None:
     """Stripe will not make this refund: it needs a human; the money stays accounted for."""
-    won = (
-        db.session.execute(
-            update(Refund)
-            .where(Refund.id == refund_id, Refund.status.in_(REFUND_IN_FLIGHT))
-            .values(
-                status=RefundStatus.FAILED, failure_message=message[:500], completed_at=clock.now()
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    won = move(
+        Refund,
+        refund_id,
+        REFUND_IN_FLIGHT,
+        RefundStatus.FAILED,
+        failure_message=message[:500],
+        completed_at=clock.now(),
     )
     if won:
         refund = db.session.get(Refund, refund_id)

@@ -14,12 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 
 from app import clock
 from app.accounts.models import User
 from app.errors import UserError
 from app.extensions import db
+from app.moves import move
 from app.projects.domain import (
     Action,
     DraftFacts,
@@ -235,13 +236,7 @@ def change_status(
     """Apply ``action`` if the state machine allows it from the project's current state."""
     current = project.status
     target = next_status(current, action)
-    result = db.session.execute(
-        update(Project)
-        .where(Project.id == project.id, Project.status == current)
-        .values(status=target, **changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not move(Project, project.id, {current}, target, **changes):
         db.session.refresh(project)
         raise IllegalTransition(
             f"This project changed while you were looking at it: it is now "

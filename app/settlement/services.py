@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from app import clock
 from app.extensions import db
 from app.ledger import services as ledger
+from app.moves import move
 from app.notifications import services as notifications
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import services as pledge_services
@@ -78,17 +79,9 @@ def claim(project_id: int, now: datetime) -> bool:
     )
     if locked is None:
         return False
-    won = (
-        db.session.execute(
-            update(Project)
-            .where(
-                Project.id == project_id,
-                or_(Project.settlement_lease_until.is_(None), Project.settlement_lease_until < now),
-            )
-            .values(settlement_lease_until=now + lease_length())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    lease_free = or_(Project.settlement_lease_until.is_(None), Project.settlement_lease_until < now)
+    won = move(
+        Project, project_id, None, where=[lease_free], settlement_lease_until=now + lease_length()
     )
     return won
 
@@ -387,19 +380,14 @@ def payout_postponed(
 
 def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     """Book the payout and the fee, collect the pledges, and mark the project paid out."""
-    won = (
-        db.session.execute(
-            update(Payout)
-            .where(Payout.id == payout_id, Payout.status == PayoutStatus.PENDING)
-            .values(
-                status=PayoutStatus.SUCCEEDED,
-                stripe_transfer_id=transfer_id,
-                completed_at=now,
-                last_error="",
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    won = move(
+        Payout,
+        payout_id,
+        {PayoutStatus.PENDING},
+        PayoutStatus.SUCCEEDED,
+        stripe_transfer_id=transfer_id,
+        completed_at=now,
+        last_error="",
     )
     if not won:
         return False
