@@ -51,6 +51,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     payments.init_app(app)
+    from app.notifications import handlers as notification_handlers
+
+    notification_handlers.register()  # domain events -> outbox rows
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"

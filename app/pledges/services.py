@@ -16,12 +16,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from app import clock
+from app import clock, events
 from app.accounts.models import User
 from app.extensions import db
 from app.ledger import services as ledger
 from app.moves import move
-from app.notifications import services as notifications
 from app.pledges.domain import (
     ABANDON_WINDOW,
     PledgeRefused,
@@ -409,7 +408,7 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
             else "This payment arrived after the pledge had ended."
         )
         set_status(pledge, P.REFUNDING, why)
-    notifications.payment_returned(pledge.id, payment.id, payment.amount)
+    events.publish(events.PaymentReturned(pledge.id, payment.id, payment.amount))
     return Outcome(accepted=False, refund_ids=(refund.id,), reason=reason)
 
 
@@ -609,7 +608,7 @@ def _mark_refunded(finished: list[int], now: datetime) -> None:
             .values(status=P.REFUNDED, ended_at=now, version=Pledge.version + 1)
             .execution_options(synchronize_session=False)
         )
-        notifications.pledges_refunded(finished)  # one message per pledge, not per refund
+        events.publish(events.PledgesRefunded(finished))  # one message per pledge, not per refund
 
 
 def _fully_refunded(pledge_ids: set[int]) -> list[int]:
@@ -699,7 +698,7 @@ def refund_failed(refund_id: int, message: str) -> None:
         if pledge.status is P.REFUNDED:
             set_status(pledge, P.REFUNDING)
         set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
-    notifications.refund_failed(pledge.id, refund_id, refund.amount)
+    events.publish(events.RefundFailed(pledge.id, refund_id, refund.amount))
 
 
 def record_refunds_processing(results: list[tuple[int, str]]) -> int:

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, func, insert, or_, select, update
 
-from app import clock
+from app import clock, events
 from app.extensions import db
 from app.ledger import services as ledger
 from app.moves import move
-from app.notifications import services as notifications
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import services as pledge_services
 from app.pledges.domain import FINAL_STATUSES, PledgeStatus
@@ -150,12 +149,12 @@ def close_if_due(project: Project, now: datetime) -> None:
             db.session.flush()
             payout.idempotency_key = pledge_services.idempotency_key("payout", payout.id)
             db.session.flush()
-            notifications.project_funded(project)
+            events.publish(events.ProjectFunded(project.id))
         else:
             project_services.change_status(
                 project, Action.MARK_FAILED, None, "The goal was not reached."
             )
-            notifications.project_failed(project)
+            events.publish(events.ProjectFailed(project.id))
 
 
 def plan_refunds(project: Project, batch: int = 1000) -> int:
@@ -167,7 +166,7 @@ def plan_refunds(project: Project, batch: int = 1000) -> int:
     if project.status not in REFUNDING_STATUSES:
         return 0
     if project.status is not S.FAILED:  # a failed project's creator heard in close_if_due
-        notifications.project_stopped(project)
+        events.publish(events.ProjectStopped(project.id))
     planned = 0
     prefix = current_app.config["IDEMPOTENCY_PREFIX"]
     while True:
@@ -208,7 +207,7 @@ def plan_refunds(project: Project, batch: int = 1000) -> int:
             )
             .execution_options(synchronize_session=False)
         )
-        notifications.refunds_planned(project, ids)
+        events.publish(events.RefundsPlanned(project.id, ids))
         planned += len(refunds)
     db.session.flush()
     return planned
@@ -421,7 +420,7 @@ def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     project = db.session.get(Project, payout.project_id)
     db.session.refresh(project)
     project_services.change_status(project, Action.MARK_PAID_OUT, None, f"Transfer {transfer_id}.")
-    notifications.project_paid_out(project, payout.net)
+    events.publish(events.ProjectPaidOut(project.id, payout.net))
     return True
 
 

@@ -13,14 +13,12 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # package joining the tangle, fails; a pair that is gone must be deleted from here.
 KNOWN_PAIRS = {
     ("ledger", "pledges"),
-    ("notifications", "pledges"),
     ("payouts", "pledges"),
     ("projects", "rewards"),
     ("projects", "settlement"),
 }
 KNOWN_TANGLE = {
     "ledger",
-    "notifications",
     "payouts",
     "pledges",
     "projects",
@@ -159,3 +157,27 @@ def test_commits_happen_only_at_the_edges_and_in_the_workflow_layer():
             if ".commit(" in line
         ]
     assert found == [], "services flush; commit in the view, command, job or workflow"
+
+
+def test_bookkeeping_raises_events_and_never_calls_notifications():
+    """Money code says what happened (app/events.py); notifications subscribe (issue 11.3)."""
+    graph = package_graph()
+    for package in ("pledges", "settlement", "ledger", "payouts", "projects"):
+        assert "notifications" not in graph.get(package, set()), package
+
+
+def test_a_subscriber_is_called_once_however_often_it_subscribes():
+    from app import events
+
+    heard = []
+
+    def handler(event):
+        heard.append(event)
+
+    class Happened(events.Event):
+        pass
+
+    events.subscribe(Happened, handler)
+    events.subscribe(Happened, handler)
+    events.publish(Happened())
+    assert heard == [Happened()]

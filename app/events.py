@@ -1,0 +1,88 @@
+"""Domain events: what happened, raised inside the transaction that made it happen.
+
+Bookkeeping code says what happened (``publish(ProjectFunded(project_id))``); the packages
+that react subscribe to it (``app/notifications/handlers.py`` writes the e-mails to the
+outbox). Handlers run at once, in the publisher's transaction, so the news is kept or rolled
+back with the change itself and a resumed step publishes again harmlessly (outbox rows are
+unique per news and recipient). Plain Python: no Flask, no database here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """The base of every domain event."""
+
+
+@dataclass(frozen=True)
+class ProjectFunded(Event):
+    project_id: int
+
+
+@dataclass(frozen=True)
+class ProjectFailed(Event):
+    project_id: int
+
+
+@dataclass(frozen=True)
+class ProjectStopped(Event):
+    """Cancelled by its creator or suspended by a moderator."""
+
+    project_id: int
+
+
+@dataclass(frozen=True)
+class RefundsPlanned(Event):
+    project_id: int
+    pledge_ids: Sequence[int]
+
+
+@dataclass(frozen=True)
+class ProjectPaidOut(Event):
+    project_id: int
+    net: int
+
+
+@dataclass(frozen=True)
+class PaymentReturned(Event):
+    """A payment succeeded for a pledge no longer waiting for it: refunded in full at once."""
+
+    pledge_id: int
+    payment_id: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class PledgesRefunded(Event):
+    """Refunds finished for these pledges (those now refunded in full are told)."""
+
+    pledge_ids: Sequence[int]
+
+
+@dataclass(frozen=True)
+class RefundFailed(Event):
+    """A refund Stripe had made failed later: the money is back with the platform."""
+
+    pledge_id: int
+    refund_id: int
+    amount: int
+
+
+Handler = Callable[[Event], None]
+_handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[Event], handler: Handler) -> None:
+    """Call ``handler`` for every ``event_type`` published; subscribing twice changes nothing."""
+    if handler not in _handlers[event_type]:
+        _handlers[event_type].append(handler)
+
+
+def publish(event: Event) -> None:
+    for handler in _handlers[type(event)]:
+        handler(event)

@@ -1,0 +1,62 @@
+"""The notifications package's answers to domain events: each writes the e-mails of one kind
+of news to the outbox, in the transaction that published the event."""
+
+from __future__ import annotations
+
+from app import events
+from app.extensions import db
+from app.notifications import services as notifications
+from app.projects.models import Project
+
+
+def _project(project_id: int) -> Project:
+    return db.session.get(Project, project_id)  # the publisher has it loaded: no query
+
+
+def project_funded(event: events.ProjectFunded) -> None:
+    notifications.project_funded(_project(event.project_id))
+
+
+def project_failed(event: events.ProjectFailed) -> None:
+    notifications.project_failed(_project(event.project_id))
+
+
+def project_stopped(event: events.ProjectStopped) -> None:
+    notifications.project_stopped(_project(event.project_id))
+
+
+def refunds_planned(event: events.RefundsPlanned) -> None:
+    notifications.refunds_planned(_project(event.project_id), event.pledge_ids)
+
+
+def project_paid_out(event: events.ProjectPaidOut) -> None:
+    notifications.project_paid_out(_project(event.project_id), event.net)
+
+
+def payment_returned(event: events.PaymentReturned) -> None:
+    notifications.payment_returned(event.pledge_id, event.payment_id, event.amount)
+
+
+def pledges_refunded(event: events.PledgesRefunded) -> None:
+    notifications.pledges_refunded(event.pledge_ids)
+
+
+def refund_failed(event: events.RefundFailed) -> None:
+    notifications.refund_failed(event.pledge_id, event.refund_id, event.amount)
+
+
+HANDLERS = {
+    events.ProjectFunded: project_funded,
+    events.ProjectFailed: project_failed,
+    events.ProjectStopped: project_stopped,
+    events.RefundsPlanned: refunds_planned,
+    events.ProjectPaidOut: project_paid_out,
+    events.PaymentReturned: payment_returned,
+    events.PledgesRefunded: pledges_refunded,
+    events.RefundFailed: refund_failed,
+}
+
+
+def register() -> None:
+    for event_type, handler in HANDLERS.items():
+        events.subscribe(event_type, handler)
