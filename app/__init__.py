@@ -54,6 +54,11 @@ def register_extensions(app: Flask) -> None:
     from app.notifications import handlers as notification_handlers
 
     notification_handlers.register()  # domain events -> outbox rows
+    from app.payouts import workflows as payout_workflows
+    from app.pledges import checkout
+
+    checkout.register_webhooks()  # each feature answers its own Stripe events
+    payout_workflows.register_webhooks()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.extensions import db
-from app.payments import gateway
+from app.payments import gateway, webhooks
 from app.payments.gateway import Account
+from app.payments.keys import idempotency_key
 from app.payouts import services
 from app.payouts.models import ConnectedAccount
-from app.pledges.services import idempotency_key
 
 
 def connect(user_id: int, country: str, links: services.Links) -> str:
@@ -124,3 +124,9 @@ def _refresh_known(stripe_id: object) -> str | None:
     db.session.commit()  # the event is remembered; no transaction across the call
     refresh(user_id)
     return None
+
+
+def register_webhooks() -> None:
+    webhooks.register(
+        {"account.updated": on_account_updated, "capability.updated": on_capability_updated}
+    )

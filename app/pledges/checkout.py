@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.accounts.models import User
 from app.extensions import db
-from app.payments import gateway, methods
+from app.payments import gateway, methods, webhooks
 from app.payments.gateway import CardError, GatewayError
 from app.pledges import services
 from app.pledges.domain import PledgeRefused
@@ -398,7 +398,7 @@ def handle_event(event_id: str, event_type: str, obj: dict) -> str:
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    handler = HANDLERS.get(event_type)
+    handler = webhooks.HANDLERS.get(event_type)
     if handler is None:
         db.session.commit()
         return "ignored"
@@ -569,20 +569,16 @@ def _on_dispute(obj: dict) -> str | None:
     return None
 
 
-from app.payouts.workflows import (  # noqa: E402  (payouts imports pledges)
-    on_account_updated,
-    on_capability_updated,
-)
-
-HANDLERS = {
-    "payment_intent.succeeded": _on_intent_succeeded,
-    "payment_intent.payment_failed": _on_intent_failed,
-    "charge.refunded": _on_charge_refunded,
-    "refund.created": _on_refund_updated,
-    "refund.updated": _on_refund_updated,
-    "refund.failed": _on_refund_updated,
-    "charge.refund.updated": _on_refund_updated,
-    "charge.dispute.created": _on_dispute,
-    "account.updated": on_account_updated,
-    "capability.updated": on_capability_updated,
-}
+def register_webhooks() -> None:
+    webhooks.register(
+        {
+            "payment_intent.succeeded": _on_intent_succeeded,
+            "payment_intent.payment_failed": _on_intent_failed,
+            "charge.refunded": _on_charge_refunded,
+            "refund.created": _on_refund_updated,
+            "refund.updated": _on_refund_updated,
+            "refund.failed": _on_refund_updated,
+            "charge.refund.updated": _on_refund_updated,
+            "charge.dispute.created": _on_dispute,
+        }
+    )

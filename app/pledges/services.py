@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.ledger import services as ledger
 from app.moves import move
+from app.payments.keys import idempotency_key
 from app.pledges.domain import (
     ABANDON_WINDOW,
     PledgeRefused,
@@ -55,11 +56,6 @@ class Terms:
     tier_id: int
     amount: int
     shipping_country: str | None = None
-
-
-def idempotency_key(kind: str, row_id: int) -> str:
-    """Stable per row and per installation, so retries, even after a restart, are safe."""
-    return f"{current_app.config['IDEMPOTENCY_PREFIX']}-{kind}-{row_id}"
 
 
 def reservation_minutes(tier: RewardTier | None = None) -> timedelta:

@@ -13,13 +13,11 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # package joining the tangle, fails; a pair that is gone must be deleted from here.
 KNOWN_PAIRS = {
     ("ledger", "pledges"),
-    ("payouts", "pledges"),
     ("projects", "rewards"),
     ("projects", "settlement"),
 }
 KNOWN_TANGLE = {
     "ledger",
-    "payouts",
     "pledges",
     "projects",
     "rewards",
