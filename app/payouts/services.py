@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.payments.gateway import Account
-from app.payouts.models import ConnectedAccount
+from app.payouts.models import ConnectedAccount, Payout
 
 # Countries where a creator may open an Express account here (ISO 3166-1 alpha-2), first the
 # default. Stripe supports more; the list is short on purpose and easy to extend.
@@ -123,3 +123,8 @@ def apply_flags(account: ConnectedAccount, flags: Account) -> None:
     account.capabilities = dict(flags.capabilities)
     account.updated_at = clock.now()
     db.session.flush()
+
+
+def payout_of(project_id: int) -> Payout | None:
+    """A project's payout row (the read model the creator's pages and settlement share)."""
+    return db.session.scalar(select(Payout).where(Payout.project_id == project_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,9 @@ from app.projects.domain import (
     STATEMENT_STATUSES,
     ProjectStatus,
 )
+
+if TYPE_CHECKING:  # the relationship's other side, named by string (no import cycle)
+    from app.rewards.models import RewardTier
 
 
 class Category(db.Model):
@@ -73,7 +77,7 @@ class Project(db.Model):
     owner: Mapped[User] = relationship(lazy="joined")
     category: Mapped[Category | None] = relationship(lazy="joined")
     tiers: Mapped[list[RewardTier]] = relationship(
-        back_populates="project", order_by="RewardTier.minimum_amount, RewardTier.id"
+        "RewardTier", back_populates="project", order_by="RewardTier.minimum_amount, RewardTier.id"
     )
     events: Mapped[list[ProjectEvent]] = relationship(
         back_populates="project", order_by="ProjectEvent.id"
@@ -153,6 +157,3 @@ class CoverUpload(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-from app.rewards.models import RewardTier  # noqa: E402  (the relationship's other side)

@@ -23,7 +23,6 @@ from app.payouts import services as payouts
 from app.projects import services, uploads
 from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
 from app.projects.models import Project, ProjectStatus
-from app.settlement import services as settlement
 
 bp = Blueprint("projects", __name__, template_folder="templates")
 
@@ -100,7 +99,7 @@ def mine():
         projects=list(projects),
         queue_position=services.queue_position,
         last_decision=services.last_decision,
-        payout_of=settlement.payout_of,
+        payout_of=payouts.payout_of,
         confirm=ConfirmForm(),
     )
 

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.moves import move
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
+from app.payouts.services import payout_of  # noqa: F401  (settlement's callers use it)
 from app.pledges import services as pledge_services
 from app.pledges.domain import FINAL_STATUSES, PledgeStatus
 from app.pledges.models import (
@@ -329,10 +330,6 @@ def held_money_moving(project_id: int) -> bool:
         )
         is not None
     )
-
-
-def payout_of(project_id: int) -> Payout | None:
-    return db.session.scalar(select(Payout).where(Payout.project_id == project_id))
 
 
 def payout_destination(project: Project) -> str | None:
