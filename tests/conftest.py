@@ -32,6 +32,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+        folder = item.path.parent.name
+        if folder in E2E_FOLDERS:
+            item.add_marker(pytest.mark.e2e)
+        if folder == "domain" or item.path.name == "test_layers.py":
+            item.add_marker(pytest.mark.fast)
+
+
+# Suites that drive the whole platform: select them with -m e2e, leave them out with -m "not e2e".
+E2E_FOLDERS = {"browser", "simulation"}
 
 
 def _is_postgres(url: str) -> bool:
