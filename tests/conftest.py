@@ -18,9 +18,12 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import make_url, text
 
+from app import clock as app_clock
 from app import create_app
 from app.extensions import db, limiter
-from tests.helpers import Browser
+from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers.pledging import new_backer
+from tests.helpers.settling import Clock
 
 # Rows the migrations create (reference data) and the tests must keep.
 REFERENCE_TABLES = {"alembic_version", "categories"}
@@ -297,3 +300,31 @@ def stripe_fake(app, fakestripe_url) -> Iterator[FakeStripe]:
     fake.reset()
     yield fake
     fake.http.close()
+
+
+# ---- the people and the project most stories start from ----------------------------------
+
+
+@pytest.fixture
+def creator():
+    return gen_user("creator@example.com", "Cora")
+
+
+@pytest.fixture
+def project(creator):
+    """Live, USD, goal $1,000; tiers $10 (unlimited) and $20."""
+    return gen_project(creator, "live", goal=100_000, tiers=2)
+
+
+@pytest.fixture
+def backer(app):
+    """Bea, logged in, with her own client."""
+    return new_backer(app)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """app.clock.now, movable forward by the test."""
+    fake = Clock()
+    monkeypatch.setattr(app_clock, "now", fake.now)
+    return fake

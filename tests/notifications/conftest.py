@@ -21,8 +21,6 @@ from app.notifications.sender import FileBackend
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.models import Project
-from tests.pledges.conftest import creator, project  # noqa: F401  (shared fixtures)
-from tests.settlement.conftest import clock  # noqa: F401
 
 
 def outbox(kind: str | None = None) -> list[Outbox]:
@@ -129,7 +127,7 @@ def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[in
 
 
 @pytest.fixture
-def queued(app, creator, project) -> list[Outbox]:  # noqa: F811  (fixtures, by name)
+def queued(app, creator, project) -> list[Outbox]:
     """A funded project's news, committed: one message to the creator, three to backers."""
     gen_held_pledges(project, 3, amount=2500)
     notifications.project_funded(project)

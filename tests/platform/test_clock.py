@@ -10,12 +10,11 @@ from pathlib import Path
 from app import clock as app_clock
 from app.extensions import db
 from tests.helpers import gen_user
-from tests.settlement.conftest import clock  # noqa: F401  (the fixture, by name)
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
 
-def test_a_row_inserted_under_a_moved_clock_carries_the_moved_time(app, clock):  # noqa: F811
+def test_a_row_inserted_under_a_moved_clock_carries_the_moved_time(app, clock):
     clock.advance(days=40)
     user = gen_user()
     db.session.refresh(user)

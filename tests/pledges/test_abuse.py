@@ -11,8 +11,7 @@ from app.extensions import db
 from app.pledges.domain import start_allowed_at
 from app.pledges.models import Pledge
 from tests.helpers import gen_project
-from tests.pledges.conftest import latest_pledge, open_payment_of, start
-from tests.settlement.conftest import clock  # noqa: F401  (the movable clock)
+from tests.helpers.pledging import latest_pledge, open_payment_of, start
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 COOL = timedelta(minutes=15)
@@ -35,7 +34,7 @@ def test_the_wait_starts_at_the_threshold_and_doubles():
     assert start_allowed_at(minutes, minutes[3], 0, COOL) is None  # 0 turns it off
 
 
-def test_a_place_in_a_limited_tier_waits_less_for_its_payment(app, backer, project, clock):  # noqa: F811
+def test_a_place_in_a_limited_tier_waits_less_for_its_payment(app, backer, project, clock):
     limited = project.tiers[1]
     limited.quantity_limit = 5
     db.session.commit()
@@ -66,7 +65,7 @@ def test_an_account_that_keeps_abandoning_waits_before_the_next(
     backer,
     project,
     stripe_fake,
-    clock,  # noqa: F811
+    clock,
 ):
     for _ in range(3):
         start(backer, project)
@@ -98,7 +97,7 @@ def test_starting_pledges_is_rate_limited_per_account(app, backer, project, stri
 
 
 def test_starting_pledges_is_rate_limited_per_network(app, project, stripe_fake):
-    from tests.pledges.conftest import new_backer
+    from tests.helpers.pledging import new_backer
 
     app.config["PLEDGE_START_LIMIT_PER_IP"] = "2 per hour"
     for n in range(2):

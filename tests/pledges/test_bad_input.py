@@ -7,7 +7,7 @@ from app.accounts.models import Role
 from app.extensions import db
 from app.pledges.models import Payment, Pledge
 from tests.helpers import Browser, gen_project, gen_user, parse_forms
-from tests.pledges.conftest import pay_through_pages, start
+from tests.helpers.pledging import pay_through_pages, start
 
 
 def nothing_charged(stripe_fake):

@@ -8,7 +8,7 @@ from app import clock
 from app.extensions import db
 from app.ledger import services as ledger
 from app.pledges.domain import PledgeStatus
-from tests.pledges.conftest import (
+from tests.helpers.pledging import (
     assert_books_balance,
     latest_pledge,
     new_backer,

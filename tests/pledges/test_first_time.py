@@ -8,7 +8,7 @@ from app import clock
 from app.extensions import db
 from app.templating import duration_text, time_left
 from tests.helpers import Browser, gen_project, parse_forms
-from tests.pledges.conftest import latest_pledge, pay_through_pages, start
+from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 
 
 def _amount_value(html: str) -> str:

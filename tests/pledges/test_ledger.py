@@ -7,7 +7,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerIsAppendOnly
 from app.payments.gateway import TransactionOpen
-from tests.pledges.conftest import pay_through_pages
+from tests.helpers.pledging import pay_through_pages
 
 
 @pytest.fixture

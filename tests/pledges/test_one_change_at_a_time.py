@@ -17,14 +17,13 @@ from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundSta
 from app.projects.models import Project
 from app.settlement import runner as settlement
 from tests.helpers import parse_forms
-from tests.pledges.conftest import (
+from tests.helpers.pledging import (
     assert_books_balance,
     latest_pledge,
     open_payment_of,
     pay_through_pages,
 )
 from tests.pledges.test_webhooks import event, post, signed
-from tests.settlement.conftest import clock  # noqa: F401  (the movable clock)
 
 
 def form_of(browser, url: str) -> dict:
@@ -236,7 +235,7 @@ def test_a_refund_stripe_has_as_pending_is_booked_only_once_it_succeeds(
     project,
     stripe_fake,
     runner,
-    clock,  # noqa: F811
+    clock,
 ):
     """Card 4000 0000 0000 7726: Stripe answers the refund as pending and finishes it later.
     Until then the money is still in escrow and the backer is told it is being processed;
@@ -290,7 +289,7 @@ def test_an_open_payment_charged_during_an_outage_is_held_by_the_sweep(
     project,
     stripe_fake,
     runner,
-    clock,  # noqa: F811
+    clock,
 ):
     """The card was charged but neither the return page nor the webhook reached us: the sweep
     asks Stripe after a few minutes, not at the end of the 30-minute reservation."""

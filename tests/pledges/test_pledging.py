@@ -6,7 +6,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.pledges.models import Pledge
-from tests.pledges.conftest import (
+from tests.helpers.pledging import (
     assert_books_balance,
     latest_pledge,
     new_backer,

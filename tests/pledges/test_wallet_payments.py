@@ -11,12 +11,7 @@ from app.ledger import services as ledger
 from app.pledges import checkout
 from app.projects.models import Project
 from tests.helpers import gen_project
-from tests.pledges.conftest import (
-    assert_books_balance,
-    latest_pledge,
-    open_payment_of,
-    start,
-)
+from tests.helpers.pledging import assert_books_balance, latest_pledge, open_payment_of, start
 
 NOT_COMPLETED = "The Alipay payment was not completed, so nothing was charged."
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.pledges.models import StripeEvent
-from tests.pledges.conftest import assert_books_balance, latest_pledge, open_payment_of, start
+from tests.helpers.pledging import assert_books_balance, latest_pledge, open_payment_of, start
 
 
 def signed(app, payload: dict, secret: str | None = None, timestamp: int | None = None):
@@ -104,7 +104,7 @@ def test_late_failure_event_does_not_undo_a_success(app, client, backer, project
 
 
 def test_dispute_flags_the_pledge(app, client, backer, project, stripe_fake):
-    from tests.pledges.conftest import pay_through_pages
+    from tests.helpers.pledging import pay_through_pages
 
     pledge, _ = pay_through_pages(backer, stripe_fake, project)
     payment = open_payment_of(pledge.id)
@@ -153,7 +153,7 @@ def test_refunds_reported_by_stripe_are_booked_once(app, client, backer, project
     """Our own refund arrives again by webhook: nothing more. One made in Stripe's dashboard:
     booked, and the pledge flagged for moderators. As since API version 2022-11-15, the
     charge.refunded event carries no list of refunds: the platform lists them from Stripe."""
-    from tests.pledges.conftest import pay_through_pages
+    from tests.helpers.pledging import pay_through_pages
 
     pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25")
     backer.submit(f"/pledges/{pledge.id}/cancel")
@@ -204,7 +204,7 @@ def test_stripe_down_while_listing_refunds_answers_503_and_the_retry_books(
 ):
     """charge.refunded needs a call to Stripe (the event has no refunds list). If that call
     fails, the webhook answers 503 and forgets the event, so Stripe's retry books it."""
-    from tests.pledges.conftest import pay_through_pages
+    from tests.helpers.pledging import pay_through_pages
 
     pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="30")
     payment = open_payment_of(pledge.id)

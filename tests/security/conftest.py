@@ -27,8 +27,8 @@ from tests.helpers import (
     gen_user,
     parse_forms,
 )
-from tests.pledges.conftest import pay_through_pages
-from tests.settlement.conftest import ready_account
+from tests.helpers.pledging import pay_through_pages
+from tests.helpers.settling import ready_account
 
 VISITORS = ("anonymous", "backer", "owner", "moderator", "admin")
 ROLES = {"backer": Role.USER, "owner": Role.USER, "moderator": Role.MODERATOR, "admin": Role.ADMIN}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import Browser
-from tests.pledges.conftest import latest_pledge, open_payment_of
+from tests.helpers.pledging import latest_pledge, open_payment_of
 from tests.security.conftest import (
     VISITORS,
     changed_tables,

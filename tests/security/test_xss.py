@@ -46,7 +46,7 @@ from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
 from app.text import render_markdown
 from tests.helpers import Browser, dangerous_markup, gen_project, gen_user, parse_forms
-from tests.pledges.conftest import pay_through_pages
+from tests.helpers.pledging import pay_through_pages
 
 PAYLOAD_FILE = Path(__file__).with_name("xss_payloads.txt")
 MARKERS = {"⟪NUL⟫": "\x00", "⟪LF⟫": "\n"}

@@ -28,7 +28,7 @@ from app.projects.models import Project
 from app.settlement import runner as settlement
 from app.settlement import services
 from tests.helpers import gen_user
-from tests.settlement.conftest import back, settle
+from tests.helpers.settling import back, settle
 
 ROOT = Path(__file__).resolve().parents[2]
 

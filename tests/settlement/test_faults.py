@@ -26,7 +26,7 @@ from app.pledges.domain import FINAL_STATUSES, PledgeStatus
 from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from app.settlement import runner as settlement
 from app.settlement import services
-from tests.settlement.conftest import back, make_balance_available, ready_account, settle
+from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 WORK_LEFT = "work left for the next run"
 

@@ -8,7 +8,7 @@ from app.ledger import services as ledger
 from app.payouts.models import Payout
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
-from tests.settlement.conftest import back, make_balance_available, ready_account, settle
+from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 
 def pledges_of(project):

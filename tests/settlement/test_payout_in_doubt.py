@@ -11,7 +11,7 @@ from app.extensions import db
 from app.payments import gateway
 from app.payouts.models import Payout, PayoutStatus
 from app.settlement import services
-from tests.settlement.conftest import settle
+from tests.helpers.settling import settle
 from tests.settlement.test_faults import (
     WORK_LEFT,
     NetworkFault,

@@ -4,7 +4,7 @@ from datetime import UTC
 
 from app import scheduler
 from app.extensions import db
-from tests.settlement.conftest import back
+from tests.helpers.settling import back
 
 
 def test_jobs_run_every_interval_in_utc_one_at_a_time(app):

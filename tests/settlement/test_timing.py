@@ -18,14 +18,8 @@ from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledg
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.rewards.models import RewardTier
 from tests.helpers import parse_forms
-from tests.pledges.conftest import latest_pledge, open_payment_of, start
-from tests.settlement.conftest import (
-    back,
-    make_balance_available,
-    new_backer,
-    ready_account,
-    settle,
-)
+from tests.helpers.pledging import latest_pledge, new_backer, open_payment_of, start
+from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 
 def refunds_per_intent(stripe_fake) -> Counter:

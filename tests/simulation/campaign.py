@@ -60,7 +60,7 @@ from app.projects.models import Project
 from app.rewards.models import RewardTier
 from app.settlement import services as settlement_services
 from tests.helpers import Browser, gen_project, gen_tier, gen_user
-from tests.settlement.conftest import make_balance_available, ready_account
+from tests.helpers.settling import make_balance_available, ready_account
 
 P = PledgeStatus
 S = ProjectStatus

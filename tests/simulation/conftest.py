@@ -6,13 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app import clock as app_clock
-from tests.settlement.conftest import (  # noqa: F401  (fixtures of the pledge and settlement tests)
-    Clock,
-    backer,
-    clock,
-    creator,
-    project,
-)
+from tests.helpers.settling import Clock
 
 
 @pytest.fixture

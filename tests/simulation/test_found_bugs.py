@@ -27,8 +27,8 @@ from app.pledges import services as pledge_services
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from tests.helpers import Browser, gen_user
-from tests.pledges.conftest import new_backer, pay_through_pages
-from tests.settlement.conftest import back, make_balance_available, ready_account, settle
+from tests.helpers.pledging import new_backer, pay_through_pages
+from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 P = PledgeStatus
 

@@ -12,18 +12,8 @@ from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects.models import Project
 from tests.helpers import Browser, gen_tier, gen_user
-from tests.pledges.conftest import (  # noqa: F401  (fixtures shared with the pledge tests)
-    creator,
-    new_backer,
-    pay_through_pages,
-    project,
-)
-from tests.settlement.conftest import (  # noqa: F401
-    clock,
-    make_balance_available,
-    ready_account,
-    settle,
-)
+from tests.helpers.pledging import new_backer, pay_through_pages
+from tests.helpers.settling import make_balance_available, ready_account, settle
 
 
 def login(app, email: str, name: str = "Someone", role: Role = Role.USER) -> Browser:
@@ -34,14 +24,14 @@ def login(app, email: str, name: str = "Someone", role: Role = Role.USER) -> Bro
 
 
 @pytest.fixture
-def owner_browser(app, creator):  # noqa: F811
+def owner_browser(app, creator):
     browser = Browser(app.test_client())
     browser.login(creator.email)
     return browser
 
 
 @pytest.fixture
-def shipping_tier(project):  # noqa: F811
+def shipping_tier(project):
     """A $300 tier that ships, $15 shipping."""
     tier = gen_tier(project, title="Lamp", minimum=30_000, shipping_fee=1_500)
     db.session.commit()
@@ -58,7 +48,7 @@ def pledge(app, stripe_fake, target, email, name, amount, tier=None, country=Non
 
 
 @pytest.fixture
-def paid_out(app, creator, project, shipping_tier, stripe_fake, clock, runner):  # noqa: F811
+def paid_out(app, creator, project, shipping_tier, stripe_fake, clock, runner):
     """Goal $1,000; $400 + ($350.50 + $15 shipping to DE) + $300 = $1,065.50, paid out."""
     ready_account(creator, stripe_fake)
     pledge(app, stripe_fake, project, "bea@example.com", "Bea", "400")
@@ -72,7 +62,7 @@ def paid_out(app, creator, project, shipping_tier, stripe_fake, clock, runner): 
 
 
 @pytest.fixture
-def failed(app, creator, project, stripe_fake, clock, runner):  # noqa: F811
+def failed(app, creator, project, stripe_fake, clock, runner):
     """Three pledges ($100, $250, $10.01) short of $1,000: everyone refunded."""
     pledge(app, stripe_fake, project, "bea@example.com", "Bea", "100")
     pledge(app, stripe_fake, project, "cy@example.com", "Cy", "250")
