@@ -55,6 +55,7 @@ def test_a_signed_in_user_gets_the_sites_503_page_while_the_database_is_down(dea
     page = _text(response)
     assert "We cannot reach our database just now. Try again in a minute." in page
     assert 'class="navbar-brand' in page  # the site's own page, not the server's bare one
+    assert '<a class="btn btn-primary" href="/my/pledges">Try again</a>' in page
     assert "Internal Server Error" not in page
 
 
