@@ -1,0 +1,139 @@
+"""Changing and cancelling a held pledge.
+
+One short database step per function: it flushes, never commits (``app.pledges.checkout``
+commits between steps and calls Stripe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.pledges.domain import (
+    PledgeRefused,
+    PledgeStatus,
+    change_for,
+    check_amount,
+    check_open_for_pledges,
+    check_reduction_allowed,
+)
+from app.pledges.models import (
+    Payment,
+    PaymentStatus,
+    Pledge,
+    Refund,
+    RefundStatus,
+)
+from app.pledges.services.payments import _new_payment
+from app.pledges.services.places import (
+    _max_amount,
+    _tier_of,
+    claim_place,
+    release_place,
+    shipping_for,
+)
+from app.pledges.services.refunds import plan_refunds
+from app.pledges.services.taking import Terms, set_status, take_with_project
+from app.projects.models import Project
+
+P = PledgeStatus
+
+
+def _lower_totals(project_id: int, amount: int, backers: int) -> None:
+    db.session.execute(
+        update(Project)
+        .where(Project.id == project_id)
+        .values(
+            pledged_amount=Project.pledged_amount - amount,
+            backer_count=Project.backer_count - backers,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Project:
+    """Changes are taken while the project is live; the last-day rule for reductions.
+    Called after ``take_with_project``: the project row read here is locked and current."""
+    project = db.session.get(Project, pledge.project_id)
+    check_open_for_pledges(project.status.value, project.deadline, now)
+    check_reduction_allowed(
+        pledged_total=project.pledged_amount,
+        goal=project.goal_amount,
+        reduction=reduction,
+        deadline=project.deadline,
+        now=now,
+    )
+    return project
+
+
+def _check_changeable(pledge: Pledge, action: str) -> None:
+    if pledge.status is not P.HELD:
+        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be {action}.")
+    if _has_pending_payment(pledge):
+        raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+
+
+def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None) -> list[Refund]:
+    """The backer withdraws before the deadline: a full refund, the place released.
+
+    Decided from the pledge as it is once taken; ``seen_version`` is what the backer's page
+    showed (PledgeChanged if it moved since)."""
+    pledge = take_with_project(pledge_id, seen_version)
+    _check_changeable(pledge, "cancelled")
+    _check_change_window(pledge, pledge.total, now)
+    set_status(pledge, P.REFUNDING, "Cancelled by the backer.")
+    _lower_totals(pledge.project_id, pledge.total, 1)
+    release_place(pledge.tier_id)
+    return plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
+
+
+def _unrefunded(pledge: Pledge) -> int:
+    """Paid and not yet on its way back: a refund still pending (a reduction Stripe has not
+    answered yet) is already going, so it is not planned twice."""
+    paid = sum(p.amount for p in pledge.payments if p.status is PaymentStatus.SUCCEEDED)
+    back = sum(r.amount for r in pledge.refunds if r.status is not RefundStatus.FAILED)
+    return paid - back
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    payment: Payment | None = None  # an increase waits for this payment
+    refunds: tuple[Refund, ...] = ()  # a decrease returns the difference
+
+
+def change_pledge(
+    pledge_id: int, terms: Terms, now: datetime, seen_version: int | None = None
+) -> ChangePlan:
+    """Change tier, amount or shipping. More money: a new payment; less: a refund.
+
+    Decided from the pledge as it is once taken (see ``cancel_pledge``)."""
+    pledge = take_with_project(pledge_id, seen_version)
+    _check_changeable(pledge, "changed")
+    project = pledge.project
+    tier = _tier_of(project, terms.tier_id)
+    check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
+    shipping, country = shipping_for(tier, terms.shipping_country)
+    new_total = terms.amount + shipping
+    change = change_for(pledge.total, new_total)
+    _check_change_window(pledge, change.refund, now)
+    if tier.id != pledge.tier_id:
+        claim_place(tier.id, project.id)
+    if change.charge:
+        return ChangePlan(
+            payment=_new_payment(pledge, change.charge, tier, terms.amount, shipping, country, now)
+        )
+    if tier.id != pledge.tier_id:
+        release_place(pledge.tier_id)
+    _lower_totals(project.id, change.refund, 0)
+    pledge.tier_id, pledge.amount = tier.id, terms.amount
+    pledge.shipping_fee, pledge.shipping_country = shipping, country
+    db.session.flush()
+    refunds = plan_refunds(pledge, change.refund, "reduced_by_backer") if change.refund else []
+    return ChangePlan(refunds=tuple(refunds))
+
+
+def _has_pending_payment(pledge: Pledge) -> bool:
+    return any(p.status is PaymentStatus.PENDING for p in pledge.payments)

@@ -1,0 +1,65 @@
+"""Reward places: claimed when a pledge starts, released when it ends unpaid.
+
+One short database step per function: it flushes, never commits (``app.pledges.checkout``
+commits between steps and calls Stripe).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.pledges.domain import (
+    PledgeRefused,
+)
+from app.pledges.services.taking import MAX_PLEDGE_MAJOR
+from app.projects.models import Project
+from app.rewards.models import RewardTier
+
+
+def claim_place(tier_id: int, project_id: int) -> None:
+    """Take one place of a tier with one atomic conditional UPDATE: never oversold."""
+    result = db.session.execute(
+        update(RewardTier)
+        .where(
+            RewardTier.id == tier_id,
+            RewardTier.project_id == project_id,
+            RewardTier.is_closed.is_(False),
+            (RewardTier.quantity_limit.is_(None))
+            | (RewardTier.claimed < RewardTier.quantity_limit),
+        )
+        .values(claimed=RewardTier.claimed + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise PledgeRefused("Sorry, this reward is sold out or no longer available.")
+
+
+def release_place(tier_id: int) -> None:
+    db.session.execute(
+        update(RewardTier)
+        .where(RewardTier.id == tier_id, RewardTier.claimed > 0)
+        .values(claimed=RewardTier.claimed - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def shipping_for(tier: RewardTier, country: str | None) -> tuple[int, str | None]:
+    if not tier.ships:
+        return 0, None
+    if not country:
+        raise PledgeRefused("This reward ships: choose the country to ship it to.")
+    return tier.shipping_fee or 0, country
+
+
+def _tier_of(project: Project, tier_id: int) -> RewardTier:
+    tier = db.session.get(RewardTier, tier_id)
+    if tier is None or tier.project_id != project.id:
+        raise PledgeRefused("Choose one of this project's rewards.")
+    return tier
+
+
+def _max_amount(currency: str) -> int:
+    from app.money import currency as currency_info
+
+    return MAX_PLEDGE_MAJOR * currency_info(currency).factor

@@ -1,0 +1,29 @@
+"""Read queries for pages.
+
+One short database step per function: it flushes, never commits (``app.pledges.checkout``
+commits between steps and calls Stripe).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.pledges.models import Pledge
+
+
+def pledges_of(backer_id: int) -> list[Pledge]:
+    return list(
+        db.session.scalars(
+            select(Pledge).where(Pledge.backer_id == backer_id).order_by(Pledge.id.desc())
+        )
+    )
+
+
+def count_by_status(project_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Pledge.status, func.count())
+        .where(Pledge.project_id == project_id)
+        .group_by(Pledge.status)
+    )
+    return {status.value: n for status, n in rows}
