@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.ledger import services as ledger
 from app.pledges.models import Pledge
-from app.projects import uploads
 from app.projects.models import Project
-from tests.browser.conftest import needs_chromium
-from tests.helpers import PASSWORD, gen_project, gen_user
+from tests.browser.conftest import live_project_with_cover, needs_chromium
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -28,21 +25,7 @@ SCREENSHOT = "/tmp/pay-page.png"  # noqa: S108 - a fixed place for a person to l
 @pytest.fixture
 def project(app):
     """Live, USD, goal $1,000; tiers "Tier 1" ($10) and "Tier 2" ($20); a real cover image."""
-    creator = gen_user("creator@example.com", "Cora")
-    project = gen_project(creator, "live", goal=100_000, tiers=2)
-    image = io.BytesIO()
-    Image.new("RGB", (480, 270), (40, 60, 110)).save(image, "PNG")
-    project.cover_image = uploads.save_cover(image.getvalue())
-    cover = uploads.upload_dir() / project.cover_image
-    db.session.commit()  # and leave no transaction open while the server writes
-    yield project
-    cover.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def backer(app) -> str:
-    gen_user("bea@example.com", "Bea")
-    return "bea@example.com"
+    yield from live_project_with_cover("USD", 100_000, (40, 60, 110))
 
 
 def login(page: Page, email: str) -> None:

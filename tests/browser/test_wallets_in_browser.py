@@ -4,20 +4,16 @@ page booking the payment, and a payment not completed leaving the pledge payable
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.ledger import services as ledger
-from app.projects import uploads
-from tests.browser.conftest import needs_chromium
+from tests.browser.conftest import live_project_with_cover, needs_chromium
 from tests.browser.test_pledge_in_browser import assert_held, login, pledge_status, start_pledge
-from tests.helpers import gen_project, gen_user
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -28,21 +24,7 @@ SHOTS = "/tmp/wallets"  # noqa: S108 - a fixed place for a person to look
 @pytest.fixture
 def project(app):
     """Live, CNY, goal ¥10,000; tiers "Tier 1" and "Tier 2"; a real cover image."""
-    creator = gen_user("creator@example.com", "Cora")
-    project = gen_project(creator, "live", goal=1_000_000, currency="CNY", tiers=2)
-    image = io.BytesIO()
-    Image.new("RGB", (480, 270), (150, 40, 40)).save(image, "PNG")
-    project.cover_image = uploads.save_cover(image.getvalue())
-    cover = uploads.upload_dir() / project.cover_image
-    db.session.commit()  # and leave no transaction open while the server writes
-    yield project
-    cover.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def backer(app) -> str:
-    gen_user("bea@example.com", "Bea")
-    return "bea@example.com"
+    yield from live_project_with_cover("CNY", 1_000_000, (150, 40, 40))
 
 
 def shot(page: Page, name: str) -> None:
