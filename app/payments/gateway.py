@@ -117,7 +117,9 @@ class Event:
     data: dict[str, Any]  # the event's data.object, as a plain dict
 
 
-def _guard_no_transaction() -> None:
+def guard_no_transaction() -> None:
+    """Refuse a Stripe call while this thread's session has a transaction open (any gateway,
+    the tests' in-memory one too, calls this first)."""
     from flask import has_app_context
 
     if not has_app_context():
@@ -190,7 +192,7 @@ class StripeGateway:
 
     def _call(self, fn, params: dict[str, Any], key: str | None = None, *args):
         """One Stripe call: throttled, retried on passing failures with the same key."""
-        _guard_no_transaction()
+        guard_no_transaction()
         options = {"idempotency_key": key} if key else None
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
