@@ -14,6 +14,7 @@ from app.demo import seed as demo
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
 from app.extensions import db
 from app.money import format_money
+from app.workflow import transaction
 
 demo_cli = AppGroup("demo", help="Demo data for a locally-run site.")
 
@@ -28,14 +29,10 @@ def seed_command() -> None:
         _print_logins()
         return
     try:
-        summary = demo.seed()
+        with transaction():
+            summary = demo.seed()
     except AccountError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
     pledges = pledging.make_pledges(summary.live, summary.backer_ids)
 
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
@@ -59,14 +56,10 @@ def end_command(project: str) -> None:
     """Offline only: move live PROJECT's deadline (its number) to now; the scheduler then
     settles it, paying out or refunding, as at a real deadline."""
     try:
-        ended, moved = ending.end_now(project, clock.now())
+        with transaction():
+            ended, moved = ending.end_now(project, clock.now())
     except ending.DemoEndRefused as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
     name = f"Project {ended.id} ({ended.title})"
     if moved:
         click.echo(f"{name} now ends: its deadline is {ended.deadline:%Y-%m-%d %H:%M:%S} UTC.")

@@ -26,9 +26,11 @@ from app.money import currency as currency_info
 from app.payments import gateway
 from app.payments.gateway import GatewayError
 from app.pledges import checkout
+from app.pledges.checkout import Confirmed
 from app.pledges.domain import PledgeRefused, PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.pledges.services import Terms
+from app.workflow import transaction
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +83,10 @@ def plan(spec: ProjectSpec) -> list[PlannedPledge]:
 
 
 def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> PledgeSummary:
-    """Make every planned pledge; stop with a warning when the payment provider fails."""
+    """Make every planned pledge; stop with a warning when the payment provider fails.
+
+    Called with no transaction open: checkout commits step by step around each Stripe call."""
     summary = PledgeSummary()
-    db.session.commit()  # checkout commits step by step and Stripe needs no open transaction
     for project in projects:
         factor = currency_info(project.spec.currency).factor
         for pledge in plan(project.spec):
@@ -110,8 +113,8 @@ def _pledge(backer_id: int, project_id: int, terms: Terms) -> str:
     except (PledgeRefused, GatewayError) as error:
         db.session.rollback()
         return f"the pledge could not start: {error}"
-    intent_id = db.session.get(Payment, payment_id).stripe_payment_intent_id
-    db.session.commit()
+    with transaction():
+        intent_id = db.session.get(Payment, payment_id).stripe_payment_intent_id
     try:
         intent = gateway().confirm_payment_intent(intent_id, TEST_CARD)
     except GatewayError as error:
@@ -124,7 +127,7 @@ def _pledge(backer_id: int, project_id: int, terms: Terms) -> str:
     outcome = checkout.record_intent(
         payment_id, intent.status, intent.charge_id, intent.error_message
     )
-    if outcome.status != "held":
+    if outcome.status is not Confirmed.HELD:
         return f"the payment ended {outcome.status}: {outcome.message or intent.status}"
     return ""
 
@@ -139,19 +142,17 @@ def _abandon(payment_id: int) -> bool:
     except GatewayError as error:
         db.session.rollback()
         log.warning("payment %s left pending for the expiry sweep: %s", payment_id, error)
-    status = db.session.get(Payment, payment_id).status
-    db.session.commit()
-    return status is PaymentStatus.SUCCEEDED
+    with transaction():
+        return db.session.get(Payment, payment_id).status is PaymentStatus.SUCCEEDED
 
 
 def held_by_currency() -> dict[str, int]:
     """Money held in escrow for pledges, per currency, in minor units."""
-    rows = db.session.execute(
-        select(Pledge.currency, func.sum(Pledge.amount + Pledge.shipping_fee))
-        .where(Pledge.status == PledgeStatus.HELD)
-        .group_by(Pledge.currency)
-        .order_by(Pledge.currency)
-    )
-    held = {code: int(total) for code, total in rows}
-    db.session.commit()
-    return held
+    with transaction():
+        rows = db.session.execute(
+            select(Pledge.currency, func.sum(Pledge.amount + Pledge.shipping_fee))
+            .where(Pledge.status == PledgeStatus.HELD)
+            .group_by(Pledge.currency)
+            .order_by(Pledge.currency)
+        )
+        return {code: int(total) for code, total in rows}

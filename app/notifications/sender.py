@@ -34,6 +34,7 @@ from app import clock
 from app.extensions import db
 from app.notifications import messages
 from app.notifications.models import Outbox, OutboxStatus
+from app.workflow import transaction
 
 log = logging.getLogger(__name__)
 
@@ -310,12 +311,12 @@ def purge_sent(keep_days: int, batch_size: int = PURGE_BATCH_SIZE) -> int:
         )
         if not ids:
             break
-        deleted += db.session.execute(
-            delete(Outbox)
-            .where(Outbox.id.in_(ids), old)  # checked again: the rows are read, then deleted
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
+        with transaction():
+            deleted += db.session.execute(
+                delete(Outbox)
+                .where(Outbox.id.in_(ids), old)  # checked again: the rows are read, then deleted
+                .execution_options(synchronize_session=False)
+            ).rowcount
         after = ids[-1]
     if deleted:
         log.info("notifications: %s sent messages older than %s days purged", deleted, keep_days)
@@ -345,14 +346,14 @@ def send_pending(
     while max_batches is None or batches < max_batches:
         batches += 1
         token = uuid.uuid4().hex
-        won = claim(token, clock.now(), batch_size, claim_seconds)
-        db.session.commit()
+        with transaction():
+            won = claim(token, clock.now(), batch_size, claim_seconds)
         if not won:
             break
-        rows = claimed(token)
-        attempts = {row.id: row.attempts for row in rows}
-        composed = messages.compose(rows, clock.now())
-        db.session.commit()  # no transaction stays open while the mail server is talked to
+        with transaction():  # none stays open while the mail server is talked to
+            rows = claimed(token)
+            attempts = {row.id: row.attempts for row in rows}
+            composed = messages.compose(rows, clock.now())
         if not _deliver(backend, token, composed, attempts, report, claim_seconds):
             break
     if report.sent or report.failed:
@@ -373,16 +374,16 @@ def _deliver(
     todo = list(composed)
 
     def failed(row_ids: list[int], error: BaseException) -> None:
-        for row_id in row_ids:
-            mark_failed(
-                row_id, token, attempts[row_id], f"{type(error).__name__}: {error}", clock.now()
-            )
-        db.session.commit()
+        with transaction():
+            for row_id in row_ids:
+                mark_failed(
+                    row_id, token, attempts[row_id], f"{type(error).__name__}: {error}", clock.now()
+                )
         report.failed += len(row_ids)
 
     def give_back(reason: str) -> None:
-        release([row_id for row_id, _ in todo], token)
-        db.session.commit()
+        with transaction():
+            release([row_id for row_id, _ in todo], token)
         report.stopped = reason
 
     with ExitStack() as stack:
@@ -411,7 +412,7 @@ def _deliver(
                 failed([row_id], error)
                 give_back(f"mail server: {error}")
                 return False
-            if mark_sent(row_id, token, clock.now()):
-                report.sent += 1
-            db.session.commit()
+            with transaction():
+                if mark_sent(row_id, token, clock.now()):
+                    report.sent += 1
     return True

@@ -1,8 +1,8 @@
 """The payout account's steps that talk to Stripe: connect, a fresh link, refresh, webhooks.
 
-They follow ``app.pledges.checkout``: read what the Stripe call needs and commit, call Stripe
-with no transaction open (the gateway refuses otherwise), then record the answer in a short
-transaction and commit. The account is created with an idempotency key derived from the user,
+They follow the ritual of ``app.workflow``: read what the Stripe call needs and commit, call
+Stripe with no transaction open (the gateway refuses otherwise), then record the answer in a
+short transaction and commit. The account is created with an idempotency key derived from the user,
 so a retry, or two clicks at once, find the same Stripe account, and the unique ``user_id``
 keeps one row per creator. A ``GatewayError`` leaves the database as it was; the caller tells
 the person to try again (a webhook answers 503, so Stripe delivers the event again).
@@ -20,6 +20,7 @@ from app.payments.gateway import Account
 from app.payments.keys import idempotency_key
 from app.payouts import services
 from app.payouts.models import ConnectedAccount
+from app.workflow import step, transaction
 
 
 def connect(user_id: int, country: str, links: services.Links) -> str:
@@ -29,10 +30,9 @@ def connect(user_id: int, country: str, links: services.Links) -> str:
     """
     if country not in services.COUNTRIES:
         raise ValueError(f"unsupported country {country!r}")
-    account = services.account_of(user_id)
-    stripe_id = account.stripe_account_id if account is not None else None
-    email = db.session.get(User, user_id).email
-    db.session.commit()
+    with transaction():
+        stripe_id = _stripe_id(user_id)
+        email = db.session.get(User, user_id).email
     if stripe_id is None:
         created = gateway().create_account(
             email=email, country=country, key=idempotency_key("account", user_id)
@@ -45,27 +45,29 @@ def connect(user_id: int, country: str, links: services.Links) -> str:
 
 def _store_new_account(user_id: int, created: Account) -> str:
     """Record the account Stripe made; a concurrent request may have recorded it first."""
-    account = ConnectedAccount(user_id=user_id, stripe_account_id=created.id)
-    db.session.add(account)
     try:
-        services.apply_flags(account, created)
-        db.session.commit()
+        with transaction():
+            account = ConnectedAccount(user_id=user_id, stripe_account_id=created.id)
+            db.session.add(account)
+            services.apply_flags(account, created)
     except IntegrityError:  # a double click: the same key gave it the same Stripe account
-        db.session.rollback()
-        existing = services.account_of(user_id)
-        if existing is None:
+        with transaction():
+            stripe_id = _stripe_id(user_id)
+        if stripe_id is None:
             raise
-        stripe_id = existing.stripe_account_id
-        db.session.commit()
         return stripe_id
     return created.id
 
 
+def _stripe_id(user_id: int) -> str | None:
+    account = services.account_of(user_id)
+    return account.stripe_account_id if account is not None else None
+
+
 def new_link(user_id: int, links: services.Links) -> str | None:
     """A fresh onboarding link for the user's account; None if they have no account."""
-    account = services.account_of(user_id)
-    stripe_id = account.stripe_account_id if account is not None else None
-    db.session.commit()
+    with transaction():
+        stripe_id = _stripe_id(user_id)
     if stripe_id is None:
         return None
     return gateway().create_account_link(
@@ -75,17 +77,20 @@ def new_link(user_id: int, links: services.Links) -> str | None:
 
 def refresh(user_id: int) -> services.PayoutStatus:
     """Ask Stripe how the user's account stands and store it. Raises ``GatewayError``."""
-    account = services.account_of(user_id)
-    stripe_id = account.stripe_account_id if account is not None else None
-    db.session.commit()
-    if stripe_id is None:
+    return step(
+        lambda: _stripe_id(user_id),
+        lambda stripe_id: gateway().retrieve_account(stripe_id) if stripe_id else None,
+        lambda _stripe_id, flags: _store(user_id, flags),
+    )
+
+
+def _store(user_id: int, flags: Account | None) -> services.PayoutStatus:
+    """Keep what Stripe says of the account; no account: not connected."""
+    if flags is None:
         return services.PayoutStatus.NOT_CONNECTED
-    flags = gateway().retrieve_account(stripe_id)
     account = services.account_of(user_id)
     services.apply_flags(account, flags)
-    status = services.status_of(account)
-    db.session.commit()
-    return status
+    return services.status_of(account)
 
 
 # ---- webhook ------------------------------------------------------------------------------
@@ -116,12 +121,11 @@ def on_capability_updated(obj: dict) -> str | None:
 
 
 def _refresh_known(stripe_id: object) -> str | None:
-    account = _known_account(stripe_id)
-    if account is None:
-        db.session.commit()
-        return "unknown account"
-    user_id = account.user_id
-    db.session.commit()  # the event is remembered; no transaction across the call
+    with transaction():  # the event is remembered; no transaction across the call
+        account = _known_account(stripe_id)
+        if account is None:
+            return "unknown account"
+        user_id = account.user_id
     refresh(user_id)
     return None
 

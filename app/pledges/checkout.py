@@ -1,11 +1,11 @@
-"""Workflows that talk to Stripe: each database step commits before Stripe is called.
+"""Workflows that talk to Stripe: pledging, changing, cancelling, refunds, webhooks, sweeps.
 
-The pattern, everywhere: (1) a short transaction writes what is about to happen (a pending
-payment or refund row, with its idempotency key) and commits; (2) Stripe is called with no
-transaction open (the gateway refuses otherwise); (3) a short transaction records the result
-with a conditional UPDATE, so a browser return, a webhook and a sweep can all report the same
-payment and it still counts once. A crash between steps leaves a pending row that the sweeps
-(``sweep_expired_payments``, ``resume_refunds``) finish later with the same key.
+Each follows the ritual of ``app.workflow``: a short transaction writes what is about to
+happen (a pending payment or refund row, with its idempotency key) and commits; Stripe is
+called with no transaction open (the gateway refuses otherwise); a short transaction records
+the result with a conditional UPDATE, so a browser return, a webhook and a sweep can all report
+the same payment and it still counts once. A crash between steps leaves a pending row that the
+sweeps (``sweep_expired_payments``, ``resume_refunds``) finish later with the same key.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -27,6 +28,7 @@ from app.pledges import services
 from app.pledges.domain import PledgeRefused
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, StripeEvent
 from app.projects.models import Project
+from app.workflow import step, transaction
 
 log = logging.getLogger(__name__)
 UNREACHABLE = (
@@ -59,19 +61,16 @@ class Started:
 
 def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> Started:
     """Reserve a place, then open a PaymentIntent for the backer to pay on the pay page."""
-    backer = db.session.get(User, backer_id)
-    project = db.session.get(Project, project_id)
-    try:
-        payment = services.start_pledge(backer, project, terms, clock.now())
-    except IntegrityError:  # a double submit raced us to the one open pledge
-        db.session.rollback()
-        raise PledgeRefused(ALREADY_BACKED) from None
-    except PledgeRefused:  # e.g. sold out: nothing of this attempt may be committed
-        db.session.rollback()
-        raise
-    started = Started(payment.pledge_id, payment.id)
-    customer, params = Customer.of(backer), intent_params(payment, project)
-    db.session.commit()
+    with transaction():
+        backer = db.session.get(User, backer_id)
+        project = db.session.get(Project, project_id)
+        try:
+            payment = services.start_pledge(backer, project, terms, clock.now())
+        except IntegrityError:  # a double submit raced us to the one open pledge
+            raise PledgeRefused(ALREADY_BACKED) from None
+        # a PledgeRefused (e.g. sold out) rolls back: nothing of this attempt is kept
+        started = Started(payment.pledge_id, payment.id)
+        customer, params = Customer.of(backer), intent_params(payment, project)
     open_intent(started.payment_id, customer, params)
     return started
 
@@ -106,13 +105,13 @@ def open_intent(payment_id: int, customer: Customer, params: dict) -> None:
         intent = gateway().create_payment_intent(customer=customer.stripe_id or created, **params)
     except GatewayError as error:
         log.warning("payment %s: could not open a PaymentIntent: %s", payment_id, error)
-        services.payment_abandoned(payment_id, "The payment could not start.")
-        _remember_customer(customer.user_id, created)
-        db.session.commit()
+        with transaction():
+            services.payment_abandoned(payment_id, "The payment could not start.")
+            _remember_customer(customer.user_id, created)
         raise PledgeRefused(UNREACHABLE) from None
-    _remember_customer(customer.user_id, created)
-    services.attach_intent(payment_id, intent.id, intent.client_secret)
-    db.session.commit()
+    with transaction():
+        _remember_customer(customer.user_id, created)
+        services.attach_intent(payment_id, intent.id, intent.client_secret)
 
 
 def _remember_customer(user_id: int, stripe_id: str | None) -> None:
@@ -122,12 +121,79 @@ def _remember_customer(user_id: int, stripe_id: str | None) -> None:
         )
 
 
+class RefundOutcome(StrEnum):
+    """What became of one refund call."""
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"  # Stripe is still processing it; booked once it says it succeeded
+    REFUSED = "refused"  # a definitive no: an admin retries it
+    RETRY = "retry"  # Stripe could not be reached: a sweep makes it again with the same key
+
+
 @dataclass(frozen=True)
 class RefundResult:
     """What became of one refund call."""
 
     refund_id: int
-    status: str  # succeeded, pending (Stripe is still processing), refused, retry
+    status: RefundOutcome
+
+
+@dataclass(frozen=True)
+class RefundCall:
+    """What one refund needs from Stripe, read before any call is made."""
+
+    refund_id: int
+    payment_intent: str
+    amount: int
+    key: str
+    pledge_id: int
+
+
+@dataclass(frozen=True)
+class RefundAnswer:
+    """Stripe's answer to one refund call: the outcome, and the Stripe refund id (succeeded,
+    pending) or the reason (refused, retry)."""
+
+    call: RefundCall
+    outcome: RefundOutcome
+    detail: str
+
+
+def call_refund(gw, call: RefundCall) -> RefundAnswer:
+    """Make one refund at Stripe with its stored key; only the call, no database (settlement
+    runs this in worker threads)."""
+    try:
+        result = gw.create_refund(
+            payment_intent=call.payment_intent,
+            amount=call.amount,
+            key=call.key,
+            metadata={"refund_id": str(call.refund_id), "pledge_id": str(call.pledge_id)},
+        )
+    except CardError as error:
+        return RefundAnswer(call, RefundOutcome.REFUSED, error.message)
+    except GatewayError as error:
+        log.warning("refund %s: will retry: %s", call.refund_id, error)
+        return RefundAnswer(call, RefundOutcome.RETRY, error.message)
+    if result.status == "failed":
+        return RefundAnswer(call, RefundOutcome.REFUSED, result.failure_reason or "refused")
+    if result.status in ("pending", "requires_action"):
+        return RefundAnswer(call, RefundOutcome.PENDING, result.id)
+    return RefundAnswer(call, RefundOutcome.SUCCEEDED, result.id)
+
+
+def record_refund_answer(answer: RefundAnswer) -> RefundResult:
+    """Record one refund's answer (conditionally: a webhook may have told us first)."""
+    refund_id, detail = answer.call.refund_id, answer.detail
+    match answer.outcome:
+        case RefundOutcome.SUCCEEDED:
+            services.refund_succeeded(refund_id, detail)
+        case RefundOutcome.PENDING:
+            services.record_refunds_processing([(refund_id, detail)])
+        case RefundOutcome.REFUSED:
+            services.refund_refused(refund_id, detail)
+        case RefundOutcome.RETRY:
+            services.refund_attempt_failed(refund_id, detail)
+    return RefundResult(refund_id, answer.outcome)
 
 
 @dataclass(frozen=True)
@@ -146,19 +212,19 @@ def refund_message(results: list[RefundResult] | tuple[RefundResult, ...]) -> tu
     statuses = {r.status for r in results}
     if not statuses:
         return "", "info"
-    if "refused" in statuses:
+    if RefundOutcome.REFUSED in statuses:
         return (
             "The payment provider refused the refund, so the money is still held safely for "
             "you; our team has been told and will return it.",
             "warning",
         )
-    if "retry" in statuses:
+    if RefundOutcome.RETRY in statuses:
         return (
             "We could not reach the payment provider just now. Your refund is recorded and "
             "will be made automatically within minutes.",
             "warning",
         )
-    if "pending" in statuses:
+    if RefundOutcome.PENDING in statuses:
         return "Your refund is started; the payment provider is still processing it.", "info"
     return (
         "Your money is on its way back to your card (banks take 5 to 10 business days).",
@@ -169,53 +235,52 @@ def refund_message(results: list[RefundResult] | tuple[RefundResult, ...]) -> tu
 def begin_change(pledge_id: int, terms: services.Terms, seen_version: int | None = None) -> Changed:
     """Change a held pledge: the extra payment's intent, or the difference refunded."""
     opening = None
-    try:
-        plan = services.change_pledge(pledge_id, terms, clock.now(), seen_version)
+    with transaction():
+        try:
+            plan = services.change_pledge(pledge_id, terms, clock.now(), seen_version)
+        except IntegrityError:
+            raise PledgeRefused("A payment for this pledge is already open.") from None
         if (payment := plan.payment) is not None:  # an extra payment: its intent after commit
             pledge = payment.pledge
             params = intent_params(payment, pledge.project)
             opening = (payment.id, Customer.of(pledge.backer), params)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise PledgeRefused("A payment for this pledge is already open.") from None
-    except PledgeRefused:
-        db.session.rollback()
-        raise
+        refund_ids = [r.id for r in plan.refunds]
     if opening is not None:
         open_intent(*opening)
         return Changed(payment_id=opening[0])
-    return Changed(refunds=tuple(run_refunds([r.id for r in plan.refunds])))
+    return Changed(refunds=tuple(run_refunds(refund_ids)))
 
 
 def cancel(pledge_id: int, seen_version: int | None = None) -> list[RefundResult]:
     """Cancel a held pledge and make its refunds; what Stripe said of each."""
-    try:
-        refunds = services.cancel_pledge(pledge_id, clock.now(), seen_version)
-    except PledgeRefused:
-        db.session.rollback()
-        raise
-    ids = [r.id for r in refunds]
-    db.session.commit()
+    with transaction():
+        ids = [r.id for r in services.cancel_pledge(pledge_id, clock.now(), seen_version)]
     return run_refunds(ids)
+
+
+class Confirmed(StrEnum):
+    HELD = "held"
+    TOO_LATE = "too_late"  # paid after the project closed or the pledge moved: refunded
+    DECLINED = "declined"
+    PROCESSING = "processing"
+    ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
 class Confirmation:
-    status: str  # held, too_late, declined, processing, abandoned
+    status: Confirmed
     message: str = ""
 
 
 def confirm(payment_id: int) -> Confirmation:
     """Ask Stripe how a payment went (when the browser returns) and record it once."""
-    payment = db.session.get(Payment, payment_id)
-    intent_id = payment.stripe_payment_intent_id
-    state = payment.status
-    db.session.commit()
+    with transaction():
+        payment = db.session.get(Payment, payment_id)
+        intent_id, state = payment.stripe_payment_intent_id, payment.status
     if state is PaymentStatus.SUCCEEDED:
-        return Confirmation("held")
+        return Confirmation(Confirmed.HELD)
     if state is PaymentStatus.FAILED or intent_id is None:
-        return Confirmation("abandoned")
+        return Confirmation(Confirmed.ABANDONED)
     intent = gateway().retrieve_payment_intent(intent_id)
     return record_intent(payment_id, intent.status, intent.charge_id, intent.error_message)
 
@@ -236,32 +301,28 @@ def record_intent(
 ) -> Confirmation:
     """Record what Stripe says of a payment; safe to call any number of times."""
     if status == "succeeded":
-        outcome = services.payment_succeeded(payment_id, charge_id, clock.now())
-        db.session.commit()
+        with transaction():
+            outcome = services.payment_succeeded(payment_id, charge_id, clock.now())
         if outcome.refund_ids:
             run_refunds(list(outcome.refund_ids))
         if not outcome.accepted:
-            return Confirmation(
-                "too_late", LATE_MESSAGES.get(outcome.reason, LATE_MESSAGES["project_closed"])
-            )
-        return Confirmation("held")
-    if status == "canceled":
-        services.payment_abandoned(payment_id, "The payment was cancelled.")
-        db.session.commit()
-        return Confirmation("abandoned")
-    if status == "requires_payment_method" and error_message:
-        services.payment_declined(payment_id, error_message)
-        db.session.commit()
-        return Confirmation("declined", error_message)
-    db.session.commit()
-    return Confirmation("processing")
+            message = LATE_MESSAGES.get(outcome.reason, LATE_MESSAGES[services.PROJECT_CLOSED])
+            return Confirmation(Confirmed.TOO_LATE, message)
+        return Confirmation(Confirmed.HELD)
+    with transaction():
+        if status == "canceled":
+            services.payment_abandoned(payment_id, "The payment was cancelled.")
+            return Confirmation(Confirmed.ABANDONED)
+        if status == "requires_payment_method" and error_message:
+            services.payment_declined(payment_id, error_message)
+            return Confirmation(Confirmed.DECLINED, error_message)
+        return Confirmation(Confirmed.PROCESSING)
 
 
 def abandon(payment_id: int, reason: str) -> None:
     """Stop a payment that has not succeeded: cancel its intent first, so it never can."""
-    payment = db.session.get(Payment, payment_id)
-    intent_id = payment.stripe_payment_intent_id
-    db.session.commit()
+    with transaction():
+        intent_id = db.session.get(Payment, payment_id).stripe_payment_intent_id
     if intent_id:
         try:
             intent = gateway().cancel_payment_intent(intent_id)
@@ -270,14 +331,14 @@ def abandon(payment_id: int, reason: str) -> None:
         if intent.status == "succeeded":
             record_intent(payment_id, "succeeded", intent.charge_id)
             return
-    services.payment_abandoned(payment_id, reason)
-    db.session.commit()
+    with transaction():
+        services.payment_abandoned(payment_id, reason)
 
 
 def sweep_expired_payments() -> int:
     """Close payments whose reservation ran out, releasing their reward places."""
-    expired = services.expired_payments(clock.now())
-    db.session.commit()
+    with transaction():
+        expired = services.expired_payments(clock.now())
     for payment_id, _intent in expired:
         try:
             abandon(payment_id, "The payment was not completed in time.")
@@ -293,48 +354,34 @@ def run_refunds(refund_ids: list[int]) -> list[RefundResult]:
 
 def execute_refund(refund_id: int) -> RefundResult:
     """Make one refund at Stripe with its stored key, and record the answer."""
-    refund = db.session.get(Refund, refund_id)
-    params = dict(
-        payment_intent=refund.payment.stripe_payment_intent_id,
-        amount=refund.amount,
-        metadata={"refund_id": str(refund.id), "pledge_id": str(refund.pledge_id)},
-        key=refund.idempotency_key,
+    return step(
+        lambda: refund_call(refund_id),
+        lambda call: call_refund(gateway(), call),
+        lambda _call, answer: record_refund_answer(answer),
     )
-    db.session.commit()
-    try:
-        result = gateway().create_refund(**params)
-    except CardError as error:
-        services.refund_refused(refund_id, error.message)
-        status = "refused"
-    except GatewayError as error:
-        log.warning("refund %s: will retry: %s", refund_id, error)
-        services.refund_attempt_failed(refund_id, error.message)
-        status = "retry"
-    else:
-        if result.status == "failed":
-            services.refund_refused(refund_id, result.failure_reason or "refused")
-            status = "refused"
-        elif result.status in ("pending", "requires_action"):
-            services.record_refunds_processing([(refund_id, result.id)])
-            status = "pending"
-        else:
-            services.refund_succeeded(refund_id, result.id)
-            status = "succeeded"
-    db.session.commit()
-    return RefundResult(refund_id, status)
+
+
+def refund_call(refund_id: int) -> RefundCall:
+    refund = db.session.get(Refund, refund_id)
+    return RefundCall(
+        refund.id,
+        refund.payment.stripe_payment_intent_id,
+        refund.amount,
+        refund.idempotency_key,
+        refund.pledge_id,
+    )
 
 
 def retry_refused_refund(pledge_id: int) -> None:
-    refunds = services.retry_refund(db.session.get(Pledge, pledge_id))
-    ids = [r.id for r in refunds]
-    db.session.commit()
+    with transaction():
+        ids = [r.id for r in services.retry_refund(db.session.get(Pledge, pledge_id))]
     run_refunds(ids)
 
 
 def resume_refunds() -> int:
     """Finish refunds left pending by a crash or a passing Stripe failure."""
-    ids = services.pending_refunds()
-    db.session.commit()
+    with transaction():
+        ids = services.pending_refunds()
     run_refunds(ids)
     return len(ids)
 
@@ -345,8 +392,8 @@ def recheck_open_payments() -> int:
     the end of its reservation."""
     now = clock.now()
     older = now - timedelta(minutes=current_app.config["STRIPE_RECHECK_MINUTES"])
-    open_ids = services.open_payments_to_recheck(older, now)
-    db.session.commit()
+    with transaction():
+        open_ids = services.open_payments_to_recheck(older, now)
     for payment_id, intent_id in open_ids:
         try:
             intent = gateway().retrieve_payment_intent(intent_id)
@@ -362,18 +409,18 @@ def recheck_processing_refunds() -> int:
     """Ask Stripe about refunds it has had as pending for a while (their webhook may have been
     lost) and record what it says now."""
     older = clock.now() - timedelta(minutes=current_app.config["STRIPE_RECHECK_MINUTES"])
-    waiting = services.processing_refunds(older)
-    db.session.commit()
+    with transaction():
+        waiting = services.processing_refunds(older)
     for refund_id, stripe_id in waiting:
         try:
             theirs = gateway().retrieve_refund(stripe_id)
         except GatewayError as error:
             log.warning("refund %s: not re-read: %s", refund_id, error)
             continue
-        payment_id = db.session.scalar(select(Refund.payment_id).where(Refund.id == refund_id))
-        _record_refund_news(payment_id, theirs.id, theirs.status, theirs.amount,
-                            {"refund_id": str(refund_id)}, theirs.failure_reason)  # fmt: skip
-        db.session.commit()
+        with transaction():
+            payment_id = db.session.scalar(select(Refund.payment_id).where(Refund.id == refund_id))
+            _record_refund_news(payment_id, theirs.id, theirs.status, theirs.amount,
+                                {"refund_id": str(refund_id)}, theirs.failure_reason)  # fmt: skip
     return len(waiting)
 
 
@@ -387,44 +434,49 @@ class Malformed(Exception):
 def handle_event(event_id: str, event_type: str, obj: dict) -> str:
     """Apply a verified webhook event once; later or repeated deliveries change nothing.
 
-    A signed event missing a field we need is logged and answered 200 (so Stripe does not
-    retry it for days), never a 500; it moves nothing."""
-    if db.session.get(StripeEvent, event_id) is not None:
-        db.session.commit()
-        return "duplicate"
-    db.session.add(StripeEvent(id=event_id, type=event_type))
+    The event id is stored in the transaction of the handler's writes, so the event counts as
+    handled exactly when they are kept. A handler that must ask Stripe ends that transaction
+    first (a nested ``transaction()``). A signed event missing a field we need is logged and
+    answered 200 (so Stripe does not retry it for days), never a 500; it moves nothing."""
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        return "duplicate"
-    handler = webhooks.HANDLERS.get(event_type)
-    if handler is None:
-        db.session.commit()
-        return "ignored"
-    try:
-        result = handler(obj)
+        with transaction():
+            if not _first_delivery(event_id, event_type):
+                return "duplicate"
+            handler = webhooks.HANDLERS.get(event_type)
+            if handler is None:
+                return "ignored"
+            return handler(obj) or "ok"
     except GatewayError:
         # The handler asked Stripe and could not hear back: forget the event, so that the
         # 503 this becomes makes Stripe deliver it again and the retry runs it in full.
-        db.session.rollback()
-        db.session.execute(delete(StripeEvent).where(StripeEvent.id == event_id))
-        db.session.commit()
+        with transaction():
+            db.session.execute(delete(StripeEvent).where(StripeEvent.id == event_id))
         raise
     except (Malformed, KeyError, TypeError, AttributeError) as error:
-        db.session.rollback()
         log.warning("webhook %s (%s) is malformed, nothing done: %r", event_id, event_type, error)
         _remember_event(event_id, event_type)
         return "malformed"
-    return result or "ok"
+
+
+def _first_delivery(event_id: str, event_type: str) -> bool:
+    """Store the event's id; False if it was delivered before (or is being handled now)."""
+    if db.session.get(StripeEvent, event_id) is not None:
+        return False
+    db.session.add(StripeEvent(id=event_id, type=event_type))
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent delivery of the same event stored it first
+        db.session.rollback()
+        return False
+    return True
 
 
 def _remember_event(event_id: str, event_type: str) -> None:
-    db.session.add(StripeEvent(id=event_id, type=event_type))
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(StripeEvent(id=event_id, type=event_type))
     except IntegrityError:
-        db.session.rollback()
+        pass  # already remembered
 
 
 def _text(obj: dict, name: str) -> str:
@@ -462,7 +514,6 @@ def _disagreement(payment: Payment, obj: dict) -> str:
 def _on_intent_succeeded(obj: dict) -> str | None:
     payment = _payment_for_intent(_text(obj, "id"))
     if payment is None:
-        db.session.commit()
         return "unknown payment"
     if problem := _disagreement(payment, obj):
         return _flag(payment, f"payment_intent.succeeded for {obj['id']} disagrees: {problem}")
@@ -476,7 +527,6 @@ def _flag(payment: Payment, note: str) -> str:
     """A signed event that disagrees with our rows moves nothing: an admin looks at it."""
     log.error("payment %s: %s", payment.id, note)
     services.flag_for_attention(payment.pledge_id, note)
-    db.session.commit()
     return "mismatch"
 
 
@@ -491,24 +541,21 @@ def _on_intent_failed(obj: dict) -> str | None:
             error.get("payment_method_type") or (method or {}).get("type"),
         )
         services.payment_declined(payment.id, message)
-    db.session.commit()
     return None
 
 
 def _on_charge_refunded(obj: dict) -> str | None:
     """A charge was refunded, by us or in Stripe's dashboard. Since API version 2022-11-15 the
     event does not carry the charge's refunds, so they are listed from Stripe."""
-    payment = _payment_for_intent(_text(obj, "payment_intent"))
-    if payment is None:
-        db.session.commit()
-        return "unknown payment"
-    payment_id, intent_id = payment.id, payment.stripe_payment_intent_id
-    db.session.commit()  # no transaction across the call; on GatewayError, Stripe retries
-    refunds = gateway().list_refunds(intent_id)
+    with transaction():  # the event is stored; no transaction across the call
+        payment = _payment_for_intent(_text(obj, "payment_intent"))
+        if payment is None:
+            return "unknown payment"
+        payment_id, intent_id = payment.id, payment.stripe_payment_intent_id
+    refunds = gateway().list_refunds(intent_id)  # a GatewayError: Stripe delivers it again
     for refund in refunds:
         _record_refund_news(payment_id, refund.id, refund.status, refund.amount,
                             refund.metadata, refund.failure_reason)  # fmt: skip
-    db.session.commit()
     return None
 
 
@@ -516,14 +563,12 @@ def _on_refund_updated(obj: dict) -> str | None:
     """refund.created/updated/failed and charge.refund.updated: a refund's news."""
     payment = _payment_for_intent(_text(obj, "payment_intent"))
     if payment is None:
-        db.session.commit()
         return "unknown payment"
     amount = obj.get("amount")
     if not isinstance(amount, int):
         raise Malformed("no amount")
     _record_refund_news(payment.id, _text(obj, "id"), _text(obj, "status"), amount,
                         obj.get("metadata") or {}, obj.get("failure_reason") or "")  # fmt: skip
-    db.session.commit()
     return None
 
 
@@ -565,7 +610,6 @@ def _on_dispute(obj: dict) -> str | None:
         )
     if payment is not None:
         services.flag_dispute(payment)
-    db.session.commit()
     return None
 
 

@@ -36,8 +36,8 @@ def settle(project_id: int | None, dry_run: bool) -> None:
         line = f"project {r.project_id} ({r.title}): {r.outcome}"
         if r.refunds_planned or r.refunds_made:
             line += f", refunds planned {r.refunds_planned}, made {r.refunds_made}"
-        if r.payout:
-            line += f", payout {r.payout}"
+        if r.payout or r.would_pay:
+            line += f", payout {r.payout or r.would_pay}"
         if not dry_run:
             line += ", settled" if r.settled else ", work left for the next run"
         click.echo(line)
