@@ -2,14 +2,14 @@
 
 No fake Stripe process and no HTTP: ``app`` is the root conftest's app with
 ``app.extensions["payments_gateway"]`` (what ``app.payments.gateway()`` returns) replaced by a
-``MemoryGateway`` for each test. Every test here is marked ``fast`` (``scripts/test --fast``).
+``MemoryGateway`` for each test. The root conftest marks every test here ``fast``
+(``scripts/test --fast``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,14 +23,6 @@ from app.pledges.services import Terms
 from tests.fast.support import LINKS, reread
 from tests.helpers import gen_user
 from tests.helpers.memory_gateway import MemoryGateway
-
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.path.is_relative_to(HERE):
-            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from app.pledges.domain import PledgeRefused, PledgeStatus
 from app.pledges.models import PaymentStatus, RefundStatus
 from app.pledges.services import Terms
 from tests.fast.support import payments_of, refunds_of, reread
+from tests.helpers.pledging import assert_books_balance
 
 
 def test_an_increase_charges_the_difference_as_a_new_payment(project, stripe_memory, pledge_paid):
@@ -38,7 +39,7 @@ def test_an_increase_charges_the_difference_as_a_new_payment(project, stripe_mem
     assert (project.pledged_amount, project.backer_count) == (4000, 1)
     assert (project.tiers[0].claimed, project.tiers[1].claimed) == (0, 1)
     assert ledger.balance(ledger.escrow(project.id)) == 4000
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_a_decrease_refunds_the_difference(project, stripe_memory, pledge_paid):
@@ -56,7 +57,7 @@ def test_a_decrease_refunds_the_difference(project, stripe_memory, pledge_paid):
     assert reread(project).pledged_amount == 3000
     assert ledger.balance(ledger.escrow(project.id)) == 3000
     assert ledger.balance(ledger.backer(pledge.backer_id)) == -3000
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_cancel_refunds_in_full_and_releases_the_place(project, stripe_memory, pledge_paid):
@@ -75,7 +76,7 @@ def test_cancel_refunds_in_full_and_releases_the_place(project, stripe_memory, p
     assert (project.pledged_amount, project.backer_count, project.tiers[0].claimed) == (0, 0, 0)
     assert ledger.balance(ledger.escrow(project.id)) == 0
     assert ledger.balance(ledger.backer(pledge.backer_id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_cancel_after_an_increase_refunds_both_payments(project, stripe_memory, pledge_paid):
@@ -90,7 +91,7 @@ def test_cancel_after_an_increase_refunds_both_payments(project, stripe_memory, 
     assert by_intent == {p.stripe_payment_intent_id: p.amount for p in payments_of(pledge.id)}
     assert sorted(by_intent.values()) == [1500, 2500]
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_no_cancel_in_the_last_day_of_a_funded_project(project, stripe_memory, pledge_paid):
@@ -118,7 +119,7 @@ def test_a_refund_stripe_refuses_waits_for_an_admin_with_the_money_in_escrow(
     assert (refused.status, refused.failure_message) == (RefundStatus.FAILED, "Refund refused.")
     assert stripe_memory.refunds == {}
     assert ledger.balance(ledger.escrow(project.id)) == 2500
-    assert ledger.check() == []
+    assert_books_balance()
 
     checkout.retry_refused_refund(pledge.id)  # an admin retries: a new row with a new key
     first, retried = refunds_of(pledge.id)
@@ -130,7 +131,7 @@ def test_a_refund_stripe_refuses_waits_for_an_admin_with_the_money_in_escrow(
     assert first.idempotency_key != retried.idempotency_key
     assert reread(pledge).status is PledgeStatus.REFUNDED
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_a_refund_stripe_did_not_answer_is_made_by_the_sweep_with_the_same_key(
@@ -168,7 +169,7 @@ def test_a_refund_whose_answer_was_lost_is_replayed_not_made_twice(
     intent = stripe_memory.intents[made.payment_intent]
     assert intent.amount_refunded == 2500  # refunded once
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_a_pending_refund_is_booked_when_stripe_says_it_succeeded(
@@ -187,4 +188,4 @@ def test_a_pending_refund_is_booked_when_stripe_says_it_succeeded(
     assert reread(refund).status is RefundStatus.SUCCEEDED
     assert reread(pledge).status is PledgeStatus.REFUNDED
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()

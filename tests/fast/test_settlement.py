@@ -13,6 +13,7 @@ from app.projects.domain import ProjectStatus
 from app.settlement import runner
 from app.settlement import services as settlement
 from tests.fast.support import reread
+from tests.helpers.pledging import assert_books_balance
 
 
 def pledges_of(project) -> list[Pledge]:
@@ -59,7 +60,7 @@ def test_a_funded_project_pays_the_creator_minus_the_fee(
     assert ledger.balance(ledger.creator(project.id)) == 99797
     assert ledger.balance(ledger.PLATFORM_FEES) == 5253
     assert stripe_memory.refunds == {}
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_a_failed_project_refunds_every_backer_once(project, stripe_memory, pledge_paid, clock):
@@ -79,7 +80,7 @@ def test_a_failed_project_refunds_every_backer_once(project, stripe_memory, pled
     assert ledger.balance(ledger.escrow(project.id)) == 0
     for pledge in pledges:
         assert ledger.balance(ledger.backer(pledge.backer_id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
     calls = len(stripe_memory.calls)
     settle()  # a second run finds nothing to do
@@ -96,7 +97,7 @@ def test_a_cancelled_project_refunds_everyone(creator, project, stripe_memory, p
     assert sorted(r.amount for r in stripe_memory.refunds.values()) == [10000, 20000]
     assert {p.status for p in pledges_of(project)} == {PledgeStatus.REFUNDED}
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_the_payout_waits_for_onboarding_and_then_the_balance(
@@ -129,7 +130,7 @@ def test_the_payout_waits_for_onboarding_and_then_the_balance(
     assert reread(project).status is ProjectStatus.PAID_OUT
     (made,) = stripe_memory.transfers.values()
     assert made.amount == 95000
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_a_transfer_whose_answer_was_lost_is_found_not_sent_twice(
@@ -153,7 +154,7 @@ def test_a_transfer_whose_answer_was_lost_is_found_not_sent_twice(
     assert stripe_memory.available["usd"] == 105050 - 99797
     assert reread(project).status is ProjectStatus.PAID_OUT
     assert ledger.balance(ledger.creator(project.id)) == 99797
-    assert ledger.check() == []
+    assert_books_balance()
 
 
 def test_refunds_stripe_did_not_answer_are_made_by_the_next_run_once(
@@ -170,7 +171,7 @@ def test_refunds_stripe_did_not_answer_are_made_by_the_next_run_once(
     assert [(r.status, r.attempts) for r in stuck] == [(RefundStatus.PENDING, 1)] * 3
     assert stripe_memory.refunds == {}
     assert ledger.balance(ledger.escrow(project.id)) == 36001
-    assert ledger.check() == []
+    assert_books_balance()
 
     clock.advance(minutes=10)
     settle()
@@ -178,4 +179,4 @@ def test_refunds_stripe_did_not_answer_are_made_by_the_next_run_once(
     assert sorted(r.amount for r in stripe_memory.refunds.values()) == [1001, 10000, 25000]
     assert {p.status for p in pledges_of(project)} == {PledgeStatus.REFUNDED}
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert_books_balance()
