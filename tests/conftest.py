@@ -38,12 +38,15 @@ def pytest_collection_modifyitems(config, items):
         folder = item.path.parent.name
         if folder in E2E_FOLDERS:
             item.add_marker(pytest.mark.e2e)
-        if folder == "domain" or item.path.name == "test_layers.py":
+        if folder in FAST_FOLDERS or item.path.name == "test_layers.py":
             item.add_marker(pytest.mark.fast)
 
 
-# Suites that drive the whole platform: select them with -m e2e, leave them out with -m "not e2e".
-E2E_FOLDERS = {"browser", "simulation"}
+# Suites that drive the whole platform (a browser, whole campaigns) or start and restart the fake
+# Stripe's own process: select them with -m e2e, leave them out with -m "not e2e".
+E2E_FOLDERS = {"browser", "simulation", "fakestripe"}
+# The fast tier (scripts/test --fast): domain rules, and services with Stripe in memory.
+FAST_FOLDERS = {"domain", "fast"}
 
 
 def _is_postgres(url: str) -> bool:
