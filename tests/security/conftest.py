@@ -1,151 +1,20 @@
-"""The security tests' world: a live project with a held pledge, seen by five visitors.
+"""The security tests' fixtures: the world of tests/helpers/world.py, built per test.
 
-``build_world`` makes, through the real services and pages (the pledge is paid at the fake
-Stripe like a browser would), everything a URL of the site can point at, and logs in one
-test client per visitor. ``snapshot`` reads every row of every table, so "nothing changed"
-is checked on the whole database, not on a few columns someone thought of.
+Its helpers (the world, the rows snapshot, log in with a CSRF token) live in tests/helpers,
+so no test module imports this file.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
-
 import pytest
-from PIL import Image
-from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.extensions import db
-from app.pledges.models import Pledge
-from app.projects import uploads
-from tests.conftest import empty_tables
-from tests.helpers import (
-    Browser,
-    SharedTemplateCache,
-    gen_project,
-    gen_user,
-    parse_forms,
-)
-from tests.helpers.pledging import pay_through_pages
-from tests.helpers.settling import ready_account
-
-VISITORS = ("anonymous", "backer", "owner", "moderator", "admin")
-ROLES = {"backer": Role.USER, "owner": Role.USER, "moderator": Role.MODERATOR, "admin": Role.ADMIN}
-TITLE = "Guarded Moon Lamp"
-
-
-@dataclass
-class World:
-    """Ids of what the URLs point at, and one logged-in client (with its CSRF token) a visitor."""
-
-    project_id: int  # live, owned by "owner", two tiers, a real cover file
-    backed_tier_id: int  # the tier of the backer's pledge
-    tier_id: int  # the other tier: no backers, so its owner may edit, close or delete it
-    pledge_id: int  # the backer's held pledge
-    payment_intent_id: str  # its PaymentIntent at the fake Stripe
-    cover: str  # the live project's cover file name
-    ended_project_id: int  # the owner's cancelled project: it has a statement
-    user_ids: dict[str, int]
-    clients: dict = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 9), (40, 80, 160)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def email_of(visitor: str) -> str:
-    return f"{visitor}@example.com"
-
-
-def log_in(client, visitor: str) -> str:
-    """Log the visitor in (unless anonymous); a CSRF token from a page it can load.
-
-    Logged-in visitors take the token of the log out form on the home page; the anonymous
-    visitor the one of the log in form.
-    """
-    if visitor == "anonymous":
-        (form,) = parse_forms(client.get("/login").get_data(as_text=True))
-        return form["fields"]["csrf_token"]
-    response = Browser(client).login(email_of(visitor))
-    assert response.status_code == 302, f"{visitor} could not log in"
-    forms = parse_forms(client.get("/").get_data(as_text=True))
-    (logout,) = [f for f in forms if f["action"] == "/logout"]
-    return logout["fields"]["csrf_token"]
-
-
-def build_world(app, stripe_fake) -> World:
-    users = {v: gen_user(email_of(v), v.title(), role=role) for v, role in ROLES.items()}
-    owner = users["owner"]
-    project = gen_project(owner, "live", title=TITLE, tiers=2)
-    project.cover_image = uploads.save_cover(png_bytes())
-    ended = gen_project(owner, "cancelled", title="Ended Sun Lamp")
-    db.session.commit()
-    ready_account(owner, stripe_fake)  # so the payout pages talk to Stripe for the owner
-    backed, other = project.tiers[0], project.tiers[1]
-    world = World(
-        project_id=project.id,
-        backed_tier_id=backed.id,
-        tier_id=other.id,
-        pledge_id=0,
-        payment_intent_id="",
-        cover=project.cover_image,
-        ended_project_id=ended.id,
-        user_ids={v: u.id for v, u in users.items()},
-    )
-    for visitor in VISITORS:
-        world.clients[visitor] = app.test_client()
-        world.tokens[visitor] = log_in(world.clients[visitor], visitor)
-    pledge, _ = pay_through_pages(
-        Browser(world.clients["backer"]), stripe_fake, project, tier=backed, amount="25"
-    )
-    pledge = db.session.get(Pledge, pledge.id)
-    assert pledge.status.value == "held"
-    world.pledge_id = pledge.id
-    world.payment_intent_id = pledge.payments[0].stripe_payment_intent_id
-    db.session.rollback()
-    return world
-
-
-def rebuild_world(app, stripe_fake) -> World:
-    """Start again from an empty database and an empty fake Stripe, within one test."""
-    db.session.remove()
-    empty_tables()
-    stripe_fake.reset()
-    return build_world(app, stripe_fake)
+from tests.helpers import SharedTemplateCache
+from tests.helpers.world import NO_PLEDGE_START_LIMITS, World, build_world
 
 
 @pytest.fixture
 def world(app, stripe_fake, _compile_templates_once) -> World:
     return build_world(app, stripe_fake)
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, in primary-key order."""
-    db.session.rollback()  # see what the requests committed
-    rows = {}
-    for table in db.metadata.sorted_tables:
-        order = list(table.primary_key.columns) or list(table.columns)
-        rows[table.name] = [tuple(r) for r in db.session.execute(select(table).order_by(*order))]
-    db.session.rollback()
-    return rows
-
-
-def changed_tables(before: dict, after: dict) -> list[str]:
-    return sorted(name for name in before if before[name] != after[name])
-
-
-def clear_flashes(client) -> None:
-    with client.session_transaction() as session:
-        session.pop("_flashes", None)
-
-
-def flashed(client) -> list[tuple[str, str]]:
-    with client.session_transaction() as session:
-        return list(session.get("_flashes", []))
 
 
 @pytest.fixture
@@ -155,11 +24,10 @@ def _compile_templates_once(app):
 
 
 @pytest.fixture(autouse=True)
-def _no_pledge_start_limits(app):
+def _no_pledge_start_limits(request):
     """The fuzzers start and stop hundreds of pledges as one backer: the limits on that have
-    their own tests (tests/pledges/test_abuse.py) and are lifted here."""
-    app.config.update(
-        PLEDGE_START_LIMIT_PER_ACCOUNT="100000 per hour",
-        PLEDGE_START_LIMIT_PER_IP="100000 per hour",
-        ABANDONED_BEFORE_SLOWDOWN=0,
-    )
+    their own tests (tests/pledges/test_abuse.py) and are lifted here. (Only for tests with the
+    per-test ``app``: the access table builds its own app once per module.)"""
+    if "app" not in request.fixturenames:
+        return
+    request.getfixturevalue("app").config.update(NO_PLEDGE_START_LIMITS)

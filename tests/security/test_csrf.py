@@ -13,12 +13,9 @@ import pytest
 
 from tests.helpers import Browser
 from tests.helpers.pledging import latest_pledge, open_payment_of
-from tests.security.conftest import (
-    VISITORS,
-    changed_tables,
-    snapshot,
-)
-from tests.security.test_route_guard import WEBHOOK, post_data, routes_of, url_of
+from tests.helpers.routes import WEBHOOK, post_data, routes_of, url_of
+from tests.helpers.rows import changed_tables, snapshot
+from tests.helpers.world import VISITORS
 
 # GETs that may write, and the only tables they may write to. Both are the return address
 # of a step taken at Stripe, so they must be plain links (GET) that Stripe can redirect to.

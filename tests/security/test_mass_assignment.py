@@ -21,8 +21,8 @@ from app.extensions import db
 from app.projects import services as projects
 from app.projects.models import Project
 from tests.helpers import gen_project
-from tests.security.conftest import World
-from tests.security.test_route_guard import draft_form, live_form, tier_form
+from tests.helpers.forms import draft_form, live_form, tier_form
+from tests.helpers.world import World
 
 LONG_AGO = "2000-01-01T00:00:00"
 

@@ -19,9 +19,10 @@ from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project
 from tests.helpers import Browser, gen_project, gen_user
-from tests.projects.test_bad_input import PROJECT as FIELDS
-from tests.projects.test_bad_input import field_errors
-from tests.security.conftest import png_bytes, snapshot
+from tests.helpers.forms import PROJECT as FIELDS
+from tests.helpers.forms import field_errors
+from tests.helpers.images import png_bytes
+from tests.helpers.rows import snapshot
 
 TOO_MANY_PIXELS = "The image has too many pixels."
 

@@ -1,0 +1,110 @@
+"""The site's routes as the access and CSRF tables see them: every rule and method, the URL
+of each filled in from a world's objects, and a complete, valid form for each POST."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+
+from werkzeug.routing.converters import AnyConverter
+
+from app import create_app
+from tests.helpers.forms import draft_form, tier_form
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+WEBHOOK = "pledges.webhook"
+
+# URL variables, by name: which attribute of the world they point at.
+URL_VALUES = {
+    "project_id": "project_id",
+    "pledge_id": "pledge_id",
+    "tier_id": "tier_id",
+    "name": "cover",
+}
+URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
+    "statements.show": {"project_id": "ended_project_id"},
+    "statements.backers_csv": {"project_id": "ended_project_id"},
+}
+
+# What each POST sends besides the CSRF token: a complete, valid form, so that a refusal is
+# the access rule at work and never a validation error.
+POST_DATA = {
+    "accounts.login": lambda w: {"email": "nobody@example.com", "password": "not the password"},
+    "accounts.register": lambda w: {
+        "email": "newcomer@example.com",
+        "display_name": "Newcomer",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+    },
+    "projects.new": draft_form,
+    "projects.edit": draft_form,  # a live project's form takes its words and ignores the rest
+    "projects.cancel": lambda w: {"reason": "Changed my mind."},
+    "rewards.new": tier_form,
+    "rewards.edit": tier_form,
+    "pledges.back": lambda w: {"tier_id": str(w.tier_id), "amount": "30"},
+    "pledges.change": lambda w: {"tier_id": str(w.backed_tier_id), "amount": "30"},
+    "moderation.decide": lambda w: {
+        f"{prefix}-reason": "Because." for prefix in ("approve", "changes", "reject", "suspend")
+    },
+    "payouts.connect": lambda w: {"country": "US"},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    variant: tuple[tuple[str, str], ...] = ()  # values of any(...) converters
+
+    @property
+    def key(self) -> str:
+        return " ".join([self.method, *(f"{name}={value}" for name, value in self.variant)])
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"
+
+
+def routes_of(url_map) -> list[Route]:
+    """Every rule and method the site answers, one entry per value of an any() converter."""
+    found = []
+    for rule in url_map.iter_rules():
+        if rule.endpoint in STATIC_ENDPOINTS:
+            continue
+        variants: list[tuple[tuple[str, str], ...]] = [()]
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                variants = [
+                    (*v, (name, item)) for v in variants for item in sorted(converter.items)
+                ]
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            found.extend(Route(rule.endpoint, method, variant) for variant in variants)
+    return sorted(found, key=str)
+
+
+def site_routes() -> list[Route]:
+    """The routes, read from an app built only for this (no database is touched)."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "routes", "DATABASE_URL": "sqlite://"},
+            instance_path=instance,
+        )
+        return routes_of(app.url_map)
+
+
+def url_of(app, route: Route, world) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == route.endpoint)
+    overrides = URL_OVERRIDES.get(route.endpoint, {})
+    values = dict(route.variant)
+    for name in rule.arguments:
+        if name in values:
+            continue
+        attribute = overrides.get(name) or URL_VALUES.get(name)
+        assert attribute, f"{route}: say in URL_VALUES what <{name}> points at"
+        values[name] = getattr(world, attribute)
+    return app.url_map.bind("localhost").build(route.endpoint, values, method=route.method)
+
+
+def post_data(route: Route, world) -> dict:
+    make = POST_DATA.get(route.endpoint)
+    return make(world) if make else {}

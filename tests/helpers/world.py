@@ -1,0 +1,117 @@
+"""The security tests' world: a live project with a held pledge, seen by five visitors.
+
+``build_world`` makes, through the real services and pages (the pledge is paid at the fake
+Stripe like a browser would), everything a URL of the site can point at, and logs in one
+test client per visitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.accounts.models import Role
+from app.extensions import db
+from app.pledges.models import Pledge
+from app.projects import uploads
+from tests.helpers import Browser, gen_project, gen_user, parse_forms
+from tests.helpers.images import png_bytes
+from tests.helpers.pledging import pay_through_pages
+from tests.helpers.settling import ready_account
+
+VISITORS = ("anonymous", "backer", "owner", "moderator", "admin")
+ROLES = {"backer": Role.USER, "owner": Role.USER, "moderator": Role.MODERATOR, "admin": Role.ADMIN}
+TITLE = "Guarded Moon Lamp"
+
+# Tests that start and stop many pledges as one backer lift the limits on that (they have
+# their own tests, tests/pledges/test_abuse.py).
+NO_PLEDGE_START_LIMITS = {
+    "PLEDGE_START_LIMIT_PER_ACCOUNT": "100000 per hour",
+    "PLEDGE_START_LIMIT_PER_IP": "100000 per hour",
+    "ABANDONED_BEFORE_SLOWDOWN": 0,
+}
+
+
+@dataclass
+class World:
+    """Ids of what the URLs point at, and one logged-in client (with its CSRF token) a visitor."""
+
+    project_id: int  # live, owned by "owner", two tiers, a real cover file
+    backed_tier_id: int  # the tier of the backer's pledge
+    tier_id: int  # the other tier: no backers, so its owner may edit, close or delete it
+    pledge_id: int  # the backer's held pledge
+    payment_intent_id: str  # its PaymentIntent at the fake Stripe
+    cover: str  # the live project's cover file name
+    ended_project_id: int  # the owner's cancelled project: it has a statement
+    user_ids: dict[str, int]
+    clients: dict = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+def email_of(visitor: str) -> str:
+    return f"{visitor}@example.com"
+
+
+def log_in(client, visitor: str, email: str | None = None) -> str:
+    """Log the visitor in (unless anonymous); a CSRF token from a page it can load.
+
+    Logged-in visitors take the token of the log out form on the home page; the anonymous
+    visitor the one of the log in form.
+    """
+    if visitor == "anonymous":
+        forms = parse_forms(client.get("/login").get_data(as_text=True))
+        (login,) = [f for f in forms if f["action"] in ("", "/login") and "email" in f["fields"]]
+        return login["fields"]["csrf_token"]
+    response = Browser(client).login(email or email_of(visitor))
+    assert response.status_code == 302, f"{visitor} could not log in"
+    forms = parse_forms(client.get("/").get_data(as_text=True))
+    (logout,) = [f for f in forms if f["action"] == "/logout"]
+    return logout["fields"]["csrf_token"]
+
+
+def held_pledge(client, stripe_fake, project, tier) -> tuple[int, str]:
+    """The logged-in client's $25 pledge to ``tier``, paid at the fake Stripe: its id and its
+    PaymentIntent's."""
+    pledge, _ = pay_through_pages(Browser(client), stripe_fake, project, tier=tier, amount="25")
+    pledge = db.session.get(Pledge, pledge.id)
+    assert pledge.status.value == "held"
+    ids = pledge.id, pledge.payments[0].stripe_payment_intent_id
+    db.session.rollback()
+    return ids
+
+
+def build_world(app, stripe_fake) -> World:
+    users = {v: gen_user(email_of(v), v.title(), role=role) for v, role in ROLES.items()}
+    owner = users["owner"]
+    project = gen_project(owner, "live", title=TITLE, tiers=2)
+    project.cover_image = uploads.save_cover(png_bytes())
+    ended = gen_project(owner, "cancelled", title="Ended Sun Lamp")
+    db.session.commit()
+    ready_account(owner, stripe_fake)  # so the payout pages talk to Stripe for the owner
+    backed, other = project.tiers[0], project.tiers[1]
+    world = World(
+        project_id=project.id,
+        backed_tier_id=backed.id,
+        tier_id=other.id,
+        pledge_id=0,
+        payment_intent_id="",
+        cover=project.cover_image,
+        ended_project_id=ended.id,
+        user_ids={v: u.id for v, u in users.items()},
+    )
+    for visitor in VISITORS:
+        world.clients[visitor] = app.test_client()
+        world.tokens[visitor] = log_in(world.clients[visitor], visitor)
+    world.pledge_id, world.payment_intent_id = held_pledge(
+        world.clients["backer"], stripe_fake, project, backed
+    )
+    return world
+
+
+def clear_flashes(client) -> None:
+    with client.session_transaction() as session:
+        session.pop("_flashes", None)
+
+
+def flashed(client) -> list[tuple[str, str]]:
+    with client.session_transaction() as session:
+        return list(session.get("_flashes", []))

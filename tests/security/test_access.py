@@ -1,0 +1,551 @@
+"""Who may do what: every route of the site, for every kind of visitor, in every project state.
+
+``ACCESS`` is the spec, one table: for each route (endpoint and method, keyed as
+``routes_of(app.url_map)`` names them) and each state of the project its URL points at
+(``ANY`` where the URL names no project), what each of six visitors gets. Read across, each
+cell is one row "route, method, who, state, expected", and each row is one test case. The
+test walks ``app.url_map``: a rule and method without a row fails, naming the route.
+
+The world: an owner with a project in each state (two tiers and a real cover file each, its
+payout account ready at the fake Stripe), a backer with a held pledge on the live one, a
+user with no stake in anything (``other``), a moderator and an admin, each logged in with
+their own client. A project is drafted, submitted, approved or rejected in private (404 to
+all but its owner, moderators and admins) and public from the moment it goes live. Only its
+owner changes it; only moderators and admins moderate; a pledge is its backer's alone.
+
+POSTs carry a valid CSRF token of the visitor's own session and a complete, valid form, so
+a refusal is always the access rule at work, never a missing token or a bad field. Every
+request but those marked ``DONE`` leaves every row of every table as it was, and a refused
+page never shows a project's title. The Stripe webhook has no CSRF token and no user: it is
+refused unsigned for everyone (tests/security/test_webhook_signatures.py checks forged and
+signed events).
+
+The world is built once per module and shared by the requests that change nothing; a case
+that changes something (``DONE``, or logging out) gets a world of its own in the same
+database: new users, the one project it needs, fresh sessions. So no case sees another's
+writes, and if a request changed what it should not have, the shared world is built again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import create_app
+from app.accounts.models import Role
+from app.extensions import db, limiter
+from app.projects import uploads
+from tests.conftest import FakeStripe, IsolatedClient, empty_tables
+from tests.helpers import SharedTemplateCache, gen_project, gen_user
+from tests.helpers.images import png_bytes
+from tests.helpers.routes import WEBHOOK, Route, post_data, site_routes, url_of
+from tests.helpers.rows import changed_tables, snapshot
+from tests.helpers.settling import ready_account
+from tests.helpers.webhooks import forged_events
+from tests.helpers.world import NO_PLEDGE_START_LIMITS, World, clear_flashes, flashed, held_pledge
+from tests.helpers.world import log_in as log_in_as
+
+VISITORS = ("anonymous", "other", "backer", "owner", "moderator", "admin")
+ROLES = {
+    "other": Role.USER,
+    "backer": Role.USER,
+    "owner": Role.USER,
+    "moderator": Role.MODERATOR,
+    "admin": Role.ADMIN,
+}
+STATES = ("draft", "submitted", "approved", "rejected", "live", "cancelled")
+ANY = "any"  # the URL names no project: the live one's world is used
+
+LOGIN = "login"  # 302 to the log in page (with next=); nothing else happens
+DONE = "done"  # 302 after the action took effect: the database changed
+REFUSED = "refused"  # 302 with a message saying why (danger or warning); nothing changed
+REDIRECT = "redirect"  # 302 somewhere else than the log in page; nothing changed
+
+# fmt: off
+ACCESS: dict[str, dict[str, tuple]] = {
+    # route: {state: (anonymous, other,    backer,   owner,    moderator, admin)}
+    "main.index GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "accounts.login GET": {
+        ANY:         (200,      REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "accounts.login POST": {
+        ANY:         (200,      REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "accounts.register GET": {
+        ANY:         (200,      REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "accounts.register POST": {
+        ANY:         (DONE,     REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    # Logging out changes the session only, never a row.
+    "accounts.logout POST": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+
+    "projects.discover GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "projects.mine GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "projects.new GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "projects.new POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    # Private until live: not found for anyone but the owner, moderators and admins.
+    "projects.show GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "submitted": (404,      404,      404,      200,      200,       200),
+        "approved":  (404,      404,      404,      200,      200,       200),
+        "rejected":  (404,      404,      404,      200,      200,       200),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    # A cover follows its project: a draft's cover is not served to who may not see the draft.
+    "projects.upload GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "submitted": (404,      404,      404,      200,      200,       200),
+        "approved":  (404,      404,      404,      200,      200,       200),
+        "rejected":  (404,      404,      404,      200,      200,       200),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    # Another user's request is a 404 while the project is private, a 403 once it is public;
+    # moderators and admins moderate, they do not edit. In review the owner is told why not.
+    "projects.edit GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "projects.edit POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "projects.submit POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      REFUSED,  403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "projects.launch POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      DONE,     403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      REFUSED,  403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # The confirmation page; posting it is what counts.
+    "projects.cancel GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "projects.cancel POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+
+    "rewards.new GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "rewards.new POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # The tier in the URL has no backers (the backer's pledge is on the other one).
+    "rewards.edit GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "rewards.edit POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # Each project has two tiers, so a live one may lose one.
+    "rewards.delete POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "rewards.close POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+
+    # Anyone logged in may back the project but its owner; the backer already has a pledge
+    # and is sent to it. Moderators and admins back projects like anyone else.
+    "pledges.back GET": {
+        "live":      (LOGIN,    200,      REDIRECT, REFUSED,  200,       200),
+    },
+    "pledges.back POST": {
+        "live":      (LOGIN,    DONE,     REDIRECT, REFUSED,  DONE,      DONE),
+    },
+    "pledges.mine GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # A pledge is its backer's alone: to everyone else, moderators and admins included, it
+    # does not exist. (Moderators see money movements on the review page instead.)
+    "pledges.show GET": {
+        "live":      (LOGIN,    404,      200,      404,      404,       404),
+    },
+    "pledges.pay GET": {
+        "live":      (LOGIN,    404,      REDIRECT, 404,      404,       404),
+    },
+    "pledges.complete GET": {
+        "live":      (LOGIN,    404,      REDIRECT, 404,      404,       404),
+    },
+    "pledges.abandon POST": {
+        "live":      (LOGIN,    404,      REDIRECT, 404,      404,       404),
+    },
+    "pledges.change GET": {
+        "live":      (LOGIN,    404,      200,      404,      404,       404),
+    },
+    "pledges.change POST": {
+        "live":      (LOGIN,    404,      DONE,     404,      404,       404),
+    },
+    "pledges.cancel GET": {
+        "live":      (LOGIN,    404,      200,      404,      404,       404),
+    },
+    "pledges.cancel POST": {
+        "live":      (LOGIN,    404,      DONE,     404,      404,       404),
+    },
+    # No CSRF token, no session: Stripe signs instead. Unsigned, it is refused for everyone.
+    f"{WEBHOOK} POST": {
+        ANY:         (400,      400,      400,      400,      400,       400),
+    },
+
+    "moderation.queue GET": {
+        ANY:         (LOGIN,    403,      403,      403,      200,       200),
+    },
+    "moderation.review GET": {
+        "draft":     (LOGIN,    403,      403,      403,      200,       200),
+        "submitted": (LOGIN,    403,      403,      403,      200,       200),
+        "approved":  (LOGIN,    403,      403,      403,      200,       200),
+        "rejected":  (LOGIN,    403,      403,      403,      200,       200),
+        "live":      (LOGIN,    403,      403,      403,      200,       200),
+        "cancelled": (LOGIN,    403,      403,      403,      200,       200),
+    },
+    # Review decisions apply to a submitted project only, suspending to a live one; in any
+    # other state moderators are told why not.
+    "moderation.decide POST decision=approve": {
+        "draft":     (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "submitted": (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "approved":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "rejected":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "live":      (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+    },
+    "moderation.decide POST decision=request-changes": {
+        "draft":     (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "submitted": (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "approved":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "rejected":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "live":      (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+    },
+    "moderation.decide POST decision=reject": {
+        "draft":     (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "submitted": (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "approved":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "rejected":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "live":      (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+    },
+    "moderation.decide POST decision=suspend": {
+        "draft":     (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "submitted": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "approved":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "rejected":  (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+    },
+    # Admins only; the held pledge has no refused refund, so the admin is told why.
+    "moderation.retry_refund POST": {
+        "live":      (LOGIN,    403,      403,      403,      403,       REFUSED),
+    },
+
+    # Payout pages work on the visitor's own Stripe account, never one named in the URL.
+    # Only the owner has one: connecting again only makes a new onboarding link, and the
+    # return page stores the flags Stripe reports (a GET that writes: see test_csrf.py).
+    "payouts.account GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "payouts.connect POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     REDIRECT, DONE,      DONE),
+    },
+    "payouts.return_ GET": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, DONE,     REDIRECT,  REDIRECT),
+    },
+    "payouts.refresh GET": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+
+    # The statement of the owner's ended project: money and backers' addresses, so only its
+    # owner, moderators and admins; a backer of another project is refused.
+    "statements.show GET": {
+        "cancelled": (LOGIN,    403,      403,      200,      200,       200),
+    },
+    "statements.backers_csv GET": {
+        "cancelled": (LOGIN,    403,      403,      200,      200,       200),
+    },
+}
+# fmt: on
+
+assert all(
+    state in (ANY, *STATES) and len(outcomes) == len(VISITORS)
+    for states in ACCESS.values()
+    for state, outcomes in states.items()
+)
+ROUTES = {str(route): route for route in site_routes()}
+MISSING = "{route} is not in the access table: add it to ACCESS in tests/security/test_access.py"
+
+# Requests after which the visitor's session is no longer what the next request expects.
+SESSION_CHANGING = {"accounts.logout"}
+
+
+def cases() -> Iterator:
+    for key, by_state in ACCESS.items():
+        for state, outcomes in by_state.items():
+            for visitor, expected in zip(VISITORS, outcomes, strict=True):
+                yield pytest.param(key, state, visitor, expected, id=f"{key} | {state} | {visitor}")
+
+
+# ---- the world ------------------------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    """A world of the table: the URLs' objects for each project state, and who is logged in."""
+
+    views: dict[str, World]  # by state (ANY is the live one's)
+    titles: list[str]  # of every project in it: never on a refused page
+    emails: dict[str, str]
+    clients: dict = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) -> Place:
+    """The owner's projects in ``states``, the backer's held pledge if one is live, and
+    ``visitors`` logged in. ``tag`` keeps its people apart from any other world's."""
+    emails = {v: f"{tag}{v}@example.com" for v in ROLES}
+    users = {v: gen_user(emails[v], v.title(), role=role) for v, role in ROLES.items()}
+    owner = users["owner"]
+    projects = {}
+    for i, state in enumerate(states):
+        project = gen_project(owner, state, title=f"{tag}Secret {state} lamp", tiers=2)
+        project.cover_image = uploads.save_cover(png_bytes((40 + i * 30, 80, 160)))
+        projects[state] = project
+    db.session.commit()
+    ready_account(owner, stripe_fake)  # so the payout pages talk to Stripe for the owner
+    place = Place(views={}, titles=[p.title for p in projects.values()], emails=emails)
+    if "live" in projects:
+        visitors = {*visitors, "backer"}
+    for visitor in visitors:
+        place.clients[visitor] = app.test_client()
+        place.tokens[visitor] = log_in_as(place.clients[visitor], visitor, emails.get(visitor))
+    pledge_id, intent_id = 0, ""
+    if "live" in projects:
+        live = projects["live"]
+        backer = place.clients["backer"]
+        pledge_id, intent_id = held_pledge(backer, stripe_fake, live, live.tiers[0])
+    ended = projects.get("cancelled", next(iter(projects.values())))
+    for state, project in projects.items():
+        place.views[state] = World(
+            project_id=project.id,
+            backed_tier_id=projects.get("live", project).tiers[0].id,
+            tier_id=project.tiers[1].id,
+            pledge_id=pledge_id,
+            payment_intent_id=intent_id,
+            cover=project.cover_image,
+            ended_project_id=ended.id,
+            user_ids={v: u.id for v, u in users.items()},
+            clients=place.clients,
+            tokens=place.tokens,
+        )
+    place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
+    db.session.rollback()
+    return place
+
+
+class Site:
+    """The module's app, its shared world, and worlds of their own for the cases that write."""
+
+    def __init__(self, app, stripe_fake) -> None:
+        self.app, self.stripe_fake = app, stripe_fake
+        self._shared: Place | None = None
+        self._tags = itertools.count(1)
+
+    def shared(self) -> Place:
+        if self._shared is None:
+            try:
+                self._shared = build_place(self.app, self.stripe_fake, tag="")
+            except Exception:
+                self.spoiled()
+                raise
+        return self._shared
+
+    def spoiled(self) -> None:
+        """A request changed the shared world: start again from an empty database."""
+        self._shared = None
+        db.session.remove()
+        empty_tables()
+        self.stripe_fake.reset()
+
+    def own(self, state: str, visitor: str) -> Place:
+        """A world of its own: its people, the one project the case points at, one session."""
+        states = ("live",) if state == ANY else (state,)
+        tag = f"case{next(self._tags)}-"
+        return build_place(self.app, self.stripe_fake, tag, states, visitors=(visitor,))
+
+    def own_session(self, place: Place, visitor: str) -> Place:
+        """The shared world with the visitor logged in again in a client of its own."""
+        client = self.app.test_client()
+        token = log_in_as(client, visitor, place.emails.get(visitor))
+        clients, tokens = {**place.clients, visitor: client}, {**place.tokens, visitor: token}
+        views = {s: replace(w, clients=clients, tokens=tokens) for s, w in place.views.items()}
+        return replace(place, views=views, clients=clients, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def site(_migrated, test_config, instance_dir, fakestripe_url) -> Iterator[Site]:
+    """One app for the whole module (the per-test ``app`` would empty the database after
+    every case), emptied at the end as ``app`` would be."""
+    app = create_app({**test_config, **NO_PLEDGE_START_LIMITS}, instance_path=instance_dir)
+    app.test_client_class = IsolatedClient
+    app.jinja_env.bytecode_cache = SharedTemplateCache()
+    stripe_fake = FakeStripe(fakestripe_url)
+    stripe_fake.reset()
+    with app.app_context():
+        yield Site(app, stripe_fake)
+        db.session.remove()
+        empty_tables()
+        db.engine.dispose()
+    stripe_fake.http.close()
+    limiter.reset()
+
+
+# ---- one request ----------------------------------------------------------------------------
+
+
+def send(app, route: Route, world: World, visitor: str):
+    client = world.clients[visitor]
+    url = url_of(app, route, world)
+    clear_flashes(client)  # only this request's messages are left to look at
+    if route.method == "GET":
+        return client.get(url)
+    if route.endpoint == WEBHOOK:
+        body = json.dumps(forged_events(world)["refund behind our back"])
+        return client.post(url, data=body, content_type="application/json")
+    data = {"csrf_token": world.tokens[visitor], **post_data(route, world)}
+    return client.post(url, data=data)
+
+
+def judge(expected, response, client, before: dict, after: dict) -> str | None:
+    """Why the answer is not the expected one, or None."""
+    code, location = response.status_code, response.headers.get("Location", "")
+    changed = changed_tables(before, after)
+    got = f"got {code} {location}".strip()
+    if expected == LOGIN:
+        if code != 302 or urlsplit(location).path != "/login" or "next=" not in location:
+            return f"expected the log in page, {got}"
+    elif expected in (DONE, REFUSED, REDIRECT):
+        if code != 302 or urlsplit(location).path == "/login":
+            body = response.get_data(as_text=True)[:300]
+            return f"expected a redirect ({expected}), {got}: {body}"
+    elif code != expected:
+        return f"expected {expected}, {got}"
+    if expected == DONE and not changed:
+        return "answered as done but changed nothing"
+    if expected != DONE and changed:
+        return f"expected no change ({expected}) but it changed {changed}"
+    if expected == REFUSED and not any(c in ("danger", "warning") for c, _ in flashed(client)):
+        return "refused without telling why (no danger or warning message)"
+    return None
+
+
+# ---- the table ------------------------------------------------------------------------------
+
+
+def test_every_route_of_the_site_is_in_the_table():
+    table = {key for key in ACCESS}
+    missing = sorted(set(ROUTES) - table)
+    assert not missing, "\n".join(MISSING.format(route=r) for r in missing)
+    stale = sorted(table - set(ROUTES))
+    assert not stale, f"ACCESS has rows for routes the site no longer has: {stale}"
+
+
+@pytest.mark.parametrize(("key", "state", "visitor", "expected"), list(cases()))
+def test_access(site, key, state, visitor, expected):
+    route = ROUTES.get(key)
+    assert route, f"ACCESS has a row for {key}, a route the site no longer has"
+    if expected == DONE:
+        place = site.own(state, visitor)
+    elif route.endpoint in SESSION_CHANGING and visitor != "anonymous":
+        place = site.own_session(site.shared(), visitor)
+    else:
+        place = site.shared()
+    world = place.views[state]
+    client = world.clients[visitor]
+
+    before = snapshot()
+    response = send(site.app, route, world, visitor)
+    after = snapshot()
+    if expected != DONE and after != before:
+        site.spoiled()
+    problem = judge(expected, response, client, before, after)
+    body = response.get_data().decode("utf-8", "replace")
+    response.close()  # a sent file stays open until closed
+    assert not problem, f"{key} in {state} as {visitor}: {problem}"
+    if expected in (LOGIN, 403, 404):
+        shown = [title for title in place.titles if title in body]
+        assert not shown, f"a refused page shows {shown}"
