@@ -43,9 +43,9 @@ from app.projects.forms import timezone_choices
 from app.projects.models import Category, Project, ProjectEvent
 from app.rewards.models import RewardTier
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user, parse_forms
+from tests.helpers.forms import PROJECT as PROJECT_FIELDS
 from tests.helpers.pledging import pay_through_pages
-from tests.projects.test_bad_input import PROJECT as PROJECT_FIELDS
-from tests.security.conftest import snapshot
+from tests.helpers.rows import snapshot
 
 
 def fuzz(examples: int):
