@@ -8,9 +8,7 @@ status by design (413).
 
 from __future__ import annotations
 
-import html
 import io
-import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,13 +20,13 @@ from app.projects import uploads
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
 from tests.helpers import (
-    STORY,
     SharedTemplateCache,
     fast_password_hashing,
     gen_project,
     gen_tier,
     gen_user,
 )
+from tests.helpers.forms import PROJECT, field_errors
 
 REQUIRED = "This field is required."
 NOT_A_NUMBER = "Enter the amount as a number, like 25 or 25.50."
@@ -58,17 +56,6 @@ THIS_MONTH = _today.strftime("%Y-%m")
 LAST_MONTH = (_today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 # ---- the project form ---------------------------------------------------------------------
-
-PROJECT = {
-    "title": "Moon Lamp",
-    "blurb": "A lamp shaped like the moon.",
-    "story": STORY,
-    "category_id": "4",
-    "currency": "USD",
-    "goal": "5000",
-    "duration_days": "30",
-    "creator_timezone": "Europe/Paris",
-}
 
 # fmt: off
 PROJECT_REFUSED = [
@@ -196,15 +183,6 @@ def ada(browser):
     user = gen_user()
     browser.login()
     return user
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The messages shown under the field called ``name`` on a rendered form."""
-    for block in re.split(r'(?=<div class="mb-3)', page):
-        if f'name="{name}"' in block:
-            found = re.findall(r'<div class="invalid-feedback[^"]*">(.*?)</div>', block, re.S)
-            return [html.unescape(m.strip()) for m in found]
-    raise AssertionError(f"no field {name!r} on the page")
 
 
 def snapshot() -> dict[str, list[tuple]]:

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project
 from tests.helpers import gen_project, gen_user
-from tests.projects.test_bad_input import PROJECT as FIELDS
-from tests.projects.test_bad_input import field_errors
+from tests.helpers.forms import PROJECT as FIELDS
+from tests.helpers.forms import field_errors
 
 XMP = (
     b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'

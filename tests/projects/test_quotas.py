@@ -27,8 +27,8 @@ from app.extensions import db
 from app.projects import services, uploads
 from app.projects.models import CoverUpload, Project
 from tests.helpers import Browser, gen_project, gen_user, parse_forms
-from tests.projects.test_bad_input import PROJECT as FIELDS
-from tests.projects.test_bad_input import field_errors
+from tests.helpers.forms import PROJECT as FIELDS
+from tests.helpers.forms import field_errors
 
 NOON = datetime(2031, 3, 4, 12, 0, 20, tzinfo=UTC)  # 20 seconds past the minute
 
