@@ -19,11 +19,8 @@ from app.payouts.routes import onboarding_origin
 from app.pledges import checkout
 from app.pledges.services import idempotency_key
 from tests.helpers import Browser, gen_user, parse_forms
+from tests.helpers.payouts import ACCOUNT, CONNECT, REFRESH, RETURN, connect, onboard, text
 
-ACCOUNT = "/payouts/account"
-CONNECT = "/payouts/account/connect"
-RETURN = "/payouts/account/return"
-REFRESH = "/payouts/account/refresh"
 UNREACHABLE = "We could not reach Stripe, so nothing changed. Please try again"
 
 
@@ -39,11 +36,6 @@ def cora(app, creator) -> Browser:
     return browser
 
 
-def connect(browser: Browser, country: str = "US"):
-    """Press "Connect with Stripe" (the helper's parser does not read <option>s: say which)."""
-    return browser.submit(ACCOUNT, {"country": country}, action=CONNECT)
-
-
 def stored() -> list[ConnectedAccount]:
     db.session.expire_all()
     return list(db.session.scalars(select(ConnectedAccount).order_by(ConnectedAccount.id)))
@@ -57,27 +49,11 @@ def link_creates(stripe_fake) -> list[dict]:
     return stripe_fake.requests("/v1/account_links", "POST")
 
 
-def text(browser: Browser, url: str) -> str:
-    return browser.client.get(url, follow_redirects=True).get_data(as_text=True)
-
-
 def verify(stripe_fake, stripe_id: str) -> None:
     """Stripe's checks of the submitted details pass now (they take a while otherwise)."""
     stripe_fake.http.post(
         f"{stripe_fake.url}/_config/accounts/{stripe_id}/verify", timeout=10
     ).raise_for_status()
-
-
-def onboard(link_url: str, action: str = "complete") -> str:
-    """Open Stripe's onboarding page and press one of its buttons; where it sends us back."""
-    with requests.Session() as http:
-        page = http.get(link_url, timeout=10, allow_redirects=False)
-        assert page.status_code == 200, page.text
-        (form,) = parse_forms(page.text)
-        assert form["method"] == "post"
-        done = http.post(link_url, data={"action": action}, timeout=10, allow_redirects=False)
-    assert done.status_code == 302
-    return done.headers["Location"]
 
 
 # ---- connecting -----------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from app.payouts import services
 from app.payouts.models import ConnectedAccount
 from app.payouts.services import PayoutStatus
 from tests.helpers import Browser, gen_user
-from tests.payouts.test_connect import ACCOUNT, CONNECT, RETURN, connect, onboard, text
-from tests.pledges.test_webhooks import post, signed
+from tests.helpers.payouts import ACCOUNT, CONNECT, RETURN, connect, onboard, text
+from tests.helpers.webhooks import post, signed
 
 MINE = "/my/projects"
 

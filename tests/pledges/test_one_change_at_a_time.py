@@ -23,7 +23,7 @@ from tests.helpers.pledging import (
     open_payment_of,
     pay_through_pages,
 )
-from tests.pledges.test_webhooks import event, post, signed
+from tests.helpers.webhooks import event, post, signed
 
 
 def form_of(browser, url: str) -> dict:

@@ -1,33 +1,13 @@
 """The Stripe webhook: signed, deduplicated, and never moving a pledge backwards."""
 
-import json
 import time
 
-import stripe
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.pledges.models import StripeEvent
 from tests.helpers.pledging import assert_books_balance, latest_pledge, open_payment_of, start
-
-
-def signed(app, payload: dict, secret: str | None = None, timestamp: int | None = None):
-    body = json.dumps(payload)
-    ts = timestamp or int(time.time())
-    secret = secret or app.config["STRIPE_WEBHOOK_SECRET"]
-    signature = stripe.WebhookSignature._compute_signature(f"{ts}.{body}", secret)
-    return body, {"Stripe-Signature": f"t={ts},v1={signature}", "Content-Type": "application/json"}
-
-
-def event(event_id: str, type_: str, obj: dict) -> dict:
-    return {
-        "id": event_id,
-        "object": "event",
-        "type": type_,
-        "data": {"object": obj},
-        "api_version": "2020-08-27",
-        "created": int(time.time()),
-    }
+from tests.helpers.webhooks import event, post, signed
 
 
 def succeeded(payment, charge="ch_1") -> dict:
@@ -40,10 +20,6 @@ def succeeded(payment, charge="ch_1") -> dict:
         "metadata": {"pledge_id": str(payment.pledge_id), "payment_id": str(payment.id)},
         "latest_charge": charge,
     }
-
-
-def post(client, body, headers):
-    return client.post("/stripe/webhook", data=body, headers=headers)
 
 
 def test_signed_event_holds_the_pledge_once(app, client, backer, project, stripe_fake):
