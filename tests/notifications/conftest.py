@@ -1,129 +1,16 @@
-"""Notification stories: settled projects, outbox rows, and the mail that leaves."""
+"""Notification fixtures: a funded project's news queued, and the file backend's mbox."""
 
 from __future__ import annotations
 
-import email
-import mailbox
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, update
 
-from app import clock as app_clock
-from app.accounts.models import User
 from app.extensions import db
-from app.ledger import services as ledger
 from app.notifications import services as notifications
 from app.notifications.models import Outbox
 from app.notifications.sender import FileBackend
-from app.pledges.domain import PledgeStatus
-from app.pledges.models import Payment, PaymentStatus, Pledge
-from app.projects.models import Project
-
-
-def outbox(kind: str | None = None) -> list[Outbox]:
-    db.session.expire_all()
-    stmt = select(Outbox).order_by(Outbox.id)
-    if kind:
-        stmt = stmt.where(Outbox.kind == kind)
-    return list(db.session.scalars(stmt))
-
-
-def kinds() -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in outbox():
-        counts[row.kind] = counts.get(row.kind, 0) + 1
-    return counts
-
-
-def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[int]:
-    """``count`` backers with a held pledge each, written straight to the tables (no Stripe):
-    the pledges, their succeeded payments and the ledger's charges, so the books agree and
-    settlement decides on them."""
-    now = app_clock.now()
-    tag = f"p{target.id}"
-    db.session.execute(
-        insert(User),
-        [
-            {
-                "email": f"{tag}-backer{i}@example.com",
-                "display_name": f"Backer {i}",
-                "password_hash": "-",
-                "created_at": now,
-            }
-            for i in range(count)
-        ],
-    )
-    backer_ids = list(
-        db.session.scalars(
-            select(User.id).where(User.email.like(f"{tag}-backer%")).order_by(User.id)
-        )
-    )
-    db.session.execute(
-        insert(Pledge),
-        [
-            {
-                "project_id": target.id,
-                "backer_id": backer_id,
-                "tier_id": target.tiers[0].id,
-                "currency": target.currency,
-                "amount": amount,
-                "status": PledgeStatus.HELD,
-                "held_at": now,
-                "created_at": now,
-            }
-            for backer_id in backer_ids
-        ],
-    )
-    pledges = db.session.execute(
-        select(Pledge.id, Pledge.backer_id)
-        .where(Pledge.project_id == target.id, Pledge.backer_id.in_(backer_ids))
-        .order_by(Pledge.id)
-    ).all()
-    payment_ids = db.session.scalars(
-        insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
-        [
-            {
-                "pledge_id": pledge.id,
-                "amount": amount,
-                "currency": target.currency,
-                "status": PaymentStatus.SUCCEEDED,
-                "idempotency_key": f"gen-{tag}-payment-{pledge.id}",
-                "expires_at": now,
-                "target_tier_id": target.tiers[0].id,
-                "target_amount": amount,
-                "target_shipping_fee": 0,
-                "created_at": now,
-                "completed_at": now,
-            }
-            for pledge in pledges
-        ],
-    ).all()
-    ledger.book_many(
-        "charge",
-        [
-            (f"payment:{payment_id}", target.id, pledge.id, target.currency,
-             ledger.backer(pledge.backer_id), ledger.escrow(target.id), amount)
-            for payment_id, pledge in zip(payment_ids, pledges, strict=True)
-        ],
-    )  # fmt: skip
-    db.session.execute(
-        update(Project)
-        .where(Project.id == target.id)
-        .values(
-            pledged_amount=Project.pledged_amount + amount * count,
-            backer_count=Project.backer_count + count,
-        )
-    )
-    db.session.commit()
-    db.session.refresh(target)
-    return list(
-        db.session.scalars(
-            select(Pledge.id).where(Pledge.project_id == target.id).order_by(Pledge.id)
-        )
-    )
+from tests.helpers.notifications import gen_held_pledges, outbox
 
 
 @pytest.fixture
@@ -143,18 +30,3 @@ def mail_file(tmp_path) -> Path:
 @pytest.fixture
 def file_backend(mail_file) -> FileBackend:
     return FileBackend(mail_file)
-
-
-def read_mail(path: Path) -> list[EmailMessage]:
-    """Every message in the file backend's mbox, parsed with the modern e-mail policy."""
-    if not path.exists():
-        return []
-    box = mailbox.mbox(path, create=False)
-    try:
-        return [email.message_from_bytes(m.as_bytes(), policy=policy.default) for m in box]
-    finally:
-        box.close()
-
-
-def text_of(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()

@@ -16,8 +16,8 @@ from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.settlement import services as settlement
 from tests.helpers import gen_project, gen_user
+from tests.helpers.notifications import gen_held_pledges, kinds, outbox, read_mail, text_of
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
-from tests.notifications.conftest import gen_held_pledges, kinds, outbox, read_mail, text_of
 
 BACKER_EMAILS = {"backer0@example.com", "backer1@example.com", "backer2@example.com"}
 

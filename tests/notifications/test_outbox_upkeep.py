@@ -15,7 +15,7 @@ from app.extensions import db
 from app.notifications import sender
 from app.notifications.models import Outbox, OutboxStatus
 from app.notifications.sender import FileBackend, MessageRefused
-from tests.notifications.conftest import outbox, read_mail
+from tests.helpers.notifications import outbox, read_mail
 
 S = OutboxStatus
 

@@ -18,7 +18,7 @@ from app.notifications.models import Outbox, OutboxStatus
 from app.notifications.sender import FileBackend, MessageRefused, SmtpBackend
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, Pledge, Refund, RefundStatus
-from tests.notifications.conftest import gen_held_pledges, outbox, read_mail, text_of
+from tests.helpers.notifications import gen_held_pledges, outbox, read_mail, text_of
 
 S = OutboxStatus
 

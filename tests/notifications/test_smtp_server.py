@@ -10,7 +10,7 @@ import pytest
 
 from app.notifications import sender
 from app.notifications.models import OutboxStatus
-from tests.notifications.conftest import outbox
+from tests.helpers.notifications import outbox
 
 controller_module = pytest.importorskip("aiosmtpd.controller")
 
