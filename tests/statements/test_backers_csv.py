@@ -11,7 +11,8 @@ from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.statements import services
 from tests.helpers import gen_tier
-from tests.statements.conftest import pledge, settle
+from tests.helpers.settling import settle
+from tests.helpers.statements import pledge
 
 HEADER = [
     "pledge_id",

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.pledges.models import Pledge
 from app.statements import services
 from tests.helpers import gen_project
-from tests.security.test_fuzz_forms import fuzz, values
-from tests.statements.conftest import gen_pledges
+from tests.helpers.fuzzing import fuzz, values
+from tests.helpers.statements import gen_pledges
 
 PER_PAGE = 3
 LINKS = ("first-page", "prev-page", "next-page", "last-page")

@@ -11,7 +11,7 @@ from app.payouts.models import Payout
 from app.pledges.models import Payment, Refund
 from app.statements import services
 from tests.helpers import Browser, gen_project
-from tests.statements.conftest import login
+from tests.helpers.statements import login
 
 
 def cell(html: str, testid: str) -> str:
