@@ -7,21 +7,17 @@ browser, then reads what the server wrote.
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from PIL import Image
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from app.extensions import db
-from app.projects import uploads
-from tests.helpers import gen_project, gen_user
+from tests.helpers import gen_user
+from tests.helpers.browser import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,9 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}"
-)
 
 # Report CSP violations on the console too, whatever the browser itself logs about them.
 # (Playwright injects init scripts past the page's CSP.)
@@ -115,21 +108,6 @@ def page(chromium, live_server, fakestripe_url, problems):
         yield page
     finally:
         context.close()
-
-
-def live_project_with_cover(currency: str, goal: int, colour: tuple[int, int, int]):
-    """Yield a live project by Cora (tiers "Tier 1" and "Tier 2") with a real cover image,
-    committed so no transaction is open while the server writes; the cover file is removed
-    afterwards. For the test files' own ``project`` fixtures."""
-    creator = gen_user("creator@example.com", "Cora")
-    project = gen_project(creator, "live", goal=goal, currency=currency, tiers=2)
-    image = io.BytesIO()
-    Image.new("RGB", (480, 270), colour).save(image, "PNG")
-    project.cover_image = uploads.save_cover(image.getvalue())
-    cover = uploads.upload_dir() / project.cover_image
-    db.session.commit()
-    yield project
-    cover.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -9,10 +9,14 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.ledger import services as ledger
-from app.pledges.models import Pledge
-from app.projects.models import Project
-from tests.browser.conftest import live_project_with_cover, needs_chromium
-from tests.helpers import PASSWORD
+from tests.helpers.browser import (
+    assert_held,
+    live_project_with_cover,
+    login,
+    needs_chromium,
+    pledge_status,
+    start_pledge,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -28,27 +32,6 @@ def project(app):
     yield from live_project_with_cover("USD", 100_000, (40, 60, 110))
 
 
-def login(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("whoami")).to_contain_text("Bea")
-
-
-def start_pledge(page: Page, project: Project, tier: str = "Tier 1", amount: str = "25") -> int:
-    """From the project page to the pay page: choose a reward and an amount; the pledge id."""
-    page.goto(f"/projects/{project.id}")
-    expect(page.get_by_role("heading", name=project.title, exact=True)).to_be_visible()
-    page.get_by_role("link", name="Back this project").click()
-    expect(page.get_by_role("heading", name="Back this project")).to_be_visible()
-    page.get_by_role("radio", name=re.compile(rf"^{tier}\b")).check()
-    page.get_by_label("Pledge amount").fill(amount)
-    page.get_by_role("button", name="Continue to payment").click()
-    page.wait_for_url(re.compile(r"/pledges/\d+/pay$"))
-    return int(re.search(r"/pledges/(\d+)/pay$", page.url).group(1))
-
-
 def fill_card(page: Page, number: str) -> None:
     """The fake card element's five inputs, as a person types them."""
     for placeholder, value in [
@@ -59,18 +42,6 @@ def fill_card(page: Page, number: str) -> None:
         ("postal_code", "10001"),
     ]:
         page.get_by_placeholder(placeholder, exact=True).fill(value)
-
-
-def pledge_status(pledge_id: int) -> str:
-    db.session.rollback()  # see what the server committed
-    return db.session.get(Pledge, pledge_id).status.value
-
-
-def assert_held(page: Page, pledge_id: int) -> None:
-    page.wait_for_url(re.compile(rf"/pledges/{pledge_id}$"))
-    expect(page.get_by_role("alert").filter(has_text="Your pledge is in.")).to_be_visible()
-    expect(page.get_by_test_id("pledge-status")).to_have_text("held")
-    assert pledge_status(pledge_id) == "held"
 
 
 def test_card_pledge_is_held_in_escrow(app, stripe_fake, project, backer, page, problems):

@@ -12,8 +12,14 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.ledger import services as ledger
-from tests.browser.conftest import live_project_with_cover, needs_chromium
-from tests.browser.test_pledge_in_browser import assert_held, login, pledge_status, start_pledge
+from tests.helpers.browser import (
+    assert_held,
+    live_project_with_cover,
+    login,
+    needs_chromium,
+    pledge_status,
+    start_pledge,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
