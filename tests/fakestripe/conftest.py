@@ -1,32 +1,20 @@
 """Fixtures for fakestripe's own tests: the server as a subprocess, the real SDK, a webhook sink."""
 
-import json
-import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 import stripe
 
-ROOT = Path(__file__).resolve().parents[2]
-SECRET = "whsec_fakestripe_test"
+from tests.helpers.fakestripe import ROOT, SECRET, Sink, free_port
+
 CARD_EXPIRY = {"exp_month": 12, "exp_year": 2034, "cvc": "123"}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium")
-
-
-def free_port():
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Fake:
@@ -125,47 +113,6 @@ def pay(sdk, card):
         return sdk.v1.payment_intents.confirm(pi.id, {"payment_method": card(number).id})
 
     return make
-
-
-class Sink:
-    """A tiny HTTP server that keeps the webhook deliveries it receives."""
-
-    secret = SECRET
-
-    def __init__(self):
-        self.deliveries = []
-        deliveries = self.deliveries
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                deliveries.append((body, self.headers.get("Stripe-Signature")))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def events(self):
-        return [json.loads(body) for body, _ in list(self.deliveries)]
-
-    def wait_for(self, predicate, timeout=8):
-        """Wait until the delivered events satisfy predicate, and return them."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self.events()):
-            assert time.monotonic() < deadline, f"events so far: {self.events()}"
-            time.sleep(0.1)
-        return self.events()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 @pytest.fixture

@@ -5,30 +5,10 @@ import time
 import pytest
 import stripe
 
+from tests.helpers.fakestripe import express_account, onboarded_account
+
 RETURN_URL = "http://127.0.0.1:5000/creator/stripe/return"
 REFRESH_URL = "http://127.0.0.1:5000/creator/stripe/refresh"
-
-
-def express_account(sdk, email="creator@example.com"):
-    return sdk.v1.accounts.create(
-        {
-            "type": "express",
-            "country": "US",
-            "email": email,
-            "capabilities": {
-                "card_payments": {"requested": True},
-                "transfers": {"requested": True},
-            },
-        }
-    )
-
-
-def onboarded_account(sdk, fake):
-    """An account whose details were submitted and verified (charges and payouts enabled)."""
-    account = express_account(sdk)
-    fake.json("POST", f"/_config/accounts/{account.id}/complete")
-    fake.json("POST", f"/_config/accounts/{account.id}/verify")
-    return account
 
 
 def slow_checks(fake, seconds=3600):

@@ -6,8 +6,7 @@ import time
 import pytest
 import requests
 
-from tests.fakestripe.test_connect import onboarded_account
-from tests.fakestripe.test_state import server
+from tests.helpers.fakestripe import onboarded_account, server
 
 
 def txn_of(sdk, charge_id):

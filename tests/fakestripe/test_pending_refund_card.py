@@ -1,7 +1,7 @@
 """Stripe's "refund pending" test card 4000 0000 0000 7726: the refund is pending at first and
 succeeds a little later, with charge.refund.updated and refund.updated."""
 
-from tests.fakestripe.test_test_cards import by_type, wait_until
+from tests.helpers.fakestripe import by_type, wait_until
 
 
 def test_7726_refund_is_pending_then_succeeds(fake, sdk, webhooks, pay):

@@ -1,6 +1,5 @@
 """--state FILE: the fake Stripe keeps its objects, balance and idempotency keys across restarts."""
 
-import contextlib
 import signal
 import subprocess
 import sys
@@ -10,51 +9,7 @@ import pytest
 import requests
 import stripe
 
-from .conftest import ROOT, Sink, free_port
-
-
-class Run:
-    """One run of the server: its URL, and what it printed once stopped."""
-
-    url = ""
-    output = ""
-
-
-@contextlib.contextmanager
-def server(state, *options, stop=signal.SIGTERM):
-    """Run `python -m devtools.fakestripe --state FILE` until the block ends, then signal it."""
-    run = Run()
-    port = free_port()
-    command = [sys.executable, "-m", "devtools.fakestripe", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--state", str(state), *options],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = run.url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/_config/faults", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"fakestripe did not start:\n{proc.communicate()[0]}")
-                time.sleep(0.05)
-        yield run
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(stop)
-        try:
-            run.output = proc.communicate(timeout=10)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            run.output = proc.communicate()[0]
-
+from tests.helpers.fakestripe import ROOT, Sink, free_port, server
 
 _http = []
 

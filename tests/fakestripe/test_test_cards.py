@@ -7,22 +7,12 @@ import pytest
 import stripe
 
 from tests.fakestripe import contract
-
-
-def wait_until(check, timeout=5):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+from tests.helpers.fakestripe import by_type, wait_until
 
 
 def total(sdk):
     balance = sdk.v1.balance.retrieve()
     return balance.available[0].amount, balance.pending[0].amount
-
-
-def by_type(events):
-    return {e["type"]: e for e in events}
 
 
 def test_0259_is_disputed_after_it_succeeds(fake, sdk, webhooks, pay):

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import stripe
 
-from .conftest import free_port
+from tests.helpers.fakestripe import free_port
 
 SECRET = "whsec_delivery_tests"
 HOOK = "delivery-tests"
