@@ -8,27 +8,30 @@ never came back (the worst case: only the idempotency key stops a second refund 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-import stripe
 from sqlalchemy import select
 
 from app.extensions import db
 from app.ledger import services as ledger
-from app.ledger.models import LedgerTransaction
 from app.payments import gateway
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges import checkout
 from app.pledges import services as pledge_services
-from app.pledges.domain import FINAL_STATUSES, PledgeStatus
-from app.pledges.models import Payment, Pledge, Refund, RefundStatus
+from app.pledges.domain import PledgeStatus
+from app.pledges.models import Refund, RefundStatus
 from app.settlement import runner as settlement
 from app.settlement import services
-from tests.helpers.settling import back, make_balance_available, ready_account, settle
-
-WORK_LEFT = "work left for the next run"
+from tests.helpers.settling import (
+    WORK_LEFT,
+    NetworkFault,
+    assert_settled_exactly_once,
+    back,
+    funded,
+    pledges_of,
+    settle,
+)
 
 
 class Killed(SystemExit):
@@ -45,60 +48,6 @@ def answered_keys(stripe_fake, path: str) -> Counter:
     )
 
 
-def pledges_of(project) -> list[Pledge]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(Pledge).where(Pledge.project_id == project.id)))
-
-
-def intents_of(project) -> dict[str, Payment]:
-    return {
-        p.stripe_payment_intent_id: p
-        for p in db.session.scalars(
-            select(Payment).join(Pledge).where(Pledge.project_id == project.id)
-        )
-    }
-
-
-def assert_settled_exactly_once(project, stripe_fake, outcome: str) -> None:
-    """Settled, each pledge in one final state, each refund or transfer made and booked once."""
-    pledges = pledges_of(project)
-    db.session.refresh(project)
-    assert project.status.value == outcome
-    assert project.settled_at is not None and project.settlement_lease_until is None
-    assert all(p.status in FINAL_STATUSES for p in pledges)
-    intents = intents_of(project)
-    refunds = stripe_fake.objects("refunds")
-    transfers = stripe_fake.objects("transfers")
-    kinds = Counter(
-        db.session.scalars(
-            select(LedgerTransaction.kind).where(LedgerTransaction.project_id == project.id)
-        )
-    )
-    if outcome == "failed":
-        assert {p.status for p in pledges} == {PledgeStatus.REFUNDED}
-        # One refund per payment at Stripe, of the whole amount, and nothing else.
-        assert sorted(r["payment_intent"] for r in refunds) == sorted(intents)
-        assert all(r["amount"] == intents[r["payment_intent"]].amount for r in refunds)
-        assert transfers == []
-        assert kinds == {"charge": len(pledges), "refund": len(pledges)}
-    else:
-        assert {p.status for p in pledges} == {PledgeStatus.COLLECTED}
-        payout = db.session.scalar(select(Payout).where(Payout.project_id == project.id))
-        assert payout.status is PayoutStatus.SUCCEEDED
-        assert [(t["id"], t["amount"]) for t in transfers] == [
-            (payout.stripe_transfer_id, payout.net)
-        ]
-        assert refunds == []
-        assert kinds == {"charge": len(pledges), "payout": 1, "fee": 1}
-    # Each refund Stripe made is booked on exactly one row, and every row Stripe made.
-    booked = db.session.scalars(
-        select(Refund.stripe_refund_id).where(Refund.status == RefundStatus.SUCCEEDED)
-    )
-    assert sorted(booked) == sorted(r["id"] for r in refunds)
-    assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
-
-
 # ---- two projects about to settle -------------------------------------------------------
 
 
@@ -108,41 +57,7 @@ def failing(app, stripe_fake, creator, project, clock) -> str:
     return "failed"
 
 
-def funded(app, stripe_fake, creator, project, clock) -> str:
-    ready_account(creator, stripe_fake)
-    back(app, stripe_fake, project, ["400", "350.50", "300"])  # $1,050.50 of $1,000
-    make_balance_available(stripe_fake)
-    clock.jump_past(project.deadline)
-    return "paid_out"
-
-
 # ---- faults -----------------------------------------------------------------------------
-
-
-class NetworkFault:
-    """Stands in for one SDK method: its next ``count`` calls fail as a network does.
-
-    ``reset``: the connection drops before the request reaches Stripe. ``lost``: Stripe does
-    the work, then the answer is lost on the way back (a read timeout).
-    """
-
-    def __init__(self, mp, service, method: str, mode: str, count: int) -> None:
-        self.real = getattr(service, method)
-        self.mode = mode
-        self.left = count
-        self.lock = threading.Lock()
-        mp.setattr(service, method, self)
-
-    def __call__(self, *args, **kwargs):
-        with self.lock:
-            hit = self.left > 0
-            self.left -= hit
-        if hit and self.mode == "reset":
-            raise stripe.APIConnectionError("Connection reset by peer (injected)")
-        result = self.real(*args, **kwargs)
-        if hit:
-            raise stripe.APIConnectionError("Read timed out (injected, after Stripe answered)")
-        return result
 
 
 # step: (how the project ends, SDK service, method, API path, HTTP method)

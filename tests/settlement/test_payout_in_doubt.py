@@ -11,12 +11,12 @@ from app.extensions import db
 from app.payments import gateway
 from app.payouts.models import Payout, PayoutStatus
 from app.settlement import services
-from tests.helpers.settling import settle
-from tests.settlement.test_faults import (
+from tests.helpers.settling import (
     WORK_LEFT,
     NetworkFault,
     assert_settled_exactly_once,
     funded,
+    settle,
 )
 
 
