@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import payments, schema, templating
 from app.config import load_config
 from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+from app.i18n import N_
+from app.i18n import web as i18n_web
 from app.shedding import QueueTimeout
 
 
@@ -50,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
+    i18n_web.init_app(app)
     payments.init_app(app)
     from app.notifications import handlers as notification_handlers
 
@@ -62,6 +66,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = N_("Please log in to access this page.")
+    login_manager.localize_callback = gettext  # in the reader's language
     login_manager.session_protection = "strong"
     talisman.init_app(
         app,

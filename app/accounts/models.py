@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app import clock
 from app.db_types import UTCDateTime
 from app.extensions import db
+from app.i18n import N_, gettext
 
 
 class Role(enum.StrEnum):
@@ -20,6 +21,14 @@ class Role(enum.StrEnum):
     USER = "user"
     MODERATOR = "moderator"
     ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        """The role's name in the reader's language."""
+        return gettext(_ROLE_LABELS[self])
+
+
+_ROLE_LABELS = {Role.USER: N_("user"), Role.MODERATOR: N_("moderator"), Role.ADMIN: N_("admin")}
 
 
 class User(UserMixin, db.Model):
@@ -36,6 +45,9 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    # The language chosen with the footer's switch ("en", "zh_Hans_CN"): pages and e-mails
+    # are in it. None: not chosen, the browser's Accept-Language decides (e-mails: English).
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     @property
     def is_moderator(self) -> bool:

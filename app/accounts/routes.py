@@ -15,12 +15,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import services
-from app.accounts.forms import LoginForm, LogoutForm, RegisterForm
+from app.accounts.forms import LanguageForm, LoginForm, LogoutForm, RegisterForm
 from app.accounts.models import User
 from app.extensions import db, limiter, login_manager
+from app.i18n import web as i18n_web
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -28,8 +30,11 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 def start_session(user: User, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before, a CSRF token someone may have
     planted or seen included, carries over into the logged-in session."""
+    language = session.get(i18n_web.SESSION_KEY)  # the visitor's choice is no secret
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF's copy for this request
+    if language:
+        session[i18n_web.SESSION_KEY] = language
     login_user(user, remember=remember)
 
 
@@ -69,7 +74,7 @@ def _next_param() -> str | None:
     lambda: current_app.config["REGISTER_LIMIT_PER_IP"],
     methods=["POST"],
     scope="register-ip",
-    error_message="Too many sign ups from your network. Try again later.",
+    error_message=lambda: _("Too many sign ups from your network. Try again later."),
 )
 def register():
     if current_user.is_authenticated:
@@ -81,9 +86,10 @@ def register():
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
+            user.locale = i18n_web.current()  # the language they signed up in: e-mails too
             db.session.commit()
             start_session(user)
-            flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/register.html", form=form, next=_next_param())
 
@@ -94,7 +100,7 @@ def register():
     methods=["POST"],
     deduct_when=_login_failed,
     scope="login-ip",
-    error_message="Too many failed log in attempts from your network. Try again later.",
+    error_message=lambda: _("Too many failed log in attempts from your network. Try again later."),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -102,7 +108,9 @@ def register():
     methods=["POST"],
     deduct_when=_login_failed,
     scope="login-account",
-    error_message="Too many failed log in attempts for this account. Try again in a minute.",
+    error_message=lambda: _(
+        "Too many failed log in attempts for this account. Try again in a minute."
+    ),
 )
 def login():
     if current_user.is_authenticated:
@@ -111,11 +119,15 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            chosen = session.get(i18n_web.SESSION_KEY)
+            if user.locale is None and chosen:  # chosen before logging in: kept, for e-mails
+                user.locale = chosen
+                db.session.commit()
             start_session(user, remember=form.remember.data)
-            flash(f"Logged in as {user.display_name}.", "success")
+            flash(_("Logged in as %(name)s.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
         g.login_failed = True
-        form.password.errors.append("Wrong email or password.")
+        form.password.errors.append(_("Wrong email or password."))
     return render_template("accounts/login.html", form=form, next=_next_param())
 
 
@@ -125,5 +137,26 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """The footer's switch: saved on the account when signed in, else in the session; back
+    to the page it was pressed on."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+        session[i18n_web.SESSION_KEY] = form.locale.data
+    return redirect(_safe_next(form.next.data or _same_site_referrer()))
+
+
+def _same_site_referrer() -> str | None:
+    """The page the switch was pressed on, when the form could not say (an error page)."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,10 +27,16 @@ def find_by_email(email: str) -> User | None:
 def register(email: str, display_name: str, password: str, role: Role = Role.USER) -> User:
     """Create an account; the email must not be taken, in any letter case."""
     if find_by_email(email) is not None:
-        raise AccountError("An account with this email already exists.")
+        raise AccountError(gettext("An account with this email already exists."))
     min_length = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < min_length:
-        raise AccountError(f"The password must be at least {min_length} characters long.")
+        raise AccountError(
+            ngettext(
+                "The password must be at least %(num)d character long.",
+                "The password must be at least %(num)d characters long.",
+                min_length,
+            )
+        )
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),

@@ -325,7 +325,7 @@ def test_stripe_down_on_return_and_refresh_changes_nothing(app, cora, stripe_fak
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client, stripe_fake):
-    (form,) = parse_forms(client.get("/login").get_data(as_text=True))
+    form = parse_forms(client.get("/login").get_data(as_text=True))[0]  # then the footer's
     token = form["fields"]["csrf_token"]
     responses = [client.get(url) for url in (ACCOUNT, RETURN, REFRESH)]
     responses.append(client.post(CONNECT, data={"csrf_token": token, "country": "US"}))
