@@ -77,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USE_TLS": True,  # STARTTLS before logging in
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails are absolute, on this
     "OUTBOX_KEEP_DAYS": 90,  # sent e-mails older than this are purged from the outbox
+    # Languages
+    "SITE_TIMEZONE": "UTC",  # moments not tied to a project's creator (receipts, logs)
 }
 
 SQLITE_FILE = "crowdfund.sqlite3"

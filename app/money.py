@@ -3,11 +3,13 @@
 Plain Python: no Flask, no database. Amounts are never floats; user input is parsed with
 Decimal and refused when it has more decimals than the currency's minor unit.
 
-Separators are read with the reader's number convention (``NUMBER_CONVENTIONS``: today "en"
-and "zh_Hans_CN", both 1,234.56) and the currency's minor unit. What the convention does not
-allow is refused with a message saying what to write, never reinterpreted: "45,50" is not
-4550 (nor 45.50), "1.250,50" is not 1.25, and a point in a yen amount ("1.500") is refused,
-since in many locales it groups thousands.
+Amounts are shown and read in the reader's locale, through Babel: ``format_money`` writes
+"CN¥1,234.00" in English and "¥1,234.00" in Chinese, JPY without decimals; ``parse_amount``
+reads separators as the locale writes numbers (``NUMBER_CONVENTIONS``, from Babel's data:
+today "en" and "zh_Hans_CN", both 1,234.56). What the convention does not allow is refused
+with a message saying what to write, never reinterpreted: "45,50" is not 4550 (nor 45.50),
+"1.250,50" is not 1.25, and a point in a yen amount ("1.500") is refused, since in many
+locales it groups thousands. Messages go through ``app.i18n`` in the reader's language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_symbol, get_decimal_symbol, get_group_symbol
+
+from app.i18n import LOCALES, gettext, ngettext
 
 
 @dataclass(frozen=True)
@@ -53,19 +59,19 @@ class MoneyError(ValueError):
 
 @dataclass(frozen=True)
 class NumberConvention:
-    """How a locale writes numbers: the decimal mark and the thousands separator.
-
-    A plain table for now; a Babel-backed lookup can fill the same fields later
-    (``babel.numbers.get_decimal_symbol`` and ``get_group_symbol``)."""
+    """How a locale writes numbers: the decimal mark and the thousands separator."""
 
     decimal: str
     group: str
-    decimal_name: str  # for messages: "point"
-    group_name: str  # for messages: "comma"
 
     def __post_init__(self) -> None:
         if self.decimal == self.group or len(self.decimal) != 1 or len(self.group) != 1:
             raise ValueError("a number convention needs two different one-character marks")
+
+    @classmethod
+    def of(cls, locale: str) -> NumberConvention:
+        """The convention Babel's locale data gives ``locale``."""
+        return cls(get_decimal_symbol(locale), get_group_symbol(locale))
 
     def write(self, whole: str, frac: str = "") -> str:
         """An example written the locale's way: write("1250", "50") -> "1,250.50"."""
@@ -77,10 +83,9 @@ class NumberConvention:
         return f"{text}{self.decimal}{frac}" if frac else text
 
 
-_POINT_DECIMAL = NumberConvention(".", ",", "point", "comma")
+# The locales the site speaks (app.i18n.LOCALES), each read as Babel says it writes numbers.
 NUMBER_CONVENTIONS: dict[str, NumberConvention] = {
-    "en": _POINT_DECIMAL,
-    "zh_Hans_CN": _POINT_DECIMAL,  # Simplified Chinese, China: 1,234.56 as in English
+    locale: NumberConvention.of(locale) for locale in LOCALES
 }
 DEFAULT_LOCALE = "en"
 
@@ -96,21 +101,52 @@ def number_convention(locale: str = DEFAULT_LOCALE) -> NumberConvention:
 
 def _separator_message(cur: Currency, conv: NumberConvention) -> str:
     if cur.exponent == 0:
-        return f"{cur.code} amounts have no decimals: write 1500 or {conv.write('1500')}."
-    example = "45" + conv.decimal + "50"
-    return (
-        f"Use a {conv.decimal_name} for decimals ({example}); a {conv.group_name} may only "
-        f"separate thousands, as in {conv.write('1250', '50')}."
+        return gettext(
+            "%(code)s amounts have no decimals: write %(plain)s or %(grouped)s.",
+            code=cur.code,
+            plain="1500",
+            grouped=conv.write("1500"),
+        )
+    example, grouped = "45" + conv.decimal + "50", conv.write("1250", "50")
+    if (conv.decimal, conv.group) == (".", ","):
+        return gettext(
+            "Use a point for decimals (%(example)s); a comma may only separate thousands, "
+            "as in %(grouped)s.",
+            example=example,
+            grouped=grouped,
+        )
+    return gettext(
+        "Use “%(decimal)s” for decimals (%(example)s); “%(group)s” may only separate "
+        "thousands, as in %(grouped)s.",
+        decimal=conv.decimal,
+        group=conv.group,
+        example=example,
+        grouped=grouped,
     )
 
 
 def _spaces_message(cur: Currency, conv: NumberConvention) -> str:
     if cur.exponent == 0:
-        return f"Write the amount without spaces, as in 1500 or {conv.write('1500')}."
-    return (
-        f"Write the amount without spaces, as in 1250{conv.decimal}50 or "
-        f"{conv.write('1250', '50')}."
+        plain, grouped = "1500", conv.write("1500")
+    else:
+        plain, grouped = f"1250{conv.decimal}50", conv.write("1250", "50")
+    return gettext(
+        "Write the amount without spaces, as in %(plain)s or %(grouped)s.",
+        plain=plain,
+        grouped=grouped,
     )
+
+
+def _not_a_number_message(conv: NumberConvention) -> str:
+    return gettext(
+        "Enter the amount as a number, like %(whole)s or %(decimal)s.",
+        whole="25",
+        decimal=f"25{conv.decimal}50",
+    )
+
+
+def _no_decimals_message(cur: Currency) -> str:
+    return gettext("%(code)s amounts have no decimals.", code=cur.code)
 
 
 @dataclass(frozen=True)
@@ -140,7 +176,7 @@ def currency(code: str) -> Currency:
     try:
         return CURRENCIES[code]
     except KeyError:
-        raise MoneyError(f"Unknown currency {code!r}.") from None
+        raise MoneyError(gettext("Unknown currency %(code)s.", code=repr(code))) from None
 
 
 def max_minor(code: str) -> int:
@@ -157,10 +193,12 @@ def parse_amount(
     cur = currency(code)
     conv = number_convention(locale)
     cleaned = (text or "").strip().replace("_", "")
-    if cur.symbol and cleaned.startswith(cur.symbol):
-        cleaned = cleaned[len(cur.symbol) :].strip()
+    for symbol in sorted({cur.symbol, get_currency_symbol(code, locale)}, key=len, reverse=True):
+        if symbol and cleaned.startswith(symbol):
+            cleaned = cleaned[len(symbol) :].strip()
+            break
     if not cleaned:
-        raise MoneyError("Enter an amount.")
+        raise MoneyError(gettext("Enter an amount."))
     if any(ch.isspace() for ch in cleaned):  # "1 250", "1\u202f250": grouping we do not read
         raise MoneyError(_spaces_message(cur, conv))
     read = _read_separators(cleaned, cur, conv)
@@ -168,36 +206,45 @@ def parse_amount(
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise MoneyError("Enter the amount as a number, like 25 or 25.50.") from None
+        raise MoneyError(_not_a_number_message(conv)) from None
     if not value.is_finite():
-        raise MoneyError("Enter the amount as a number, like 25 or 25.50.")
+        raise MoneyError(_not_a_number_message(conv))
     if value < 0 or (value == 0 and not allow_zero):
         raise MoneyError(
-            "The amount must be more than zero."
+            gettext("The amount must be more than zero.")
             if not allow_zero
-            else "The amount cannot be negative."
+            else gettext("The amount cannot be negative.")
         )
+    too_much = gettext(
+        "The amount can be at most %(maximum)s.",
+        maximum=format_money(max_minor(code), code, locale=locale),
+    )
     try:
         minor = value * cur.factor
     except ArithmeticError:  # decimal.Overflow: "1e999999999" is past any context's range
-        raise MoneyError(
-            f"The amount can be at most {format_money(max_minor(code), code)}."
-        ) from None
+        raise MoneyError(too_much) from None
     if cur.exponent == 0 and read.decimals is not None:
         # "1.500" groups thousands in many locales: a point in a yen amount is never read.
         if read.decimals == 3:
             raise MoneyError(_separator_message(cur, conv))
-        raise MoneyError(f"{cur.code} amounts have no decimals.")
+        raise MoneyError(_no_decimals_message(cur))
     # Digits typed, not the value: "1.250" (one thousand two hundred fifty in many
     # locales) is refused for euros, not read as 1.25.
     if minor != minor.to_integral_value() or (read.decimals or 0) > cur.exponent:
         if cur.exponent == 0:
-            raise MoneyError(f"{cur.code} amounts have no decimals.")
-        raise MoneyError(f"{cur.code} amounts have at most {cur.exponent} decimals.")
+            raise MoneyError(_no_decimals_message(cur))
+        raise MoneyError(
+            ngettext(
+                "%(code)s amounts have at most %(num)d decimal.",
+                "%(code)s amounts have at most %(num)d decimals.",
+                cur.exponent,
+                code=cur.code,
+            )
+        )
     if value > MAX_MAJOR_UNITS:
-        raise MoneyError(f"The amount can be at most {format_money(max_minor(code), code)}.")
+        raise MoneyError(too_much)
     if not PLAIN_NUMBER.fullmatch(cleaned):
-        raise MoneyError("Enter the amount as a number, like 25 or 25.50.")
+        raise MoneyError(_not_a_number_message(conv))
     return int(minor)
 
 
@@ -210,10 +257,8 @@ def to_major_text(minor: int, code: str) -> str:
     return f"{whole}.{frac:0{cur.exponent}d}"
 
 
-def format_money(minor: int, code: str) -> str:
-    """The amount for people: "$1,250.50", "¥3,000"."""
+def format_money(minor: int, code: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The amount as ``locale`` writes it (Babel): "$1,250.50", "CN¥88.88" in English,
+    "¥88.88" in Chinese, "¥3,000" (no decimals for yen)."""
     cur = currency(code)
-    sign = "-" if minor < 0 else ""
-    whole, frac = divmod(abs(minor), cur.factor)
-    text = f"{whole:,}" if cur.exponent == 0 else f"{whole:,}.{frac:0{cur.exponent}d}"
-    return f"{sign}{cur.symbol}{text}"
+    return format_currency(Decimal(minor).scaleb(-cur.exponent), code, locale=locale)

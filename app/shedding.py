@@ -16,25 +16,60 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
+from html import escape
+from pathlib import Path
+
+from babel.support import Translations
+
+from app.i18n import DEFAULT_LOCALE, HTML_LANG, LOCALES, best_locale
 
 RETRY_AFTER_SECONDS = 5
-BUSY_PAGE = b"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Very busy - Backstage</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>We are very busy right now</h1>
-<p>So many backers are here at once that your request waited too long, so we did not act on
-it. If you were starting a pledge, nothing was reserved and nothing was charged. If you had
-just paid, your payment is safe: it shows on your pledge within a few minutes.</p>
-<p>Please try again in a few seconds.</p></main></body></html>
-"""
-HEADERS = [
-    ("Content-Type", "text/html; charset=utf-8"),
-    ("Content-Length", str(len(BUSY_PAGE))),
-    ("Retry-After", str(RETRY_AFTER_SECONDS)),
-    ("Cache-Control", "no-store"),
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("X-Content-Type-Options", "nosniff"),
-]
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def busy_page(locale: str) -> bytes:
+    """The page in ``locale``, from the catalogue: built once, as no request may cost more."""
+    found = Translations.load(str(TRANSLATIONS), [locale]) if locale != DEFAULT_LOCALE else None
+    _ = found.gettext if found is not None else (lambda text: text)
+    title = _("Very busy")
+    heading = _("We are very busy right now")
+    body = _(
+        "So many backers are here at once that your request waited too long, so we did not "
+        "act on it. If you were starting a pledge, nothing was reserved and nothing was "
+        "charged. If you had just paid, your payment is safe: it shows on your pledge within "
+        "a few minutes."
+    )
+    again = _("Please try again in a few seconds.")
+    return (
+        f'<!doctype html>\n<html lang="{HTML_LANG[locale]}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} - Backstage</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>\n'
+        f"<body><main><h1>{escape(heading)}</h1>\n<p>{escape(body)}</p>\n"
+        f"<p>{escape(again)}</p></main></body></html>\n"
+    ).encode()
+
+
+# In the language the browser asks for (there is no session or account to read here).
+BUSY_PAGES = {locale: busy_page(locale) for locale in LOCALES}
+BUSY_PAGE = BUSY_PAGES[DEFAULT_LOCALE]
+
+
+def headers(page: bytes) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(len(page))),
+        ("Retry-After", str(RETRY_AFTER_SECONDS)),
+        ("Cache-Control", "no-store"),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Vary", "Accept-Language"),
+    ]
+
+
+def page_for(accept_language: str | None) -> bytes:
+    """The busy page in the first language of the header that the site speaks."""
+    tags = [part.split(";")[0] for part in (accept_language or "").split(",")]
+    return BUSY_PAGES[best_locale(tags) or DEFAULT_LOCALE]
 
 
 def queued_for(stamp: str | None, now: float) -> float | None:
@@ -71,5 +106,6 @@ class QueueTimeout:
         waited = queued_for(environ.get("HTTP_X_REQUEST_START"), self.clock())
         if waited is None or waited <= self.max_wait:
             return self.app(environ, start_response)
-        start_response("503 Service Unavailable", HEADERS)
-        return [BUSY_PAGE]
+        page = page_for(environ.get("HTTP_ACCEPT_LANGUAGE"))
+        start_response("503 Service Unavailable", headers(page))
+        return [page]

@@ -1,4 +1,8 @@
-"""Jinja filters: money, Markdown, moments in a time zone, time left, progress."""
+"""Jinja filters: money, Markdown, moments in a time zone, time left, progress.
+
+Money, numbers and dates are written in the reader's locale (``app.i18n.web.current``)
+through Babel; counts of time go through ngettext ("1 minute", "2 minutes").
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,68 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal, format_percent
+from flask import Flask, current_app
+from flask_babel import get_translations, gettext, ngettext, pgettext
 
 from app import clock, money
+from app.i18n import N_
+from app.i18n import web as i18n_web
+from app.pledges.domain import PledgeStatus
 from app.text import render_markdown
 
+# How a day is written before the time: "Sat 12 Dec 2026" (as the site always wrote it),
+# "2026年12月12日周六"; other locales take Babel's skeleton.
+DATE_PATTERNS = {"en": "EEE d MMM y", "zh_Hans_CN": "y年M月d日EEE"}
+MONTH_PATTERNS = {"en": "MMMM y", "zh_Hans_CN": "y年M月"}
+SHORT_MONTH_PATTERNS = {"en": "MMM y", "zh_Hans_CN": "y年M月"}
 
-def in_zone(moment: datetime | None, zone: str = "UTC") -> str:
-    """ "Sat 12 Dec 2026, 18:00 CET" in the named zone."""
+
+def site_zone() -> str:
+    return current_app.config["SITE_TIMEZONE"]
+
+
+def in_zone(moment: datetime | None, zone: str | None = None) -> str:
+    """ "Sat 12 Dec 2026, 18:00 CET" in the named zone (the site's by default), the day as
+    the reader's locale writes it; the zone's own abbreviation, as the tz database has it."""
     if moment is None:
         return ""
+    zone = zone or site_zone()
     local = moment.astimezone(ZoneInfo(zone))
-    return local.strftime("%a %-d %b %Y, %H:%M ") + (local.tzname() or zone)
+    locale = i18n_web.current()
+    pattern = DATE_PATTERNS.get(locale)
+    day = (
+        format_date(local, pattern, locale=locale)
+        if pattern
+        else format_skeleton("yMMMEd", local, locale=locale)
+    )
+    return gettext(
+        "%(day)s, %(time)s %(zone)s",
+        day=day,
+        time=local.strftime("%H:%M"),
+        zone=local.tzname() or zone,
+    )
 
 
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
+def month(day, short: bool = False) -> str:
+    """ "March 2027" ("Mar 2027" short), "2027年3月": an estimated delivery."""
+    locale = i18n_web.current()
+    patterns = SHORT_MONTH_PATTERNS if short else MONTH_PATTERNS
+    return format_date(day, patterns.get(locale, "MMMM y"), locale=locale)
+
+
+def _days(n: int) -> str:
+    return ngettext("%(num)d day", "%(num)d days", n)
+
+
+def _hours(n: int) -> str:
+    return ngettext("%(num)d hour", "%(num)d hours", n)
+
+
+def _minutes(n: int) -> str:
+    return ngettext("%(num)d minute", "%(num)d minutes", n)
 
 
 def duration_text(seconds: float) -> str:
@@ -31,12 +81,14 @@ def duration_text(seconds: float) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days >= 2:
-        return _plural(days, "day")
+        return _days(days)
     if days == 1:
-        return "1 day " + _plural(hours, "hour") if hours else "1 day"
+        if hours:
+            return gettext("%(days)s %(hours)s", days=_days(1), hours=_hours(hours))
+        return _days(1)
     if hours:
-        return _plural(hours, "hour")
-    return _plural(max(minutes, 1), "minute")
+        return _hours(hours)
+    return _minutes(max(minutes, 1))
 
 
 def time_left(deadline: datetime | None) -> str:
@@ -47,11 +99,11 @@ def time_left(deadline: datetime | None) -> str:
         return ""
     remaining = (deadline - clock.now()).total_seconds()
     if remaining <= 0:
-        return "ended"
+        return gettext("ended")
     if remaining > 2 * 86400:
-        return _plural(math.ceil(remaining / 86400), "day") + " to go"
+        return gettext("%(duration)s to go", duration=_days(math.ceil(remaining / 86400)))
     unit = 3600 if remaining > 3600 else 60  # the smallest unit the text will show
-    return duration_text(math.ceil(remaining / unit) * unit) + " to go"
+    return gettext("%(duration)s to go", duration=duration_text(math.ceil(remaining / unit) * unit))
 
 
 def waited(since: datetime | None) -> str:
@@ -63,11 +115,81 @@ def percent(part: int, whole: int) -> int:
     return 0 if whole <= 0 else part * 100 // whole
 
 
+def number(value: int) -> str:
+    """A count as the reader's locale groups it: "12,345"."""
+    return format_decimal(value, locale=i18n_web.current())
+
+
+def percent_text(value: int) -> str:
+    """A whole percent as the locale writes it: "45%"."""
+    return format_percent(value / 100, locale=i18n_web.current())
+
+
+def action_label(action: str) -> str:
+    """An audit log action (ProjectEvent.action: the Action's name in lower case) as a verb in
+    the reader's language: "<strong>approved</strong> by Mo"."""
+    labels = {
+        "submit": pgettext("audit log", "submitted"),
+        "request_changes": pgettext("audit log", "changes requested"),
+        "approve": pgettext("audit log", "approved"),
+        "reject": pgettext("audit log", "rejected"),
+        "launch": pgettext("audit log", "launched"),
+        "cancel": pgettext("audit log", "cancelled"),
+        "suspend": pgettext("audit log", "suspended"),
+        "claim_for_settlement": pgettext("audit log", "claimed for settlement"),
+        "mark_funded": pgettext("audit log", "marked funded"),
+        "mark_failed": pgettext("audit log", "marked failed"),
+        "mark_paid_out": pgettext("audit log", "marked paid out"),
+    }
+    return labels.get(action) or action.replace("_", " ")
+
+
+def pledge_status_label(value: str) -> str:
+    try:
+        return PledgeStatus(value).label
+    except ValueError:
+        return value.replace("_", " ")
+
+
+def country_name(code: str | None) -> str:
+    """ "DE" as the reader's locale names it: "Germany", "德国"."""
+    if not code:
+        return ""
+    return Locale.parse(i18n_web.current()).territories.get(code.upper(), code)
+
+
+# Reasons stored in English on rows by code this module does not own (settlement, the
+# checkout's sweeps), marked here for the catalogue; the others are marked where written.
+STORED_REASONS = (
+    N_("The project did not reach its goal."),
+    N_("The creator cancelled the project."),
+    N_("The project was suspended."),
+    N_("The payment was not completed in time."),
+)
+
+
+def stored_text(text: str | None) -> str:
+    """A reason stored on a row (in English, the catalogue's source text) in the reader's
+    language when the catalogue knows it, else as stored; never %-formatted."""
+    return get_translations().ugettext(text) if text else ""
+
+
+def format_money(minor: int, code: str) -> str:
+    return money.format_money(minor, code, locale=i18n_web.current())
+
+
 def register(app: Flask) -> None:
-    app.add_template_filter(lambda minor, code: money.format_money(minor, code), "money")
+    app.add_template_filter(format_money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(in_zone, "in_zone")
+    app.add_template_filter(month, "month")
     app.add_template_filter(time_left, "time_left")
     app.add_template_filter(waited, "waited")
     app.add_template_filter(percent, "percent")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent_text, "percent_text")
     app.add_template_filter(lambda code: money.currency(code).factor, "currency_factor")
+    app.add_template_filter(action_label, "action_label")
+    app.add_template_filter(pledge_status_label, "pledge_status_label")
+    app.add_template_filter(country_name, "country_name")
+    app.add_template_filter(stored_text, "stored_text")

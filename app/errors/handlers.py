@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -16,39 +17,55 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import UserError
 from app.extensions import db, login_manager
+from app.i18n import N_
 from app.payments.gateway import CardError, GatewayError
 
 log = logging.getLogger(__name__)
 
+# Marked for the catalogue (N_), translated when the page is drawn: in the reader's language.
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Forbidden", "You do not have permission to do that."),
-    404: ("Not found", "There is nothing here. The address may be mistyped, or the page gone."),
-    405: ("Method not allowed", "That action is not available here."),
-    413: ("Too large", "What you sent is larger than we accept."),
-    429: ("Too many requests", "You are going a little fast. Wait a moment and try again."),
-    500: ("Something went wrong", "We could not finish that. Try again in a moment."),
-    503: ("Back in a moment", "The site cannot do this just now. Try again in a minute."),
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (N_("Forbidden"), N_("You do not have permission to do that.")),
+    404: (
+        N_("Not found"),
+        N_("There is nothing here. The address may be mistyped, or the page gone."),
+    ),
+    405: (N_("Method not allowed"), N_("That action is not available here.")),
+    413: (N_("Too large"), N_("What you sent is larger than we accept.")),
+    429: (
+        N_("Too many requests"),
+        N_("You are going a little fast. Wait a moment and try again."),
+    ),
+    500: (N_("Something went wrong"), N_("We could not finish that. Try again in a moment.")),
+    503: (N_("Back in a moment"), N_("The site cannot do this just now. Try again in a minute.")),
 }
+# Flask-WTF's reasons for refusing a form's CSRF token, shown on the 400 page.
+CSRF_REASONS = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF tokens do not match."),
+)
 RETRY_AFTER_SECONDS = 30
 
 # What an outage means for the page the person was on: true, whatever had already happened.
 # The return page from Stripe comes after the card was charged, so "nothing happened" is false.
 PAID_ENDPOINTS = {"pledges.complete"}
-PAID_MESSAGE = (
+PAID_MESSAGE = N_(
     "Your payment reached our payment provider, but we cannot record it just now. You do "
     "not need to pay again: it is confirmed automatically within a few minutes, and your "
     "pledge will show it."
 )
 DATABASE_MESSAGE = {
-    "GET": "We cannot reach our database just now. Try again in a minute.",
-    "POST": (
+    "GET": N_("We cannot reach our database just now. Try again in a minute."),
+    "POST": N_(
         "We cannot reach our database just now, so we could not finish this. Nothing is "
         "lost: a payment or refund already on its way is completed automatically when we are "
         "back. Try again in a minute."
     ),
 }
-STRIPE_MESSAGE = (
+STRIPE_MESSAGE = N_(
     "Our payment provider is not answering just now, so we could not finish this. No card "
     "was charged by this request. Try again in a minute."
 )
@@ -60,10 +77,14 @@ def wants_json() -> bool:
 
 
 def render_error(code: int, reason: str | None = None):
-    title, message = MESSAGES.get(code, (f"Error {code}", "The request failed."))
+    english, message = MESSAGES.get(code, (None, None))
+    title = gettext(english) if english else gettext("Error %(code)s", code=code)
+    message = gettext(message) if message else gettext("The request failed.")
+    if reason in CSRF_REASONS:
+        reason = gettext(reason)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if code == 503 else {}
-    if wants_json():
-        return jsonify(error=title, message=reason or message), code, headers
+    if wants_json():  # "error" stays the English name, for programs; the message is the reader's
+        return jsonify(error=english or f"Error {code}", message=reason or message), code, headers
     _without_database(load=code < 500)
     page = render_template("errors/error.html", code=code, title=title, message=reason or message)
     return page, code, headers
@@ -148,8 +169,10 @@ def handle_database_error(error: DBAPIError):
         raise error  # a real bug: the 500 handler logs it and shows its page
     log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
     if request.endpoint in PAID_ENDPOINTS:
-        return render_error(503, PAID_MESSAGE)
-    return render_error(503, DATABASE_MESSAGE["GET" if request.method == "GET" else "POST"])
+        return render_error(503, gettext(PAID_MESSAGE))
+    return render_error(
+        503, gettext(DATABASE_MESSAGE["GET" if request.method == "GET" else "POST"])
+    )
 
 
 def handle_gateway_error(error: GatewayError):
@@ -159,8 +182,8 @@ def handle_gateway_error(error: GatewayError):
         return render_error(500)
     log.error("Stripe unavailable: %s", error)
     if request.endpoint in PAID_ENDPOINTS:
-        return render_error(503, PAID_MESSAGE)
-    return render_error(503, STRIPE_MESSAGE)
+        return render_error(503, gettext(PAID_MESSAGE))
+    return render_error(503, gettext(STRIPE_MESSAGE))
 
 
 def handle_user_error(error: UserError):
@@ -179,6 +202,9 @@ def _same_site_referrer() -> str | None:
     return None
 
 
+NUL_MESSAGE = N_("The request contains a NUL character, which no field accepts.")
+
+
 def refuse_nul_characters() -> None:
     """A NUL character in a query or form value is a bad request: PostgreSQL cannot store or
     even compare it, so it would otherwise fail deep in a query with a 500."""
@@ -186,7 +212,7 @@ def refuse_nul_characters() -> None:
         return  # its raw body is verified and parsed by the view itself
     for _name, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
         if "\x00" in value:
-            abort(400, "The request contains a NUL character, which no field accepts.")
+            abort(400, gettext(NUL_MESSAGE))
 
 
 def register(app: Flask) -> None:

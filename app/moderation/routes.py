@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app import clock
 from app.extensions import db
+from app.i18n import N_
 from app.ledger import services as ledger
 from app.pledges import checkout
 from app.pledges import services as pledge_services
@@ -80,14 +82,22 @@ def review(project_id: int):
 
 
 DECISIONS = {
-    "approve": (services.approve, OptionalReasonForm, "Approved: the creator can now launch it."),
+    "approve": (
+        services.approve,
+        OptionalReasonForm,
+        N_("Approved: the creator can now launch it."),
+    ),
     "request-changes": (
         services.request_changes,
         ReasonForm,
-        "Changes requested: the project is back with its creator.",
+        N_("Changes requested: the project is back with its creator."),
     ),
-    "reject": (services.reject, ReasonForm, "Rejected."),
-    "suspend": (services.suspend, ReasonForm, "Suspended: every backer will be refunded in full."),
+    "reject": (services.reject, ReasonForm, N_("Rejected.")),
+    "suspend": (
+        services.suspend,
+        ReasonForm,
+        N_("Suspended: every backer will be refunded in full."),
+    ),
 }
 PREFIXES = {
     "approve": "approve",
@@ -113,7 +123,7 @@ def decide(project_id: int, decision: str):
         return redirect(url_for("moderation.review", project_id=project.id))
     action(project, current_user, form.reason.data or "")
     db.session.commit()
-    flash(done, "success")
+    flash(gettext(done), "success")
     if decision == "suspend":
         return redirect(url_for("projects.show", project_id=project.id))
     return redirect(url_for("moderation.queue"))
@@ -129,9 +139,16 @@ def retry_refund(pledge_id: int):
         checkout.retry_refused_refund(pledge_id)
         pledge = db.session.get(Pledge, pledge_id)
         if pledge.status.value == "refunded":
-            flash(f"Pledge #{pledge_id} is refunded.", "success")
+            flash(gettext("Pledge #%(id)s is refunded.", id=pledge_id), "success")
         elif pledge.status.value == "held" and not pledge.refused_difference:
-            flash(f"Pledge #{pledge_id}: the difference is refunded.", "success")
+            flash(gettext("Pledge #%(id)s: the difference is refunded.", id=pledge_id), "success")
         else:
-            flash(f"Pledge #{pledge_id}: the refund is {pledge.status.label}.", "warning")
+            flash(
+                gettext(
+                    "Pledge #%(id)s: the refund is %(status)s.",
+                    id=pledge_id,
+                    status=pledge.status.label,
+                ),
+                "warning",
+            )
     return redirect(url_for("moderation.queue"))

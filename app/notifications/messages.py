@@ -2,6 +2,9 @@
 
 A template's first line is ``Subject: ...``; the rest is the body. Amounts are shown with
 ``app.money.format_money`` (the ``money`` filter) and links are absolute, built on BASE_URL.
+Each message is written in its recipient's language (``users.locale``; English when they
+never chose one), whatever the language of the request or job that sends it: the templates'
+``{% trans %}`` blocks and the money filter read the locale ``force_locale`` sets.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale, get_translations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 
+from app import i18n
+from app.accounts.models import User
 from app.extensions import db
+from app.i18n import web as i18n_web
 from app.money import format_money
 from app.notifications.models import Outbox
 from app.payouts.models import Payout
@@ -34,8 +41,18 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    extensions=["jinja2.ext.i18n"],
 )
-TEMPLATES.filters["money"] = format_money
+# As Flask-Babel installs them for the site's templates: Jinja fills in the variables.
+TEMPLATES.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda text: get_translations().ugettext(text),
+    lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+    newstyle=True,
+)
+TEMPLATES.filters["money"] = lambda minor, code: format_money(
+    minor, code, locale=i18n_web.current()
+)
+TEMPLATES.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,12 @@ def _payouts(project_ids: set[int]) -> dict[int, Payout]:
     return {p.project_id: p for p in rows}
 
 
+def _locales(user_ids: set[int]) -> dict[int, str]:
+    """Each recipient's language: the one they chose, else English."""
+    rows = db.session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))
+    return {r.id: i18n.supported(r.locale) or i18n.DEFAULT_LOCALE for r in rows}
+
+
 def _end_reasons(pledge_ids: set[int]) -> dict[int, str]:
     rows = db.session.execute(select(Pledge.id, Pledge.end_reason).where(Pledge.id.in_(pledge_ids)))
     return {r.id: r.end_reason for r in rows}
@@ -122,6 +145,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     payouts = _payouts(project_ids)
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
+    locales = _locales({r.user_id for r in rows})
     config = current_app.config
     site_url = config["BASE_URL"].rstrip("/") + "/"
     out: list[tuple[int, EmailMessage | Exception]] = []
@@ -145,7 +169,8 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 if row.pledge_id
                 else absolute_url("pledges.mine"),
             }
-            rendered = render(row.kind, **context)
+            with force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)):
+                rendered = render(row.kind, **context)
             out.append((row.id, email_for(row, rendered, now)))
         except Exception as error:  # a broken row must not hold up the others
             out.append((row.id, error))

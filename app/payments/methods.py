@@ -12,23 +12,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 WALLETS_BY_CURRENCY = {"CNY": ("alipay", "wechat_pay")}
 
 
 @dataclass(frozen=True)
 class Method:
     type: str  # Stripe's payment method type
-    label: str
+    label: str  # lazy: shown in the reader's language
     hint: str
 
 
 METHODS = {
-    "card": Method("card", "Card", "Visa, Mastercard, American Express, UnionPay and more."),
+    "card": Method(
+        "card", _l("Card"), _l("Visa, Mastercard, American Express, UnionPay and more.")
+    ),
     "alipay": Method(
-        "alipay", "Alipay", "You go to Alipay to approve the payment, then come back here."
+        "alipay",
+        _l("Alipay"),
+        _l("You go to Alipay to approve the payment, then come back here."),
     ),
     "wechat_pay": Method(
-        "wechat_pay", "WeChat Pay", "A QR code appears: scan it with WeChat to approve."
+        "wechat_pay",
+        _l("WeChat Pay"),
+        _l("A QR code appears: scan it with WeChat to approve."),
     ),
 }
 
@@ -44,11 +53,25 @@ def choices(currency: str) -> list[Method]:
 
 def wallet_failure_message(payment_method_type: str | None) -> str:
     """What the backer reads when Alipay or WeChat Pay was not approved (or failed)."""
-    name = METHODS[payment_method_type].label if payment_method_type in METHODS else "wallet"
-    return (
-        f"The {name} payment was not completed, so nothing was charged. "
-        "You can try again, or choose another way to pay."
+    name = (
+        str(METHODS[payment_method_type].label)
+        if payment_method_type in METHODS
+        else gettext("wallet")
     )
+    return gettext(
+        "The %(method)s payment was not completed, so nothing was charged. You can try "
+        "again, or choose another way to pay.",
+        method=name,
+    )
+
+
+def browser_messages() -> dict:
+    """What pay.js says when Stripe.js reports a failure, in the reader's language."""
+    return {
+        "wallet_failed": {kind: wallet_failure_message(kind) for kind in ("alipay", "wechat_pay")},
+        "failed": gettext("The payment did not go through."),
+        "unreachable": gettext("We could not reach the payment provider. Please try again."),
+    }
 
 
 ATTEMPT_FAILED = "payment_intent_payment_attempt_failed"

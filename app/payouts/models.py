@@ -12,6 +12,7 @@ from app import clock
 from app.accounts.models import User
 from app.db_types import UTCDateTime
 from app.extensions import db
+from app.i18n import N_, gettext
 
 
 class ConnectedAccount(db.Model):
@@ -44,6 +45,11 @@ class ConnectedAccount(db.Model):
 class PayoutStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for onboarding, the balance, or a retry
     SUCCEEDED = "succeeded"
+
+    @property
+    def label(self) -> str:
+        """In the reader's language."""
+        return gettext({"pending": N_("pending"), "succeeded": N_("succeeded")}[self.value])
 
 
 class Payout(db.Model):

@@ -11,9 +11,11 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db, talisman
+from app.i18n import N_
 from app.payments.gateway import GatewayError
 from app.payouts import services, workflows
 from app.payouts.forms import ConnectForm
@@ -22,7 +24,7 @@ from app.payouts.services import PayoutStatus
 bp = Blueprint("payouts", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 
-UNREACHABLE = "We could not reach Stripe, so nothing changed. Please try again in a moment."
+UNREACHABLE = N_("We could not reach Stripe, so nothing changed. Please try again in a moment.")
 STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"  # where real AccountLink URLs point
 
 
@@ -76,7 +78,7 @@ def _links() -> services.Links:
 def _unreachable(error: GatewayError):
     log.warning("user %s: Stripe call failed: %s", current_user.get_id(), error)
     db.session.rollback()
-    flash(UNREACHABLE, "danger")
+    flash(gettext(UNREACHABLE), "danger")
     return redirect(url_for("payouts.account"))
 
 
@@ -145,16 +147,18 @@ def return_():
     except GatewayError as error:
         return _unreachable(error)
     if status is PayoutStatus.READY:
-        flash("Your Stripe account is connected: payouts are ready.", "success")
+        flash(gettext("Your Stripe account is connected: payouts are ready."), "success")
     elif status is PayoutStatus.VERIFYING:
         flash(
-            "Thank you: Stripe has your details and is checking them. You do not need to do"
-            " anything else; this page shows when payouts are ready.",
+            gettext(
+                "Thank you: Stripe has your details and is checking them. You do not need to "
+                "do anything else; this page shows when payouts are ready."
+            ),
             "info",
         )
     elif status is PayoutStatus.INCOMPLETE:
         flash(
-            "Stripe onboarding is not finished yet: continue it whenever you are ready.",
+            gettext("Stripe onboarding is not finished yet: continue it whenever you are ready."),
             "warning",
         )
     return redirect(url_for("payouts.account"))

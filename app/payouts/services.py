@@ -9,10 +9,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import N_
 from app.payments.gateway import Account
 from app.payouts.models import ConnectedAccount, Payout
 
@@ -44,37 +46,37 @@ class PayoutStatus(enum.Enum):
 # fields can share a label (the three parts of a date of birth); unknown ones get a label made
 # from their last part (see ``describe``).
 REQUIREMENT_LABELS: dict[str, str] = {
-    "business_type": "Type of business (individual or company)",
-    "business_profile.mcc": "What your business does (industry)",
-    "business_profile.url": "Your website or a link to your work",
-    "business_profile.product_description": "What your business does (industry)",
-    "external_account": "Bank account for payouts",
-    "individual.address.city": "Home address",
-    "individual.address.line1": "Home address",
-    "individual.address.postal_code": "Home address",
-    "individual.address.state": "Home address",
-    "individual.dob.day": "Date of birth",
-    "individual.dob.month": "Date of birth",
-    "individual.dob.year": "Date of birth",
-    "individual.email": "Email address",
-    "individual.first_name": "Legal name",
-    "individual.last_name": "Legal name",
-    "individual.phone": "Phone number",
-    "individual.ssn_last_4": "Last 4 digits of your Social Security number",
-    "individual.id_number": "Government ID number",
-    "individual.verification.document": "Photo of an identity document",
-    "individual.verification.additional_document": "Proof of address document",
-    "tos_acceptance.date": "Acceptance of Stripe's terms of service",
-    "tos_acceptance.ip": "Acceptance of Stripe's terms of service",
-    "company.name": "Company name",
-    "company.tax_id": "Company tax ID",
-    "company.address.city": "Company address",
-    "company.address.line1": "Company address",
-    "company.address.postal_code": "Company address",
-    "company.address.state": "Company address",
-    "company.phone": "Company phone number",
-    "relationship.representative": "Company representative",
-    "relationship.owner": "Company owners",
+    "business_type": N_("Type of business (individual or company)"),
+    "business_profile.mcc": N_("What your business does (industry)"),
+    "business_profile.url": N_("Your website or a link to your work"),
+    "business_profile.product_description": N_("What your business does (industry)"),
+    "external_account": N_("Bank account for payouts"),
+    "individual.address.city": N_("Home address"),
+    "individual.address.line1": N_("Home address"),
+    "individual.address.postal_code": N_("Home address"),
+    "individual.address.state": N_("Home address"),
+    "individual.dob.day": N_("Date of birth"),
+    "individual.dob.month": N_("Date of birth"),
+    "individual.dob.year": N_("Date of birth"),
+    "individual.email": N_("Email address"),
+    "individual.first_name": N_("Legal name"),
+    "individual.last_name": N_("Legal name"),
+    "individual.phone": N_("Phone number"),
+    "individual.ssn_last_4": N_("Last 4 digits of your Social Security number"),
+    "individual.id_number": N_("Government ID number"),
+    "individual.verification.document": N_("Photo of an identity document"),
+    "individual.verification.additional_document": N_("Proof of address document"),
+    "tos_acceptance.date": N_("Acceptance of Stripe's terms of service"),
+    "tos_acceptance.ip": N_("Acceptance of Stripe's terms of service"),
+    "company.name": N_("Company name"),
+    "company.tax_id": N_("Company tax ID"),
+    "company.address.city": N_("Company address"),
+    "company.address.line1": N_("Company address"),
+    "company.address.postal_code": N_("Company address"),
+    "company.address.state": N_("Company address"),
+    "company.phone": N_("Company phone number"),
+    "relationship.representative": N_("Company representative"),
+    "relationship.owner": N_("Company owners"),
 }
 
 
@@ -83,7 +85,9 @@ def describe(fields: list[str] | tuple[str, ...]) -> list[str]:
     labels: dict[str, None] = {}
     for name in fields:
         label = REQUIREMENT_LABELS.get(name)
-        if label is None:
+        if label is not None:
+            label = gettext(label)  # in the reader's language
+        else:
             last = name.rsplit(".", 1)[-1].replace("_", " ").strip() or name
             label = last[:1].upper() + last[1:]
         labels[label] = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.errors import UserError
+from app.i18n import N_, gettext
 
 
 class PledgeStatus(enum.StrEnum):
@@ -20,10 +21,21 @@ class PledgeStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        """The state's name in the reader's language: "refund failed", "退款失败"."""
+        return gettext(STATUS_LABELS[self])
 
 
 P = PledgeStatus
+
+STATUS_LABELS = {
+    P.PENDING: N_("pending"),
+    P.HELD: N_("held"),
+    P.REFUNDING: N_("refunding"),
+    P.REFUNDED: N_("refunded"),
+    P.COLLECTED: N_("collected"),
+    P.FAILED: N_("failed"),
+    P.REFUND_FAILED: N_("refund failed"),
+}
 
 # The one table of allowed pledge transitions.
 TRANSITIONS: dict[PledgeStatus, frozenset[PledgeStatus]] = {
@@ -48,7 +60,13 @@ class IllegalPledgeTransition(UserError):
 
 def check_transition(current: PledgeStatus, target: PledgeStatus) -> None:
     if target not in TRANSITIONS[current]:
-        raise IllegalPledgeTransition(f"A {current.label} pledge cannot become {target.label}.")
+        raise IllegalPledgeTransition(
+            gettext(
+                "A %(status)s pledge cannot become %(target)s.",
+                status=current.label,
+                target=target.label,
+            )
+        )
 
 
 class PledgeRefused(UserError):
@@ -58,16 +76,18 @@ class PledgeRefused(UserError):
 def check_open_for_pledges(status: str, deadline: datetime | None, now: datetime) -> None:
     """Pledges are taken only while the project is live and before its deadline."""
     if status != "live":
-        raise PledgeRefused("This project is not taking pledges.")
+        raise PledgeRefused(gettext("This project is not taking pledges."))
     if deadline is None or now >= deadline:
-        raise PledgeRefused("This project has reached its deadline and no longer takes pledges.")
+        raise PledgeRefused(
+            gettext("This project has reached its deadline and no longer takes pledges.")
+        )
 
 
 def check_amount(amount: int, tier_minimum: int, maximum: int) -> None:
     if amount < tier_minimum:
-        raise PledgeRefused("The pledge is below this reward's minimum.")
+        raise PledgeRefused(gettext("The pledge is below this reward's minimum."))
     if amount > maximum:
-        raise PledgeRefused("The pledge is larger than we accept.")
+        raise PledgeRefused(gettext("The pledge is larger than we accept."))
 
 
 LAST_DAY = timedelta(hours=24)
@@ -82,8 +102,10 @@ def check_reduction_allowed(
         return
     if pledged_total >= goal and pledged_total - reduction < goal:
         raise PledgeRefused(
-            "In the last 24 hours you cannot cancel or reduce a pledge if that would take "
-            "the project back below its goal."
+            gettext(
+                "In the last 24 hours you cannot cancel or reduce a pledge if that would take "
+                "the project back below its goal."
+            )
         )
 
 

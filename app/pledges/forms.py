@@ -5,22 +5,29 @@ from __future__ import annotations
 from functools import cache
 
 import pycountry
+from babel import Locale
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from app import money
+from app.i18n import web as i18n_web
 from app.pledges.services import MAX_PLEDGE_MAJOR
 
 
-@cache
 def country_choices() -> list[SelectChoice]:
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [
-        SelectChoice("", "Choose a country"),
-        *[SelectChoice(c.alpha_2, c.name) for c in countries],
-    ]
+    """Every country, named and sorted in the reader's language."""
+    return [SelectChoice("", gettext("Choose a country")), *_countries(i18n_web.current())]
+
+
+@cache
+def _countries(locale: str) -> list[SelectChoice]:
+    names = Locale.parse(locale).territories
+    named = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
+    return [SelectChoice(code, name) for code, name in sorted(named, key=lambda c: c[1])]
 
 
 @cache
@@ -39,7 +46,7 @@ class VersionField(HiddenField):
 
     def pre_validate(self, form):
         if getattr(self, "raw", "") and self.data is None:
-            raise ValidationError("This page is out of date: reload it and try again.")
+            raise ValidationError(gettext("This page is out of date: reload it and try again."))
 
 
 class CancelForm(FlaskForm):
@@ -50,19 +57,19 @@ class CancelForm(FlaskForm):
 
 class PledgeForm(FlaskForm):
     tier_id = RadioField(
-        "Reward",
+        _l("Reward"),
         coerce=int,
-        validators=[InputRequired(message="Choose a reward.")],
+        validators=[InputRequired(message=_l("Choose a reward."))],
         validate_choice=False,  # validate_tier_id says why a reward cannot be chosen
     )
     amount = StringField(
-        "Pledge amount",
+        _l("Pledge amount"),
         validators=[InputRequired()],
-        description="At least the reward's minimum; shipping is added.",
+        description=_l("At least the reward's minimum; shipping is added."),
     )
-    shipping_country = SelectField("Ship to", default="", validate_choice=False)
+    shipping_country = SelectField(_l("Ship to"), default="", validate_choice=False)
     version = VersionField()
-    submit = SubmitField("Continue to payment")
+    submit = SubmitField(_l("Continue to payment"))
 
     def __init__(self, *args, project, current_tier=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,7 +87,9 @@ class PledgeForm(FlaskForm):
         if tier is None or not self.amount.data:
             return None
         try:
-            amount = money.parse_amount(self.amount.data, self.project.currency)
+            amount = money.parse_amount(
+                self.amount.data, self.project.currency, locale=i18n_web.current()
+            )
         except money.MoneyError:
             return None
         return amount, tier.shipping_fee or 0
@@ -88,29 +97,37 @@ class PledgeForm(FlaskForm):
     def validate_tier_id(self, field: RadioField) -> None:
         tier = next((t for t in self.project.tiers if t.id == field.data), None)
         if tier is None:
-            raise ValidationError("Choose one of this project's rewards.")
+            raise ValidationError(gettext("Choose one of this project's rewards."))
         if tier.id not in self.choosable:
             if tier.sold_out:
-                raise ValidationError("This reward is sold out. Choose another one.")
-            raise ValidationError("This reward is closed to new backers. Choose another one.")
+                raise ValidationError(gettext("This reward is sold out. Choose another one."))
+            raise ValidationError(
+                gettext("This reward is closed to new backers. Choose another one.")
+            )
 
     def validate_amount(self, field: StringField) -> None:
         try:
-            self.amount_minor = money.parse_amount(field.data, self.project.currency)
+            self.amount_minor = money.parse_amount(
+                field.data, self.project.currency, locale=i18n_web.current()
+            )
         except money.MoneyError as error:
             raise ValidationError(str(error)) from None
         tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
         if tier is not None and self.amount_minor < tier.minimum_amount:
-            minimum = money.format_money(tier.minimum_amount, self.project.currency)
-            raise ValidationError(f"This reward needs a pledge of at least {minimum}.")
+            minimum = money.format_money(
+                tier.minimum_amount, self.project.currency, locale=i18n_web.current()
+            )
+            raise ValidationError(
+                gettext("This reward needs a pledge of at least %(minimum)s.", minimum=minimum)
+            )
         maximum = MAX_PLEDGE_MAJOR * money.currency(self.project.currency).factor
         if self.amount_minor > maximum:
-            limit = money.format_money(maximum, self.project.currency)
-            raise ValidationError(f"A pledge can be at most {limit}.")
+            limit = money.format_money(maximum, self.project.currency, locale=i18n_web.current())
+            raise ValidationError(gettext("A pledge can be at most %(limit)s.", limit=limit))
 
     def validate_shipping_country(self, field: SelectField) -> None:
         tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
         if field.data and field.data not in _country_codes():
-            raise ValidationError("Choose a country from the list.")
+            raise ValidationError(gettext("Choose a country from the list."))
         if tier is not None and tier.ships and not field.data:
-            raise ValidationError("This reward ships: choose the country to ship it to.")
+            raise ValidationError(gettext("This reward ships: choose the country to ship it to."))

@@ -12,6 +12,7 @@ from app import clock
 from app.accounts.models import User
 from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
+from app.i18n import N_, gettext
 from app.pledges.domain import PledgeStatus
 from app.projects.models import Project
 from app.rewards.models import RewardTier
@@ -22,12 +23,29 @@ class PaymentStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
+    @property
+    def label(self) -> str:
+        return gettext(MONEY_STATUS_LABELS[self.value])
+
 
 class RefundStatus(enum.StrEnum):
     PENDING = "pending"  # to be made (or made, its answer not yet recorded): the sweeps retry
     PROCESSING = "processing"  # Stripe accepted it as pending: not booked until it succeeds
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return gettext(MONEY_STATUS_LABELS[self.value])
+
+
+# The states of a payment, a refund or a payout, in the reader's language.
+MONEY_STATUS_LABELS = {
+    "pending": N_("pending"),
+    "processing": N_("processing"),
+    "succeeded": N_("succeeded"),
+    "failed": N_("failed"),
+}
 
 
 # Refunds on their way: the money is still in escrow, but will leave it.

@@ -12,10 +12,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app import clock, money
 from app.extensions import csrf, db, limiter
+from app.i18n import N_
 from app.payments import gateway, methods
 from app.payments.gateway import GatewayError
 from app.pledges import checkout, services
@@ -57,14 +59,16 @@ def _account_key() -> str:
     lambda: current_app.config["PLEDGE_START_LIMIT_PER_IP"],
     methods=["POST"],
     scope="pledge-start-ip",
-    error_message="Too many pledges started from your network. Try again later.",
+    error_message=lambda: gettext("Too many pledges started from your network. Try again later."),
 )
 @limiter.limit(
     lambda: current_app.config["PLEDGE_START_LIMIT_PER_ACCOUNT"],
     key_func=_account_key,
     methods=["POST"],
     scope="pledge-start-account",
-    error_message="You have started many pledges in the last hour. Try again later.",
+    error_message=lambda: gettext(
+        "You have started many pledges in the last hour. Try again later."
+    ),
 )
 def back(project_id: int):
     project = visible_project(project_id)
@@ -73,7 +77,7 @@ def back(project_id: int):
         return redirect(url_for("pledges.show", pledge_id=existing.id))
     try:
         if project.owner_id == current_user.id:
-            raise PledgeRefused("You cannot back your own project.")
+            raise PledgeRefused(gettext("You cannot back your own project."))
         check_open_for_pledges(project.status.value, project.deadline, clock.now())
     except PledgeRefused as refusal:
         flash(str(refusal), "warning")
@@ -111,6 +115,7 @@ def pay(pledge_id: int):
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         payment_methods=methods.choices(payment.currency),
+        pay_messages=methods.browser_messages(),
     )
 
 
@@ -129,13 +134,17 @@ def complete(pledge_id: int):
     except GatewayError:
         db.session.rollback()
         flash(
-            "We could not check your payment with the provider yet; it will update shortly.",
+            gettext(
+                "We could not check your payment with the provider yet; it will update shortly."
+            ),
             "warning",
         )
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
     if result.status == "held":
         flash(
-            "Thank you! Your pledge is in. Your payment is held in escrow until the deadline.",
+            gettext(
+                "Thank you! Your pledge is in. Your payment is held in escrow until the deadline."
+            ),
             "success",
         )
     elif result.status == "too_late":
@@ -144,10 +153,13 @@ def complete(pledge_id: int):
         db.session.expire_all()
         still_open = open_payment(pledge)
         if still_open is None or not still_open.failure_message:  # else the pay page says it
-            flash(result.message or "Your card was declined.", "danger")
+            flash(result.message or gettext("Your card was declined."), "danger")
         return redirect(url_for("pledges.pay", pledge_id=pledge_id))
     elif result.status == "processing":
-        flash("Your payment is being processed; this page will show when it completes.", "info")
+        flash(
+            gettext("Your payment is being processed; this page will show when it completes."),
+            "info",
+        )
     return redirect(url_for("pledges.show", pledge_id=pledge_id))
 
 
@@ -157,8 +169,8 @@ def abandon(pledge_id: int):
     pledge = own_pledge(pledge_id)
     payment = open_payment(pledge)
     if ConfirmForm().validate_on_submit() and payment is not None:
-        checkout.abandon(payment.id, "You stopped the payment.")
-        flash("Payment stopped. Nothing was charged.", "info")
+        checkout.abandon(payment.id, N_("You stopped the payment."))  # stored in English
+        flash(gettext("Payment stopped. Nothing was charged."), "info")
     return redirect(url_for("pledges.show", pledge_id=pledge_id))
 
 
@@ -193,7 +205,10 @@ def show(pledge_id: int):
 def change(pledge_id: int):
     pledge = own_pledge(pledge_id)
     if pledge.status is not PledgeStatus.HELD:
-        flash(f"A {pledge.status.label} pledge cannot be changed.", "warning")
+        flash(
+            gettext("A %(status)s pledge cannot be changed.", status=pledge.status.label),
+            "warning",
+        )
         return redirect(url_for("pledges.show", pledge_id=pledge.id))
     form = PledgeForm(project=pledge.project, current_tier=pledge.tier)
     if request.method == "GET":
@@ -210,7 +225,7 @@ def change(pledge_id: int):
             return redirect(url_for("pledges.pay", pledge_id=pledge_id))
         message, category = checkout.refund_message(changed.refunds)
         flash(
-            "Your pledge is changed." + (f" {message}" if message else ""),
+            gettext("Your pledge is changed.") + (f" {message}" if message else ""),
             "success" if category == "info" else category,
         )
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
@@ -230,7 +245,7 @@ def cancel(pledge_id: int):
         except PledgeRefused as refusal:
             return refused(pledge_id, refusal)
         message, category = checkout.refund_message(results)
-        flash(f"Your pledge is cancelled. {message}", category)
+        flash(gettext("Your pledge is cancelled.") + (f" {message}" if message else ""), category)
         return redirect(url_for("pledges.show", pledge_id=pledge_id))
     return render_template(
         "pledges/cancel.html", pledge=pledge, confirm=form, payment=open_payment(pledge)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.errors import UserError
+from app.i18n import N_, gettext
 
 MIN_DURATION_DAYS = 1
 MAX_DURATION_DAYS = 60
@@ -27,10 +28,25 @@ class ProjectStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        """The state's name in the reader's language: "paid out", "已打款"."""
+        return gettext(STATUS_LABELS[self])
 
 
 S = ProjectStatus
+
+STATUS_LABELS = {
+    S.DRAFT: N_("draft"),
+    S.SUBMITTED: N_("submitted"),
+    S.APPROVED: N_("approved"),
+    S.REJECTED: N_("rejected"),
+    S.LIVE: N_("live"),
+    S.CANCELLED: N_("cancelled"),
+    S.SUSPENDED: N_("suspended"),
+    S.SETTLING: N_("settling"),
+    S.FUNDED: N_("funded"),
+    S.PAID_OUT: N_("paid out"),
+    S.FAILED: N_("failed"),
+}
 
 # Anyone may see a project in these states; the others only its owner and moderators.
 PUBLIC_STATUSES = frozenset(
@@ -81,13 +97,39 @@ def next_status(current: ProjectStatus, action: Action) -> ProjectStatus:
     """The state ``action`` leads to from ``current``, or IllegalTransition saying why not."""
     allowed_from, target = TRANSITIONS[action]
     if current not in allowed_from:
-        starts = " or ".join(sorted(s.label for s in allowed_from))
-        article = "an" if starts[0] in "aeiou" else "a"
+        english = " or ".join(sorted(STATUS_LABELS[s] for s in allowed_from))
+        starts = gettext(" or ").join(sorted(s.label for s in allowed_from))
+        allowed = (
+            gettext("an %(status)s project", status=starts)
+            if english[0] in "aeiou"
+            else gettext("a %(status)s project", status=starts)
+        )
         raise IllegalTransition(
-            f"You cannot {action.value} this project: it is {current.label}, "
-            f"and only {article} {starts} project can be."
+            gettext(
+                "You cannot %(action)s this project: it is %(status)s, and only %(allowed)s "
+                "can be.",
+                action=gettext(ACTION_VERBS[action]),
+                status=current.label,
+                allowed=allowed,
+            )
         )
     return target
+
+
+# The verb of each action, for the message above ("submit", "提交").
+ACTION_VERBS = {
+    Action.SUBMIT: N_("submit"),
+    Action.REQUEST_CHANGES: N_("request changes to"),
+    Action.APPROVE: N_("approve"),
+    Action.REJECT: N_("reject"),
+    Action.LAUNCH: N_("launch"),
+    Action.CANCEL: N_("cancel"),
+    Action.SUSPEND: N_("suspend"),
+    Action.CLAIM_FOR_SETTLEMENT: N_("settle"),
+    Action.MARK_FUNDED: N_("mark funded"),
+    Action.MARK_FAILED: N_("mark failed"),
+    Action.MARK_PAID_OUT: N_("mark paid out"),
+}
 
 
 def deadline_for(launched_at: datetime, duration_days: int) -> datetime:
@@ -117,19 +159,19 @@ def missing_for_submission(facts: DraftFacts) -> list[str]:
     """What a draft still lacks before it can be submitted for review; empty when complete."""
     missing = []
     if not facts.title.strip():
-        missing.append("a title")
+        missing.append(gettext("a title"))
     if not facts.blurb.strip():
-        missing.append("a short blurb")
+        missing.append(gettext("a short blurb"))
     if len(facts.story.strip()) < 100:
-        missing.append("a story of at least 100 characters")
+        missing.append(gettext("a story of at least 100 characters"))
     if facts.category_id is None:
-        missing.append("a category")
+        missing.append(gettext("a category"))
     if facts.goal <= 0:
-        missing.append("a goal")
+        missing.append(gettext("a goal"))
     if not MIN_DURATION_DAYS <= facts.duration_days <= MAX_DURATION_DAYS:
-        missing.append("a duration of 1 to 60 days")
+        missing.append(gettext("a duration of 1 to 60 days"))
     if not facts.has_cover:
-        missing.append("a cover image")
+        missing.append(gettext("a cover image"))
     if facts.tier_count < 1:
-        missing.append("at least one reward tier")
+        missing.append(gettext("at least one reward tier"))
     return missing

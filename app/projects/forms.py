@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from babel.numbers import get_currency_name
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField, validators
@@ -19,6 +21,7 @@ from wtforms.validators import (
 
 from app import money
 from app.forms import strip
+from app.i18n import web as i18n_web
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
 
 
@@ -44,62 +47,77 @@ def timezone_choices() -> list[SelectChoice]:
 class LiveProjectForm(FlaskForm):
     """What a creator may still change once the project is live."""
 
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=80)])
     blurb = StringField(
-        "Short blurb",
+        _l("Short blurb"),
         filters=[strip],
         validators=[Optional(), Length(max=160)],
-        description="One or two sentences shown on project cards.",
+        description=_l("One or two sentences shown on project cards."),
     )
     story = TextAreaField(
-        "Story",
+        _l("Story"),
         validators=[Optional(), Length(max=50_000)],
-        description="Markdown: **bold**, _italic_, [links](https://example.com), lists, headings.",
+        description=_l(
+            "Markdown: **bold**, _italic_, [links](https://example.com), lists, headings."
+        ),
         render_kw={"rows": 12},
     )
-    cover = FileField("Cover image", description="PNG, JPEG or WebP, up to 5 MB; 16:9 looks best.")
-    submit = SubmitField("Save")
+    cover = FileField(
+        _l("Cover image"), description=_l("PNG, JPEG or WebP, up to 5 MB; 16:9 looks best.")
+    )
+    submit = SubmitField(_l("Save"))
 
 
 class ProjectForm(LiveProjectForm):
     """A draft: everything, including what is fixed once the project goes live."""
 
-    category_id = SelectField("Category", coerce=int, validators=[InputRequired()])
+    category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
     currency = SelectField(
-        "Currency",
-        choices=[SelectChoice(c.code, f"{c.code} · {c.name}") for c in money.CURRENCIES.values()],
+        _l("Currency"),
+        choices=[SelectChoice(code, code) for code in money.CURRENCIES],  # named in __init__
         validators=[InputRequired()],
     )
     goal = StringField(
-        "Goal",
+        _l("Goal"),
         filters=[strip],
         validators=[InputRequired()],
-        description="All or nothing: backers are charged only if you reach it.",
+        description=_l("All or nothing: backers are charged only if you reach it."),
     )
     duration_days = IntegerField(
-        "Duration in days",
+        _l("Duration in days"),
         default=30,
         validators=[
-            InputRequired(message="Enter a whole number of days."),
+            InputRequired(message=_l("Enter a whole number of days.")),
             NumberRange(
-                MIN_DURATION_DAYS, MAX_DURATION_DAYS, message="The duration must be 1 to 60 days."
+                MIN_DURATION_DAYS,
+                MAX_DURATION_DAYS,
+                message=_l("The duration must be 1 to 60 days."),
             ),
         ],
-        description="The deadline is fixed when you launch: launch time plus this many days.",
+        description=_l("The deadline is fixed when you launch: launch time plus this many days."),
     )
-    creator_timezone = SelectField("Your time zone", default="UTC", validators=[InputRequired()])
-    submit = SubmitField("Save")  # declared again so it comes after the fields above
+    creator_timezone = SelectField(
+        _l("Your time zone"), default="UTC", validators=[InputRequired()]
+    )
+    submit = SubmitField(_l("Save"))  # declared again so it comes after the fields above
 
     def __init__(self, *args, category_choices: list[SelectChoice], **kwargs):
         super().__init__(*args, **kwargs)
         self.category_id.choices = category_choices
+        locale = i18n_web.current()
+        self.currency.choices = [
+            SelectChoice(code, f"{code} · {get_currency_name(code, locale=locale)}")
+            for code in money.CURRENCIES
+        ]
         self.creator_timezone.choices = timezone_choices()
 
     def validate_goal(self, field: StringField) -> None:
         if self.currency.data not in money.CURRENCIES:
             return  # the currency field reports its own error
         try:
-            self.goal_minor = money.parse_amount(field.data, self.currency.data)
+            self.goal_minor = money.parse_amount(
+                field.data, self.currency.data, locale=i18n_web.current()
+            )
         except money.MoneyError as error:
             raise ValidationError(str(error)) from None
 
@@ -108,10 +126,10 @@ class ReasonForm(FlaskForm):
     """A decision that must say why."""
 
     reason = TextAreaField(
-        "Reason",
+        _l("Reason"),
         filters=[strip],
         validators=[
-            InputRequired(message="Give a reason: the creator will see it."),
+            InputRequired(message=_l("Give a reason: the creator will see it.")),
             Length(max=2000),
         ],
         render_kw={"rows": 3},
@@ -120,7 +138,7 @@ class ReasonForm(FlaskForm):
 
 class OptionalReasonForm(FlaskForm):
     reason = TextAreaField(
-        "Reason (optional)",
+        _l("Reason (optional)"),
         filters=[strip],
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 3},

@@ -12,6 +12,7 @@ from app import clock
 from app.accounts.models import User
 from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
+from app.i18n import N_, gettext
 from app.projects.domain import (
     EDITABLE_STATUSES,
     FUNDED_STATUSES,
@@ -32,6 +33,30 @@ class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80))
+
+    @property
+    def label(self) -> str:
+        """The category's name in the reader's language (the row holds the English one)."""
+        return gettext(CATEGORY_NAMES[self.slug]) if self.slug in CATEGORY_NAMES else self.name
+
+
+# The names of the migration's categories, for the catalogue.
+CATEGORY_NAMES = {
+    "art": N_("Art"),
+    "comics": N_("Comics"),
+    "crafts": N_("Crafts"),
+    "design": N_("Design"),
+    "fashion": N_("Fashion"),
+    "film": N_("Film & Video"),
+    "food": N_("Food"),
+    "games": N_("Games"),
+    "journalism": N_("Journalism"),
+    "music": N_("Music"),
+    "photography": N_("Photography"),
+    "publishing": N_("Publishing"),
+    "technology": N_("Technology"),
+    "theater": N_("Theater"),
+}
 
 
 class Project(db.Model):

@@ -13,6 +13,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -145,7 +146,10 @@ def _cover_refused(form: LiveProjectForm, error: Exception) -> None:
     form.cover.errors = [*form.cover.errors, str(error)]
     # Said at the top too: on a long form, or a phone, the field may be out of sight.
     flash(
-        "Nothing was saved: the cover image was refused (the reason is under “Cover image”).",
+        gettext(
+            "Nothing was saved: the cover image was refused (the reason is under “%(field)s”).",
+            field=form.cover.label.text,
+        ),
         "danger",
     )
 
@@ -183,7 +187,9 @@ def new():
                 uploads.remove(cover)
                 raise
             else:
-                flash("Draft saved. Add reward tiers, then submit it for review.", "success")
+                flash(
+                    gettext("Draft saved. Add reward tiers, then submit it for review."), "success"
+                )
                 return redirect(url_for("projects.edit", project_id=project.id))
     db.session.rollback()
     if quota and request.method == "POST":  # the text is kept to copy; saving cannot work
@@ -202,7 +208,10 @@ def new():
 def edit(project_id: int):
     project = own_project(project_id)
     if not services.editable_fields(project):
-        flash(f"A {project.status.label} project cannot be edited.", "warning")
+        flash(
+            gettext("A %(status)s project cannot be edited.", status=project.status.label),
+            "warning",
+        )
         return redirect(url_for("projects.mine"))
     if project.status.value == "draft":
         form = ProjectForm(obj=project, category_choices=_category_choices())
@@ -231,7 +240,7 @@ def edit(project_id: int):
         else:
             if cover:
                 uploads.remove(old)  # only once the new name is committed
-            flash("Saved.", "success")
+            flash(gettext("Saved."), "success")
             return redirect(url_for("projects.edit", project_id=project.id))
     db.session.rollback()
     return render_template(
@@ -256,7 +265,7 @@ def submit(project_id: int):
     if ConfirmForm().validate_on_submit():
         services.submit(project, current_user)
         db.session.commit()
-        flash("Submitted for review. A moderator will look at it soon.", "success")
+        flash(gettext("Submitted for review. A moderator will look at it soon."), "success")
     return redirect(url_for("projects.mine"))
 
 
@@ -268,18 +277,22 @@ def launch(project_id: int):
         ready = payouts_ready(project.owner_id)
         if not ready and current_app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"]:
             flash(
-                "Set up your payout account before you launch: a funded project is paid out "
-                "to it. Connect Stripe from My projects.",
+                gettext(
+                    "Set up your payout account before you launch: a funded project is paid "
+                    "out to it. Connect Stripe from My projects."
+                ),
                 "warning",
             )
             return redirect(url_for("projects.show", project_id=project.id))
         services.launch(project, current_user)
         db.session.commit()
-        flash("Your project is live! The deadline is now fixed.", "success")
+        flash(gettext("Your project is live! The deadline is now fixed."), "success")
         if not ready:
             flash(
-                "Your payout account is not ready yet. If the project is funded, the payout "
-                "waits until you finish setting it up with Stripe.",
+                gettext(
+                    "Your payout account is not ready yet. If the project is funded, the "
+                    "payout waits until you finish setting it up with Stripe."
+                ),
                 "warning",
             )
     return redirect(url_for("projects.show", project_id=project.id))
@@ -293,7 +306,7 @@ def cancel(project_id: int):
     if form.validate_on_submit():
         services.cancel(project, current_user, form.reason.data or "")
         db.session.commit()
-        flash("The project is cancelled. Every backer will be refunded in full.", "info")
+        flash(gettext("The project is cancelled. Every backer will be refunded in full."), "info")
         return redirect(url_for("projects.show", project_id=project.id))
     return render_template("projects/cancel.html", project=project, form=form)
 

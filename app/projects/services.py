@@ -14,12 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import delete, func, or_, select
 
 from app import clock
 from app.accounts.models import User
 from app.errors import UserError
 from app.extensions import db
+from app.i18n import N_
 from app.moves import move
 from app.projects.domain import (
     Action,
@@ -114,14 +116,20 @@ def draft_quota_refusal(owner_id: int, exclude_id: int | None = None) -> str | N
     if total < limit:
         return None
     drafts, in_review = counts[S.DRAFT], counts[S.SUBMITTED]
-    parts = [_count(drafts, "draft", "drafts")] if drafts else []
+    parts = [ngettext("%(num)d draft", "%(num)d drafts", drafts)] if drafts else []
     if in_review:
-        parts.append(f"{in_review} in review")
-    return (
-        f"You already have {_count(total, 'project', 'projects')} open ({', '.join(parts)}), "
-        "the most an account may have at once. Drafts cannot be deleted: to start another, "
-        "submit a draft for review, wait for the moderators' decision on one in review, or "
-        "reuse one of your drafts (everything in a draft can still be changed)."
+        parts.append(gettext("%(num)d in review", num=in_review))
+    return ngettext(
+        "You already have %(num)d project open (%(parts)s), the most an account may have at "
+        "once. Drafts cannot be deleted: to start another, submit a draft for review, wait "
+        "for the moderators' decision on one in review, or reuse one of your drafts "
+        "(everything in a draft can still be changed).",
+        "You already have %(num)d projects open (%(parts)s), the most an account may have at "
+        "once. Drafts cannot be deleted: to start another, submit a draft for review, wait "
+        "for the moderators' decision on one in review, or reuse one of your drafts "
+        "(everything in a draft can still be changed).",
+        total,
+        parts=gettext(", ").join(parts),
     )
 
 
@@ -166,9 +174,17 @@ def check_cover_quota(
     at = f"{local:%H:%M} {local.tzname() or zone}"
     limit = current_app.config["COVER_UPLOADS_PER_HOUR"]
     raise CoverQuotaReached(
-        f"You have uploaded {limit} covers in the last hour, the most allowed. You can upload "
-        f"another in {_count(minutes, 'minute', 'minutes')} (at {at}); until "
-        "then, save without choosing a file."
+        ngettext(
+            "You have uploaded %(limit)d covers in the last hour, the most allowed. You can "
+            "upload another in %(num)d minute (at %(at)s); until then, save without choosing "
+            "a file.",
+            "You have uploaded %(limit)d covers in the last hour, the most allowed. You can "
+            "upload another in %(num)d minutes (at %(at)s); until then, save without choosing "
+            "a file.",
+            minutes,
+            limit=limit,
+            at=at,
+        )
     )
 
 
@@ -187,10 +203,6 @@ def record_cover_upload(user_id: int, now: datetime, zone: str = "UTC") -> None:
     check_cover_quota(user_id, now, zone, exclude_id=upload.id)
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def editable_fields(project: Project) -> tuple[str, ...]:
     """What the creator may still change: everything in a draft; words and cover while live."""
     if project.status is S.DRAFT:
@@ -203,7 +215,9 @@ def editable_fields(project: Project) -> tuple[str, ...]:
 def update_project(project: Project, values: dict[str, Any]) -> None:
     allowed = editable_fields(project)
     if not allowed:
-        raise ProjectError(f"A {project.status.label} project cannot be edited.")
+        raise ProjectError(
+            gettext("A %(status)s project cannot be edited.", status=project.status.label)
+        )
     for key in allowed:
         if key in values:
             setattr(project, key, values[key])
@@ -239,8 +253,11 @@ def change_status(
     if not move(Project, project.id, {current}, target, **changes):
         db.session.refresh(project)
         raise IllegalTransition(
-            f"This project changed while you were looking at it: it is now "
-            f"{project.status.label}. Reload the page and try again."
+            gettext(
+                "This project changed while you were looking at it: it is now %(status)s. "
+                "Reload the page and try again.",
+                status=project.status.label,
+            )
         )
     db.session.add(
         ProjectEvent(
@@ -260,7 +277,10 @@ def submit(project: Project, owner: User) -> None:
     missing = checklist(project)
     if project.status is S.DRAFT and missing:
         raise ProjectError(
-            "The project is not ready for review. It still needs: " + ", ".join(missing) + "."
+            gettext(
+                "The project is not ready for review. It still needs: %(missing)s.",
+                missing=gettext(", ").join(missing),
+            )
         )
     change_status(project, Action.SUBMIT, owner, submitted_at=clock.now())
 
@@ -303,7 +323,7 @@ def suspend(project: Project, moderator: User, reason: str, now: datetime | None
 
 def _required(reason: str) -> str:
     if not (reason or "").strip():
-        raise ProjectError("Give a reason: the creator will see it.")
+        raise ProjectError(gettext("Give a reason: the creator will see it."))
     return reason
 
 
@@ -359,10 +379,10 @@ def queue_position(project: Project) -> int | None:
 # ---- discovering projects ---------------------------------------------------------------
 
 SORTS = {
-    "newest": ("Newest", (Project.launched_at.desc(), Project.id.desc())),
-    "ending": ("Ending soon", (Project.deadline.asc(), Project.id)),
-    "funded": ("Most funded", (Project.pledged_amount.desc(), Project.id)),
-    "backers": ("Most backers", (Project.backer_count.desc(), Project.id)),
+    "newest": (N_("Newest"), (Project.launched_at.desc(), Project.id.desc())),
+    "ending": (N_("Ending soon"), (Project.deadline.asc(), Project.id)),
+    "funded": (N_("Most funded"), (Project.pledged_amount.desc(), Project.id)),
+    "backers": (N_("Most backers"), (Project.backer_count.desc(), Project.id)),
 }
 
 

@@ -16,7 +16,10 @@ import warnings
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from app.i18n import N_
 
 # Pillow's format name -> (stored extension, content type)
 IMAGE_TYPES = {
@@ -30,7 +33,7 @@ MAX_PIXELS = 40_000_000  # refuse decompression bombs well before Pillow's own l
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 ORIENTATION = 0x0112  # the EXIF tag
-NOT_AN_IMAGE = "The file is not a PNG, JPEG or WebP image."
+NOT_AN_IMAGE = N_("The file is not a PNG, JPEG or WebP image.")
 
 
 class UploadError(ValueError):
@@ -47,7 +50,9 @@ def save_cover(data: bytes) -> str:
     """Store an image after checking what it really is; returns the new file's name."""
     limit = current_app.config["COVER_MAX_BYTES"]
     if len(data) > limit:
-        raise UploadError(f"The image is too large: at most {human_size(limit)}.")
+        raise UploadError(
+            gettext("The image is too large: at most %(size)s.", size=human_size(limit))
+        )
     kind = image_kind(data)
     encoded = reencode(data, kind, current_app.config["COVER_MAX_SIDE"])
     name = f"{secrets.token_hex(16)}.{IMAGE_TYPES[kind][0]}"
@@ -63,15 +68,17 @@ def reencode(data: bytes, kind: str, max_side: int) -> bytes:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.format != kind:
-                    raise UploadError(NOT_AN_IMAGE)
+                    raise UploadError(gettext(NOT_AN_IMAGE))
                 clean = _clean_pixels(image, kind, max_side)
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError("The image has too many pixels.") from None
+        raise UploadError(gettext("The image has too many pixels.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         # Truncated or corrupt pixel data, which the header check cannot see.
-        raise UploadError("The image could not be read: the file may be damaged.") from None
+        raise UploadError(
+            gettext("The image could not be read: the file may be damaged.")
+        ) from None
     out = io.BytesIO()
     if kind == "JPEG":
         clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
@@ -157,17 +164,17 @@ def image_kind(data: bytes) -> str:
             with Image.open(io.BytesIO(data)) as image:
                 kind = image.format
                 if image.width * image.height > MAX_PIXELS:
-                    raise UploadError("The image has too many pixels.")
+                    raise UploadError(gettext("The image has too many pixels."))
                 image.verify()
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own limits (above MAX_PIXELS), checked when it reads the size.
-        raise UploadError("The image has too many pixels.") from None
+        raise UploadError(gettext("The image has too many pixels.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UploadError(NOT_AN_IMAGE) from None
+        raise UploadError(gettext(NOT_AN_IMAGE)) from None
     if kind not in IMAGE_TYPES:
-        raise UploadError(NOT_AN_IMAGE)
+        raise UploadError(gettext(NOT_AN_IMAGE))
     return kind
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, MonthField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
@@ -16,37 +18,44 @@ from wtforms.validators import (
 
 from app import clock, money
 from app.forms import strip
+from app.i18n import web as i18n_web
 from app.projects.forms import NumberRange  # safe for integers too large for a float
 
 MAX_QUANTITY = 1_000_000
 
 
 class TierForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(
-        "What backers get",
+        _l("What backers get"),
         filters=[strip],
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 4},
     )
-    minimum = StringField("Minimum pledge", filters=[strip], validators=[InputRequired()])
+    minimum = StringField(_l("Minimum pledge"), filters=[strip], validators=[InputRequired()])
     quantity_limit = IntegerField(
-        "Limited quantity",
+        _l("Limited quantity"),
         validators=[
             Optional(),
-            NumberRange(1, MAX_QUANTITY, message=f"Between 1 and {MAX_QUANTITY:,}."),
+            NumberRange(
+                1, MAX_QUANTITY, message=_l("Between 1 and %(max)s.", max=f"{MAX_QUANTITY:,}")
+            ),
         ],
-        description="Leave empty for unlimited.",
+        description=_l("Leave empty for unlimited."),
     )
     estimated_delivery = MonthField(
-        "Estimated delivery",
-        validators=[InputRequired(message="Enter the month you expect to deliver, like 2027-03.")],
+        _l("Estimated delivery"),
+        validators=[
+            InputRequired(message=_l("Enter the month you expect to deliver, like 2027-03."))
+        ],
     )
-    ships = BooleanField("This reward ships to backers")
+    ships = BooleanField(_l("This reward ships to backers"))
     shipping_fee = StringField(
-        "Shipping fee", filters=[strip], description="Added to the pledge; 0 for free shipping."
+        _l("Shipping fee"),
+        filters=[strip],
+        description=_l("Added to the pledge; 0 for free shipping."),
     )
-    submit = SubmitField("Save tier")
+    submit = SubmitField(_l("Save tier"))
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,14 +63,16 @@ class TierForm(FlaskForm):
 
     def validate_minimum(self, field: StringField) -> None:
         try:
-            self.minimum_minor = money.parse_amount(field.data, self.currency)
+            self.minimum_minor = money.parse_amount(
+                field.data, self.currency, locale=i18n_web.current()
+            )
         except money.MoneyError as error:
             raise ValidationError(str(error)) from None
 
     def validate_estimated_delivery(self, field: MonthField) -> None:
         today = clock.now().date()
         if field.data and field.data < date(today.year, today.month, 1):
-            raise ValidationError("The delivery month cannot be in the past.")
+            raise ValidationError(gettext("The delivery month cannot be in the past."))
 
     def validate_shipping_fee(self, field: StringField) -> None:
         self.shipping_minor = None
@@ -69,7 +80,7 @@ class TierForm(FlaskForm):
             return
         try:
             self.shipping_minor = money.parse_amount(
-                field.data or "0", self.currency, allow_zero=True
+                field.data or "0", self.currency, allow_zero=True, locale=i18n_web.current()
             )
         except money.MoneyError as error:
             raise ValidationError(str(error)) from None

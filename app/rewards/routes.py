@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from app.extensions import db
@@ -36,7 +37,7 @@ def new(project_id: int):
     if form.validate_on_submit():
         services.add_tier(project, form.values())
         db.session.commit()
-        flash("Reward tier added.", "success")
+        flash(gettext("Reward tier added."), "success")
         return _back_to(project.id)
     return render_template("rewards/edit.html", form=form, project=project, tier=None)
 
@@ -55,7 +56,7 @@ def edit(tier_id: int):
     if form.validate_on_submit():
         services.update_tier(tier, form.values())
         db.session.commit()
-        flash("Reward tier saved.", "success")
+        flash(gettext("Reward tier saved."), "success")
         return _back_to(project.id)
     return render_template("rewards/edit.html", form=form, project=project, tier=tier)
 
@@ -68,7 +69,7 @@ def delete(tier_id: int):
     if ConfirmForm().validate_on_submit():
         services.delete_tier(tier)
         db.session.commit()
-        flash("Reward tier deleted.", "info")
+        flash(gettext("Reward tier deleted."), "info")
     return _back_to(project_id)
 
 
@@ -79,5 +80,10 @@ def close(tier_id: int):
     if ConfirmForm().validate_on_submit():
         services.set_closed(tier, not tier.is_closed)
         db.session.commit()
-        flash("Tier closed to new pledges." if tier.is_closed else "Tier open again.", "info")
+        flash(
+            gettext("Tier closed to new pledges.")
+            if tier.is_closed
+            else gettext("Tier open again."),
+            "info",
+        )
     return _back_to(tier.project_id)

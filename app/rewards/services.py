@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, ngettext
+
 from app.errors import UserError
 from app.extensions import db
 from app.projects.domain import ProjectStatus
@@ -30,7 +32,12 @@ class TierError(UserError):
 
 def _check_open(project: Project) -> None:
     if project.status not in (ProjectStatus.DRAFT, ProjectStatus.LIVE):
-        raise TierError(f"Reward tiers cannot change while the project is {project.status.label}.")
+        raise TierError(
+            gettext(
+                "Reward tiers cannot change while the project is %(status)s.",
+                status=project.status.label,
+            )
+        )
 
 
 def add_tier(project: Project, values: dict[str, Any]) -> RewardTier:
@@ -47,14 +54,18 @@ def update_tier(tier: RewardTier, values: dict[str, Any]) -> None:
     if tier.has_backers:
         new_minimum = values.get("minimum_amount", tier.minimum_amount)
         if new_minimum > tier.minimum_amount:
-            raise TierError("This tier has backers: its minimum cannot be raised.")
+            raise TierError(gettext("This tier has backers: its minimum cannot be raised."))
         new_limit = values.get("quantity_limit", tier.quantity_limit)
         if new_limit is not None and new_limit < tier.claimed:
             raise TierError(
-                f"This tier already has {tier.claimed} backers: the limit cannot be lower."
+                ngettext(
+                    "This tier already has %(num)d backer: the limit cannot be lower.",
+                    "This tier already has %(num)d backers: the limit cannot be lower.",
+                    tier.claimed,
+                )
             )
         if values.get("shipping_fee", tier.shipping_fee) != tier.shipping_fee:
-            raise TierError("This tier has backers: its shipping cannot change.")
+            raise TierError(gettext("This tier has backers: its shipping cannot change."))
     for key in FIELDS:
         if key in values:
             setattr(tier, key, values[key])
@@ -65,9 +76,9 @@ def delete_tier(tier: RewardTier) -> None:
     project = tier.project
     _check_open(project)
     if tier.has_backers:
-        raise TierError("This tier has backers and cannot be deleted; close it instead.")
+        raise TierError(gettext("This tier has backers and cannot be deleted; close it instead."))
     if project.status is ProjectStatus.LIVE and len(project.tiers) == 1:
-        raise TierError("A live project needs at least one reward tier.")
+        raise TierError(gettext("A live project needs at least one reward tier."))
     db.session.delete(tier)
     db.session.flush()
     db.session.refresh(project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.projects.models import Project
@@ -24,8 +25,11 @@ def statement_project(project_id: int) -> Project:
     if not services.has_statement(project):
         abort(
             404,
-            f"There is no statement yet: this project is {project.status.label}. "
-            "It has one once it has ended.",
+            gettext(
+                "There is no statement yet: this project is %(status)s. It has one once it "
+                "has ended.",
+                status=project.status.label,
+            ),
         )
     return project
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -256,8 +257,8 @@ def safe_cell(value: object) -> str:
 def csv_pledges(project: Project) -> str:
     """Which pledges the CSV lists, for the page to say."""
     if project.was_funded:
-        return "backers to fulfil: pledges held or collected"
-    return "every pledge, with its status"
+        return gettext("backers to fulfil: pledges held or collected")
+    return gettext("every pledge, with its status")
 
 
 def csv_header() -> str:

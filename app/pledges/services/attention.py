@@ -6,10 +6,12 @@ commits between steps and calls Stripe).
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import N_
 from app.ledger import services as ledger
 from app.pledges.domain import (
     PledgeRefused,
@@ -74,9 +76,13 @@ def retry_refund(pledge: Pledge) -> list[Refund]:
     if pledge.refused_difference:  # a held pledge's reduction: only the difference goes back
         return plan_refunds(pledge, pledge.refused_difference, "retried_by_admin")
     if pledge.status is not P.REFUND_FAILED:
-        raise PledgeRefused(f"A {pledge.status.label} pledge has no refused refund to retry.")
-    if not set_status(pledge, P.REFUNDING, "Refund retried by an admin."):
-        raise PledgeRefused("This pledge changed meanwhile; reload and try again.")
+        raise PledgeRefused(
+            gettext(
+                "A %(status)s pledge has no refused refund to retry.", status=pledge.status.label
+            )
+        )
+    if not set_status(pledge, P.REFUNDING, N_("Refund retried by an admin.")):
+        raise PledgeRefused(gettext("This pledge changed meanwhile; reload and try again."))
     return plan_refunds(pledge, _unrefunded(pledge), "retried_by_admin")
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import update
 
 from app.extensions import db
+from app.i18n import N_
 from app.pledges.domain import (
     PledgeRefused,
     PledgeStatus,
@@ -71,9 +73,16 @@ def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Proje
 
 def _check_changeable(pledge: Pledge, action: str) -> None:
     if pledge.status is not P.HELD:
-        raise PledgeRefused(f"A {pledge.status.label} pledge cannot be {action}.")
+        message = (
+            N_("A %(status)s pledge cannot be cancelled.")
+            if action == "cancelled"
+            else N_("A %(status)s pledge cannot be changed.")
+        )
+        raise PledgeRefused(gettext(message, status=pledge.status.label))
     if _has_pending_payment(pledge):
-        raise PledgeRefused("A payment for this pledge is still open: finish or abandon it.")
+        raise PledgeRefused(
+            gettext("A payment for this pledge is still open: finish or abandon it.")
+        )
 
 
 def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None) -> list[Refund]:
@@ -84,7 +93,7 @@ def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None
     pledge = take_with_project(pledge_id, seen_version)
     _check_changeable(pledge, "cancelled")
     _check_change_window(pledge, pledge.total, now)
-    set_status(pledge, P.REFUNDING, "Cancelled by the backer.")
+    set_status(pledge, P.REFUNDING, N_("Cancelled by the backer."))
     _lower_totals(pledge.project_id, pledge.total, 1)
     release_place(pledge.tier_id)
     return plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")

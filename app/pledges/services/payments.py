@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from app import clock, events
 from app.accounts.models import User
 from app.extensions import db
+from app.i18n import N_
 from app.ledger import services as ledger
 from app.moves import move
 from app.payments.keys import idempotency_key
@@ -66,7 +68,7 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
 
     On PledgeRefused the session holds rows that must not be committed: roll back."""
     if project.owner_id == backer.id:
-        raise PledgeRefused("You cannot back your own project.")
+        raise PledgeRefused(gettext("You cannot back your own project."))
     check_open_for_pledges(project.status.value, project.deadline, now)
     check_may_start(backer.id, now)
     # A second open pledge of the same backer fails on a partial unique index at the flush
@@ -216,10 +218,10 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
         release_place(payment.target_tier_id)
     refund = _refund_row(pledge, payment, payment.amount, reason)
     if pledge.status in (P.PENDING, P.FAILED, P.REFUNDED):
-        why = (
-            "The project closed before your payment completed."
+        why = (  # stored in English, shown in the reader's language (the stored_text filter)
+            N_("The project closed before your payment completed.")
             if waiting
-            else "This payment arrived after the pledge had ended."
+            else N_("This payment arrived after the pledge had ended.")
         )
         set_status(pledge, P.REFUNDING, why)
     events.publish(events.PaymentReturned(pledge.id, payment.id, payment.amount))

@@ -6,6 +6,7 @@ commits between steps and calls Stripe).
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import update
 
 from app.extensions import db
@@ -32,7 +33,7 @@ def claim_place(tier_id: int, project_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise PledgeRefused("Sorry, this reward is sold out or no longer available.")
+        raise PledgeRefused(gettext("Sorry, this reward is sold out or no longer available."))
 
 
 def release_place(tier_id: int) -> None:
@@ -48,14 +49,14 @@ def shipping_for(tier: RewardTier, country: str | None) -> tuple[int, str | None
     if not tier.ships:
         return 0, None
     if not country:
-        raise PledgeRefused("This reward ships: choose the country to ship it to.")
+        raise PledgeRefused(gettext("This reward ships: choose the country to ship it to."))
     return tier.shipping_fee or 0, country
 
 
 def _tier_of(project: Project, tier_id: int) -> RewardTier:
     tier = db.session.get(RewardTier, tier_id)
     if tier is None or tier.project_id != project.id:
-        raise PledgeRefused("Choose one of this project's rewards.")
+        raise PledgeRefused(gettext("Choose one of this project's rewards."))
     return tier
 
 

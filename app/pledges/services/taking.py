@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app import clock
 from app.extensions import db
+from app.i18n import N_
 from app.moves import move
 from app.pledges.domain import (
     ABANDON_WINDOW,
@@ -64,8 +66,13 @@ def check_may_start(backer_id: int, now: datetime) -> None:
     )
     if unpaid >= config["OPEN_PLEDGES_PER_ACCOUNT"]:
         raise PledgeRefused(
-            f"You have {unpaid} pledges waiting for payment: pay for one or stop it "
-            "(on My pledges) before starting another."
+            ngettext(
+                "You have %(num)d pledge waiting for payment: pay for it or stop it (on My "
+                "pledges) before starting another.",
+                "You have %(num)d pledges waiting for payment: pay for one or stop it (on My "
+                "pledges) before starting another.",
+                unpaid,
+            )
         )
     abandoned = db.session.scalars(
         select(Pledge.ended_at).where(
@@ -83,8 +90,13 @@ def check_may_start(backer_id: int, now: datetime) -> None:
     if allowed is not None:
         minutes = max(1, -(-int((allowed - now).total_seconds()) // 60))
         raise PledgeRefused(
-            f"You have left {len(abandoned)} pledges unpaid in the last 24 hours, so a new "
-            f"one can start in {minutes} minutes (at {allowed:%H:%M} UTC)."
+            gettext(
+                "You have left %(pledges)s unpaid in the last 24 hours, so a new one can start "
+                "in %(minutes)s (at %(at)s UTC).",
+                pledges=ngettext("%(num)d pledge", "%(num)d pledges", len(abandoned)),
+                minutes=ngettext("%(num)d minute", "%(num)d minutes", minutes),
+                at=f"{allowed:%H:%M}",
+            )
         )
 
 
@@ -112,7 +124,7 @@ class PledgeChanged(PledgeRefused):
     """The pledge moved while this request decided: nothing was done (answered 409)."""
 
 
-CHANGED = (
+CHANGED = N_(
     "Your pledge changed meanwhile (perhaps in another tab), so nothing was done and nothing "
     "was charged or refunded. Here it is as it stands now."
 )
@@ -144,9 +156,9 @@ def take(pledge_id: int, seen_version: int | None = None) -> Pledge:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if version is None:
-        raise PledgeRefused("There is no such pledge.")
+        raise PledgeRefused(gettext("There is no such pledge."))
     if seen_version is not None and version != seen_version + 1:
-        raise PledgeChanged(CHANGED)
+        raise PledgeChanged(gettext(CHANGED))
     db.session.expire_all()  # the pledge, its payments and refunds: read again from here on
     return db.session.get(Pledge, pledge_id)
 
@@ -155,7 +167,7 @@ def take_with_project(pledge_id: int, seen_version: int | None = None) -> Pledge
     """The project row, then the pledge: for every step that moves a project's totals."""
     project_id = db.session.scalar(select(Pledge.project_id).where(Pledge.id == pledge_id))
     if project_id is None:
-        raise PledgeRefused("There is no such pledge.")
+        raise PledgeRefused(gettext("There is no such pledge."))
     lock_project(project_id)
     return take(pledge_id, seen_version)
 

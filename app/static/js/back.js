@@ -15,6 +15,10 @@
 
   function chosen() { return form.querySelector('input[name="tier_id"]:checked'); }
   function money(minor) { return format.format(minor / factor); }
+  // The page's own words, translated by the server: "%(total)s" and the like filled in here.
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (whole, name) { return values[name]; });
+  }
   function majorText(minor) { return (minor / factor).toFixed(decimals); }
   function parsed() {
     var text = amount.value.trim().replace(/,/g, "");
@@ -29,8 +33,9 @@
     if (!tier || pledge === null) { total.textContent = ""; return; }
     var shipping = parseInt(tier.dataset.shipping, 10);
     total.textContent = shipping
-      ? "Total charged now: " + money(pledge + shipping) + " (" + money(pledge) + " pledge + " + money(shipping) + " shipping)"
-      : "Total charged now: " + money(pledge);
+      ? fill(form.dataset.totalShippingText,
+             { total: money(pledge + shipping), pledge: money(pledge), shipping: money(shipping) })
+      : fill(form.dataset.totalText, { total: money(pledge) });
   }
   form.addEventListener("change", function (event) {
     if (event.target.name === "tier_id") {

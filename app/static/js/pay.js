@@ -13,12 +13,9 @@
   var cardFields = document.getElementById("card-fields");
   var secret = form.dataset.clientSecret;
   var returnUrl = form.dataset.returnUrl;
-  var WALLET_FAILED = {
-    alipay: "The Alipay payment was not completed, so nothing was charged. " +
-            "You can try again, or choose another way to pay.",
-    wechat_pay: "The WeChat Pay payment was not completed, so nothing was charged. " +
-                "You can try again, or choose another way to pay."
-  };
+  // What to say, in the page's language (the server translates; see pledges/pay.html).
+  var MESSAGES = JSON.parse(form.dataset.messages || "{}");
+  var WALLET_FAILED = MESSAGES.wallet_failed || {};
 
   function chosen() {
     var checked = form.querySelector("input[name=payment_method]:checked") ||
@@ -61,7 +58,7 @@
     if (error.code === "payment_intent_payment_attempt_failed" && WALLET_FAILED[method]) {
       return WALLET_FAILED[method];
     }
-    return error.message || "The payment did not go through.";
+    return error.message || MESSAGES.failed;
   }
 
   form.addEventListener("submit", function (submit) {
@@ -77,7 +74,7 @@
         window.location.assign(returnUrl);
       }
     }, function () {
-      errors.textContent = "We could not reach the payment provider. Please try again.";
+      errors.textContent = MESSAGES.unreachable;
       button.disabled = false;
     });
   });
