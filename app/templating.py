@@ -165,6 +165,10 @@ STORED_REASONS = (
     N_("The creator cancelled the project."),
     N_("The project was suspended."),
     N_("The payment was not completed in time."),
+    N_("The payment could not start."),
+    N_("The payment was cancelled."),
+    N_("The card was declined."),
+    N_("The creator has not finished Stripe onboarding."),
 )
 
 

@@ -280,3 +280,14 @@ def test_on_an_error_page_the_switch_goes_back_by_the_referrer(client):
         headers={"Referer": "https://evil.test/page"},
     )
     assert other_site.headers["Location"] == "/"
+
+
+def test_reasons_stored_in_english_are_shown_in_the_readers_language(app):
+    from app.templating import stored_text
+
+    with app.test_request_context("/", headers=ZH):
+        assert stored_text("The payment was not completed in time.") == "付款未在限定时间内完成。"
+        assert stored_text("Refund refused: card expired (100%)") == (
+            "Refund refused: card expired (100%)"  # not in the catalogue: as stored
+        )
+        assert stored_text(None) == ""
