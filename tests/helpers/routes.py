@@ -31,6 +31,7 @@ URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another obje
 # the access rule at work and never a validation error.
 POST_DATA = {
     "accounts.login": lambda w: {"email": "nobody@example.com", "password": "not the password"},
+    "accounts.language": lambda w: {"locale": "zh_Hans_CN", "next": "/"},
     "accounts.register": lambda w: {
         "email": "newcomer@example.com",
         "display_name": "Newcomer",

@@ -21,9 +21,10 @@ refused unsigned for everyone (tests/security/test_webhook_signatures.py checks 
 signed events).
 
 The world is built once per module and shared by the requests that change nothing; a case
-that changes something (``DONE``, or logging out) gets a world of its own in the same
-database: new users, the one project it needs, fresh sessions. So no case sees another's
-writes, and if a request changed what it should not have, the shared world is built again.
+that changes something (``DONE``) gets a world of its own in the same database: new users,
+the one project it needs, fresh sessions; one that changes only the visitor's session
+(logging out, choosing a language) a session of its own. So no case sees another's writes,
+and if a request changed what it should not have, the shared world is built again.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ ACCESS: dict[str, dict[str, tuple]] = {
     # Logging out changes the session only, never a row.
     "accounts.logout POST": {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    # The footer's language switch: a visitor's choice lives in the session only; a signed-in
+    # one's is saved on the account.
+    "accounts.language POST": {
+        ANY:         (REDIRECT, DONE,     DONE,     DONE,     DONE,      DONE),
     },
 
     "projects.discover GET": {
@@ -350,7 +356,7 @@ ROUTES = {str(route): route for route in site_routes()}
 MISSING = "{route} is not in the access table: add it to ACCESS in tests/security/test_access.py"
 
 # Requests after which the visitor's session is no longer what the next request expects.
-SESSION_CHANGING = {"accounts.logout"}
+SESSION_CHANGING = {"accounts.logout", "accounts.language"}
 
 
 def cases() -> Iterator:
@@ -530,7 +536,7 @@ def test_access(site, key, state, visitor, expected):
     assert route, f"ACCESS has a row for {key}, a route the site no longer has"
     if expected == DONE:
         place = site.own(state, visitor)
-    elif route.endpoint in SESSION_CHANGING and visitor != "anonymous":
+    elif route.endpoint in SESSION_CHANGING:
         place = site.own_session(site.shared(), visitor)
     else:
         place = site.shared()
