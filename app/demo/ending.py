@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import update
 
 from app.errors import UserError
 from app.extensions import db
+from app.moves import move
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent
 
@@ -42,16 +42,9 @@ def end_now(project_ref: str, now: datetime) -> tuple[Project, bool]:
             "only a live project can be ended."
         )
     before = project.deadline
-    moved = db.session.execute(
-        update(Project)
-        .where(
-            Project.id == project.id,
-            Project.status == ProjectStatus.LIVE,
-            Project.deadline > now,
-        )
-        .values(deadline=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = move(
+        Project, project.id, {ProjectStatus.LIVE}, where=[Project.deadline > now], deadline=now
+    )
     db.session.refresh(project)
     if not moved:
         if project.status is not ProjectStatus.LIVE:  # settlement took it meanwhile

@@ -14,6 +14,7 @@ from app.i18n import N_
 from app.ledger import services as ledger
 from app.pledges import checkout
 from app.pledges import services as pledge_services
+from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects import services
 from app.projects.forms import ConfirmForm, OptionalReasonForm, ReasonForm
@@ -138,9 +139,9 @@ def retry_refund(pledge_id: int):
     if ConfirmForm().validate_on_submit():
         checkout.retry_refused_refund(pledge_id)
         pledge = db.session.get(Pledge, pledge_id)
-        if pledge.status.value == "refunded":
+        if pledge.status is PledgeStatus.REFUNDED:
             flash(gettext("Pledge #%(id)s is refunded.", id=pledge_id), "success")
-        elif pledge.status.value == "held" and not pledge.refused_difference:
+        elif pledge.status is PledgeStatus.HELD and not pledge.refused_difference:
             flash(gettext("Pledge #%(id)s: the difference is refunded.", id=pledge_id), "success")
         else:
             flash(

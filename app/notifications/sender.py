@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 
 from app import clock
 from app.extensions import db
+from app.moves import move
 from app.notifications import messages
 from app.notifications.models import Outbox, OutboxStatus
 from app.workflow import transaction
@@ -222,14 +223,15 @@ def claimed(token: str) -> list[Outbox]:
 
 
 def mark_sent(row_id: int, token: str, now: datetime) -> bool:
-    return (
-        db.session.execute(
-            update(Outbox)
-            .where(Outbox.id == row_id, _held_by(token))
-            .values(status=Status.SENT, sent_at=now, claim_token=None, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    return move(
+        Outbox,
+        row_id,
+        {Status.SENDING},
+        Status.SENT,
+        where=[Outbox.claim_token == token],
+        sent_at=now,
+        claim_token=None,
+        claimed_until=None,
     )
 
 

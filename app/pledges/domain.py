@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from app.errors import UserError
 from app.i18n import N_, gettext
+from app.projects.domain import ProjectStatus
 
 
 class PledgeStatus(enum.StrEnum):
@@ -73,9 +74,9 @@ class PledgeRefused(UserError):
     """A pledge or change the rules do not allow; the message says why."""
 
 
-def check_open_for_pledges(status: str, deadline: datetime | None, now: datetime) -> None:
+def check_open_for_pledges(status: ProjectStatus, deadline: datetime | None, now: datetime) -> None:
     """Pledges are taken only while the project is live and before its deadline."""
-    if status != "live":
+    if status != ProjectStatus.LIVE:
         raise PledgeRefused(gettext("This project is not taking pledges."))
     if deadline is None or now >= deadline:
         raise PledgeRefused(

@@ -78,7 +78,7 @@ def back(project_id: int):
     try:
         if project.owner_id == current_user.id:
             raise PledgeRefused(gettext("You cannot back your own project."))
-        check_open_for_pledges(project.status.value, project.deadline, clock.now())
+        check_open_for_pledges(project.status, project.deadline, clock.now())
     except PledgeRefused as refusal:
         flash(str(refusal), "warning")
         return redirect(url_for("projects.show", project_id=project.id))

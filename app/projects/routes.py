@@ -213,7 +213,7 @@ def edit(project_id: int):
             "warning",
         )
         return redirect(url_for("projects.mine"))
-    if project.status.value == "draft":
+    if project.is_draft:
         form = ProjectForm(obj=project, category_choices=_category_choices())
         if request.method == "GET":
             form.goal.data = _goal_text(project)

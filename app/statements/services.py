@@ -24,7 +24,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.money import to_major_text
-from app.payouts.models import Payout
+from app.payouts.models import Payout, PayoutStatus
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
 from app.projects.domain import ProjectStatus
@@ -89,7 +89,7 @@ class Statement:
 
     @property
     def _paid_out(self) -> bool:
-        return self.payout is not None and self.payout.status.value == "succeeded"
+        return self.payout is not None and self.payout.status is PayoutStatus.SUCCEEDED
 
 
 def statement(project: Project) -> Statement:

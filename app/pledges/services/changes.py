@@ -60,7 +60,7 @@ def _check_change_window(pledge: Pledge, reduction: int, now: datetime) -> Proje
     """Changes are taken while the project is live; the last-day rule for reductions.
     Called after ``take_with_project``: the project row read here is locked and current."""
     project = db.session.get(Project, pledge.project_id)
-    check_open_for_pledges(project.status.value, project.deadline, now)
+    check_open_for_pledges(project.status, project.deadline, now)
     check_reduction_allowed(
         pledged_total=project.pledged_amount,
         goal=project.goal_amount,

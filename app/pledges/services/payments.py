@@ -69,7 +69,7 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
     On PledgeRefused the session holds rows that must not be committed: roll back."""
     if project.owner_id == backer.id:
         raise PledgeRefused(gettext("You cannot back your own project."))
-    check_open_for_pledges(project.status.value, project.deadline, now)
+    check_open_for_pledges(project.status, project.deadline, now)
     check_may_start(backer.id, now)
     # A second open pledge of the same backer fails on a partial unique index at the flush
     # (IntegrityError); callers have already looked with open_pledge_of.
@@ -230,21 +230,13 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
 
 def _raise_totals(project_id: int, amount: int, backers: int, now: datetime) -> bool:
     """Count a held pledge (or its change) in the project, if it still takes pledges."""
-    return (
-        db.session.execute(
-            update(Project)
-            .where(
-                Project.id == project_id,
-                Project.status == ProjectStatus.LIVE,
-                Project.deadline > now,
-            )
-            .values(
-                pledged_amount=Project.pledged_amount + amount,
-                backer_count=Project.backer_count + backers,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    return move(
+        Project,
+        project_id,
+        {ProjectStatus.LIVE},
+        where=[Project.deadline > now],
+        pledged_amount=Project.pledged_amount + amount,
+        backer_count=Project.backer_count + backers,
     )
 
 

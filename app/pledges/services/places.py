@@ -10,6 +10,7 @@ from flask_babel import gettext
 from sqlalchemy import update
 
 from app.extensions import db
+from app.moves import move
 from app.pledges.domain import (
     PledgeRefused,
 )
@@ -20,19 +21,18 @@ from app.rewards.models import RewardTier
 
 def claim_place(tier_id: int, project_id: int) -> None:
     """Take one place of a tier with one atomic conditional UPDATE: never oversold."""
-    result = db.session.execute(
-        update(RewardTier)
-        .where(
-            RewardTier.id == tier_id,
+    won = move(
+        RewardTier,
+        tier_id,
+        None,
+        where=[
             RewardTier.project_id == project_id,
             RewardTier.is_closed.is_(False),
-            (RewardTier.quantity_limit.is_(None))
-            | (RewardTier.claimed < RewardTier.quantity_limit),
-        )
-        .values(claimed=RewardTier.claimed + 1)
-        .execution_options(synchronize_session=False)
+            RewardTier.quantity_limit.is_(None) | (RewardTier.claimed < RewardTier.quantity_limit),
+        ],
+        claimed=RewardTier.claimed + 1,
     )
-    if result.rowcount != 1:
+    if not won:
         raise PledgeRefused(gettext("Sorry, this reward is sold out or no longer available."))
 
 
