@@ -22,6 +22,16 @@ HTML_LANG = {"en": "en", "zh_Hans_CN": "zh-Hans-CN"}
 # Traditional Chinese (zh-TW, zh-HK, zh-MO, zh-Hant) is not offered as zh_Hans_CN.
 SIMPLIFIED_CHINESE = {"zh", "zh-cn", "zh-hans", "zh-hans-cn", "zh-sg", "zh-hans-sg"}
 
+# The languages a creator may write a project's own text in (title, blurb, story, tiers), as
+# BCP 47 tags: pages mark that text with ``lang`` so that screen readers, fonts, hyphenation and
+# translation tools read it right, whatever language the page around it is in.
+TEXT_LANGUAGES = (
+    "en", "zh-Hans", "zh-Hant", "ja", "ko", "fr", "de", "es", "it", "pt", "nl", "sv", "pl",
+    "ru", "tr", "ar", "hi", "id", "vi", "th",
+)  # fmt: skip
+# A new project's text language when the creator's page language says nothing better.
+TEXT_LANGUAGE_OF_LOCALE = {"en": "en", "zh_Hans_CN": "zh-Hans"}
+
 _gettext: Callable[..., str] | None = None
 _ngettext: Callable[..., str] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from babel import Locale
 from babel.numbers import get_currency_name
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,7 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app import money
+from app import i18n, money
 from app.forms import strip
 from app.i18n import web as i18n_web
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
@@ -99,6 +100,15 @@ class ProjectForm(LiveProjectForm):
     creator_timezone = SelectField(
         _l("Your time zone"), default="UTC", validators=[InputRequired()]
     )
+    text_language = SelectField(
+        _l("Language of your project's text"),
+        validators=[DataRequired()],  # a form posted without it keeps the project's or the reader's
+        description=_l(
+            "Your title, blurb, story and rewards are shown as you write them, never "
+            "translated; pages mark them with this language so browsers and screen readers "
+            "read them right."
+        ),
+    )
     submit = SubmitField(_l("Save"))  # declared again so it comes after the fields above
 
     def __init__(self, *args, category_choices: list[SelectChoice], **kwargs):
@@ -110,6 +120,9 @@ class ProjectForm(LiveProjectForm):
             for code in money.CURRENCIES
         ]
         self.creator_timezone.choices = timezone_choices()
+        self.text_language.choices = text_language_choices(locale)
+        if not self.text_language.data:  # a new project: the language the creator reads
+            self.text_language.data = i18n.TEXT_LANGUAGE_OF_LOCALE.get(locale, "en")
 
     def validate_goal(self, field: StringField) -> None:
         if self.currency.data not in money.CURRENCIES:
@@ -147,3 +160,14 @@ class OptionalReasonForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
+
+
+def text_language_choices(locale: str) -> list[SelectChoice]:
+    """Each language a project may be written in, named in its own words and the reader's."""
+    choices = []
+    for tag in i18n.TEXT_LANGUAGES:
+        language = Locale.parse(tag, sep="-")
+        own, readers = language.get_display_name(language), language.get_display_name(locale)
+        label = own if own == readers else f"{own} · {readers}"
+        choices.append(SelectChoice(tag, label))
+    return choices

@@ -74,6 +74,9 @@ class Project(db.Model):
     title: Mapped[str] = mapped_column(String(80))
     blurb: Mapped[str] = mapped_column(String(160), default="")
     story: Mapped[str] = mapped_column(Text, default="")  # Markdown source
+    # The language the creator writes the project's own text in (a BCP 47 tag from
+    # app.i18n.TEXT_LANGUAGES); pages mark that text with it, it is never translated.
+    text_language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     cover_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/
     currency: Mapped[str] = mapped_column(String(3))

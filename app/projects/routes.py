@@ -122,6 +122,7 @@ def _form_values(form: LiveProjectForm) -> dict:
             goal_amount=form.goal_minor,
             duration_days=form.duration_days.data,
             creator_timezone=form.creator_timezone.data,
+            text_language=form.text_language.data,
         )
     return values
 

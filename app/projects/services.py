@@ -46,6 +46,7 @@ DRAFT_FIELDS = (
     "goal_amount",
     "duration_days",
     "creator_timezone",
+    "text_language",
 )
 LIVE_FIELDS = ("title", "blurb", "story")
 # Projects that count toward DRAFTS_PER_ACCOUNT: still being written, or waiting for review.
