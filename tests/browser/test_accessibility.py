@@ -1,0 +1,281 @@
+"""Every page type, checked by axe-core at WCAG 2.1 A and AA at desktop and phone widths, and no
+page wider than a phone at 375 px (issue 12.6 and 12.7).
+
+The rows the pages show are made once for the module (a settled project and its statement take
+a few seconds): the tests here only read pages, so they share them. Forms sent with errors are
+sent again by every test that needs them, and change nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page
+
+from app import clock as app_clock
+from app import create_app
+from app.accounts.models import Role
+from app.extensions import db, limiter
+from app.projects import uploads
+from tests.browser.axe import add_axe, describe, violations
+from tests.conftest import FakeStripe, IsolatedClient, empty_tables
+from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
+from tests.helpers.browser import needs_chromium
+from tests.helpers.pledging import latest_pledge, pay_through_pages, start
+from tests.helpers.settling import Clock, make_balance_available, ready_account, settle
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+# The reader's language, as the browser asks for it (Accept-Language and navigator.language).
+# Chinese is checked once the catalogues of issue 12.1-12.2 exist.
+LANGUAGES = {"en": "en-US", "zh_Hans_CN": "zh-CN"}
+HAS_CHINESE = (ROOT / "app" / "translations" / "zh_Hans_CN").is_dir()
+LANGUAGE_PARAMS = [
+    pytest.param(
+        language,
+        marks=pytest.mark.skipif(
+            language != "en" and not HAS_CHINESE, reason="no app/translations/zh_Hans_CN yet"
+        ),
+    )
+    for language in LANGUAGES
+]
+
+
+@dataclass
+class World:
+    """The ids the pages are about, and each person's signed-in browser state."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    sessions: dict[str, dict] = field(default_factory=dict)
+    covers: list[Path] = field(default_factory=list)
+
+
+def _cover(project, colour: tuple[int, int, int], world: World) -> None:
+    image = io.BytesIO()
+    Image.new("RGB", (640, 360), colour).save(image, "PNG")
+    project.cover_image = uploads.save_cover(image.getvalue())
+    world.covers.append(uploads.upload_dir() / project.cover_image)
+
+
+def _build(app, world: World, fake: FakeStripe) -> None:
+    cora = gen_user("cora@example.com", "Cora Lind")
+    gen_user("bea@example.com", "Bea Park")
+    gen_user("cy@example.com", "Cy Okafor")
+    gen_user("mo@example.com", "Mo Reyes", role=Role.MODERATOR)
+
+    # Ended and paid out: the creator's statement, and Bea's collected pledge.
+    kettle = gen_project(cora, "live", title="Copper Kettle", goal=10_000, duration_days=1)
+    _cover(kettle, (150, 90, 40), world)
+    db.session.commit()
+    ready_account(cora, fake)
+    bea = Browser(app.test_client())
+    bea.login("bea@example.com")
+    collected, _ = pay_through_pages(bea, fake, kettle, amount="120")
+    make_balance_available(fake)
+    with pytest.MonkeyPatch.context() as patch:
+        clock = Clock()
+        patch.setattr(app_clock, "now", clock.now)
+        clock.jump_past(kettle.deadline)
+        assert "paid_out" in settle(app.test_cli_runner())
+
+    moon = gen_project(cora, "live", title="Moon Lamp", tiers=2)
+    early = gen_tier(moon, "Early bird", minimum=500, quantity_limit=1)  # Cy takes the only one
+    gen_tier(moon, "Lamp, shipped", minimum=6_000, ships=True, shipping_fee=1_500)
+    boat = gen_project(cora, "live", title="Paper Boat", goal=50_000)
+    robot = gen_project(cora, "live", title="Tin Robot", currency="CNY", goal=1_000_000)
+    garden = gen_project(cora, "submitted", title="Glass Garden")
+    for project, colour in [(moon, (40, 60, 110)), (boat, (30, 110, 90)), (robot, (120, 40, 40))]:
+        _cover(project, colour, world)
+    db.session.commit()
+
+    cy = Browser(app.test_client())
+    cy.login("cy@example.com")
+    held, _ = pay_through_pages(cy, fake, moon, tier=early, amount="25")
+    assert start(bea, boat, amount="30").status_code == 302
+    pending = latest_pledge()
+    assert start(bea, robot, amount="88").status_code == 302
+    pending_cny = latest_pledge()
+    world.ids.update(
+        kettle=kettle.id,
+        moon=moon.id,
+        garden=garden.id,
+        collected=collected.id,
+        held=held.id,
+        pending=pending.id,
+        pending_cny=pending_cny.id,
+    )
+
+
+def _sign_in(chromium, live_server: str, email: str) -> dict:
+    context = chromium.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form [type=submit]")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture(scope="module")
+def world(_migrated, test_config, instance_dir, fakestripe_url, live_server, chromium):
+    app = create_app(test_config, instance_path=instance_dir)
+    app.test_client_class = IsolatedClient
+    fake = FakeStripe(fakestripe_url)
+    fake.reset()
+    world = World()
+    with app.app_context():
+        try:
+            _build(app, world, fake)
+            for who in ("bea", "cora", "cy", "mo"):
+                world.sessions[who] = _sign_in(chromium, live_server, f"{who}@example.com")
+            yield world
+        finally:
+            for cover in world.covers:
+                cover.unlink(missing_ok=True)
+            db.session.remove()
+            empty_tables()
+            db.engine.dispose()
+            limiter.reset()
+            fake.http.close()
+
+
+def _submit(page: Page, form: str = "form[method=post]:not([action='/logout'])") -> None:
+    """Send the page's own form as it is (so with errors), without naming a button's words;
+    past the browser's own checks of required fields, to see the server's messages."""
+    page.locator(form).first.evaluate("f => { f.noValidate = true; }")
+    with page.expect_navigation():
+        page.locator(f"{form} [type=submit]").last.click()
+
+
+def _wrong_login(page: Page) -> None:
+    # One made-up account per test: failed log ins are limited per account.
+    page.fill("#email", f"nobody-{id(page)}@example.com")
+    page.fill("#password", "not the password")
+    _submit(page)
+
+
+def _low_pledge(page: Page) -> None:
+    page.locator("input[name=tier_id]:enabled").first.check()
+    page.fill("#amount", "1")
+    _submit(page, "#pledge-form")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page of the tour: who looks, at which address, and what they do there first."""
+
+    who: str | None
+    path: str
+    status: int = 200
+    then: Callable[[Page], None] | None = None
+
+
+TOUR = {
+    "home": Visit(None, "/"),
+    "discover": Visit(None, "/discover"),
+    "project": Visit(None, "/projects/{moon}"),
+    "project-ended": Visit(None, "/projects/{kettle}"),
+    "project-owner": Visit("cora", "/projects/{moon}"),
+    "back": Visit("bea", "/projects/{moon}/back"),
+    "back-errors": Visit("bea", "/projects/{moon}/back", then=_low_pledge),
+    "pay": Visit("bea", "/pledges/{pending}/pay"),
+    "pay-wallets": Visit("bea", "/pledges/{pending_cny}/pay"),
+    "my-pledges": Visit("bea", "/my/pledges"),
+    "pledge": Visit("bea", "/pledges/{collected}"),
+    "pledge-held": Visit("cy", "/pledges/{held}"),
+    "pledge-change": Visit("cy", "/pledges/{held}/change"),
+    "pledge-cancel": Visit("cy", "/pledges/{held}/cancel"),
+    "new-project": Visit("cora", "/projects/new"),
+    "new-project-errors": Visit("cora", "/projects/new", then=_submit),
+    "edit-project": Visit("cora", "/projects/{moon}/edit"),
+    "new-tier": Visit("cora", "/projects/{moon}/tiers/new"),
+    "cancel-project": Visit("cora", "/projects/{moon}/cancel"),
+    "my-projects": Visit("cora", "/my/projects"),
+    "payouts": Visit("cora", "/payouts/account"),
+    "statement": Visit("cora", "/projects/{kettle}/statement"),
+    "moderation-queue": Visit("mo", "/moderation/"),
+    "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
+    "login": Visit(None, "/login"),
+    "login-errors": Visit(None, "/login", then=_wrong_login),
+    "register": Visit(None, "/register"),
+    "register-errors": Visit(None, "/register", then=_submit),
+    "not-found": Visit(None, "/projects/999999", status=404),
+    "forbidden": Visit("bea", "/projects/{moon}/edit", status=403),
+}
+
+
+@pytest.fixture(scope="module")
+def contexts(world, chromium, live_server) -> Iterator[dict]:
+    """One browser context per person, language and width, kept for the module: the pages
+    only read, and a new context costs more than checking a page."""
+    made: dict[tuple, BrowserContext] = {}
+    yield made
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture
+def visit(world, contexts, chromium, live_server) -> Iterator[Callable[..., Page]]:
+    """Open a page of the tour as its person, in a language, at a width."""
+    pages = []
+
+    def open_page(name: str, language: str, width: str) -> Page:
+        spot = TOUR[name]
+        key = (spot.who, language, width)
+        if key not in contexts:
+            contexts[key] = chromium.new_context(
+                base_url=live_server,
+                locale=LANGUAGES[language],
+                viewport=WIDTHS[width],
+                storage_state=world.sessions[spot.who] if spot.who else None,
+            )
+            add_axe(contexts[key])
+        page = contexts[key].new_page()
+        pages.append(page)
+        response = page.goto(spot.path.format(**world.ids))
+        assert response.status == spot.status, f"{name}: {spot.path} answered {response.status}"
+        if spot.then:
+            spot.then(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGE_PARAMS)
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", TOUR)
+def test_page_is_accessible(visit, name, width, language):
+    """Zero axe violations at WCAG 2.1 A and AA; on a phone, nothing wider than the screen."""
+    page = visit(name, language, width)
+    where = f"{name} at {width} ({language}, {page.url})"
+    found = describe(violations(page), where)
+    if width == "phone":
+        found += too_wide(page, where)
+    assert not found, f"{len(found)} problems:\n" + "\n".join(found)
+
+
+def too_wide(page: Page, where: str) -> list[str]:
+    """The page scrolls sideways: the elements that stick out (not those inside a box that
+    scrolls on its own, such as a wide table's)."""
+    width, culprits = page.evaluate(
+        """() => [document.documentElement.scrollWidth,
+                  [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
+                                 && !e.closest('.table-responsive'))
+                    .map(e => e.outerHTML.slice(0, 100))]"""
+    )
+    if width <= page.viewport_size["width"]:
+        return []
+    return [f"{where}: the page is {width} px wide, sticking out: {c}" for c in culprits[:5]]
