@@ -66,6 +66,6 @@ def pledge_status(pledge_id: int) -> str:
 
 def assert_held(page: Page, pledge_id: int) -> None:
     page.wait_for_url(re.compile(rf"/pledges/{pledge_id}$"))
-    expect(page.get_by_role("alert").filter(has_text="Your pledge is in.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Your pledge is in.")).to_be_visible()
     expect(page.get_by_test_id("pledge-status")).to_have_text("held")
     assert pledge_status(pledge_id) == "held"
