@@ -10,6 +10,9 @@
   const API = document.currentScript.src.replace(/\/js\.stripe\.com\/v3\/?(\?.*)?$/, '');
   const FIELDS = ['number', 'exp_month', 'exp_year', 'cvc', 'postal_code'];
   const SIZES = {number: 16, exp_month: 2, exp_year: 2, cvc: 3, postal_code: 5};
+  // Each input's accessible name, as the real card Element names its fields.
+  const LABELS = {number: 'Card number', exp_month: 'Expiration month (MM)',
+                  exp_year: 'Expiration year (YY)', cvc: 'CVC', postal_code: 'ZIP'};
 
   function formBody(params) {
     const body = new URLSearchParams();
@@ -67,6 +70,7 @@
         const input = document.createElement('input');
         input.type = 'text';
         input.placeholder = field;
+        input.setAttribute('aria-label', LABELS[field]);
         input.size = SIZES[field];
         input.autocomplete = 'off';
         input.addEventListener('input', () => this._emit('change', this._state()));
@@ -164,6 +168,7 @@
       const overlay = document.createElement('div');
       overlay.setAttribute('role', 'dialog');
       overlay.setAttribute('aria-label', '3D Secure authentication');
+      overlay.setAttribute('aria-modal', 'true');
       overlay.className = 'fakestripe-3ds';
       Object.assign(overlay.style, {
         position: 'fixed', inset: '0', background: 'rgba(0,0,0,0.4)', display: 'flex',
@@ -186,6 +191,7 @@
         });
       overlay.appendChild(box);
       document.body.appendChild(overlay);
+      box.querySelector('button').focus();  // as the real challenge frame takes the focus
     });
   }
 

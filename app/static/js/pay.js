@@ -11,6 +11,10 @@
   var errors = document.getElementById("card-errors");
   var button = document.getElementById("pay-button");
   var cardFields = document.getElementById("card-fields");
+  // The card's label names a group of Stripe's fields, not one input: clicking it goes to the
+  // first of them, as a label's click would.
+  var cardLabel = document.getElementById("card-label");
+  if (cardLabel) { cardLabel.addEventListener("click", function () { card.focus(); }); }
   var secret = form.dataset.clientSecret;
   var returnUrl = form.dataset.returnUrl;
   // What to say, in the page's language (the server translates; see pledges/pay.html).
