@@ -18,6 +18,11 @@ from app.projects.models import Project
 from tests.helpers import PASSWORD, gen_project, gen_user
 
 CHROMIUM = "/usr/bin/chromium"
+# Where the browser tests leave screenshots for a person to look at (git-ignored, as all of
+# instance/): the project page at both widths, and more.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}"
 )
@@ -69,3 +74,11 @@ def assert_held(page: Page, pledge_id: int) -> None:
     expect(page.get_by_role("status").filter(has_text="Your pledge is in.")).to_be_visible()
     expect(page.get_by_test_id("pledge-status")).to_have_text("held")
     assert pledge_status(pledge_id) == "held"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """The whole page as ``instance/screenshots/<name>.png``; its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path

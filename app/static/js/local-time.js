@@ -5,9 +5,11 @@
     weekday: "short", day: "numeric", month: "short", year: "numeric",
     hour: "2-digit", minute: "2-digit", timeZoneName: "short"
   });
+  var ownZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   document.querySelectorAll("time[data-viewer-time]").forEach(function (el) {
     var target = document.getElementById(el.dataset.viewerTime);
-    if (target) {
+    // The viewer's time only when it differs from the creator's, shown already.
+    if (target && el.dataset.zone !== ownZone) {
       target.textContent = format.format(new Date(el.getAttribute("datetime")));
       target.parentElement.hidden = false;
     }
