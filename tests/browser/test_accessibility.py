@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from app import clock as app_clock
 from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.i18n import HTML_LANG
 from app.projects import uploads
 from tests.browser.axe import add_axe, describe, violations
 from tests.conftest import FakeStripe, IsolatedClient, empty_tables
@@ -120,7 +121,7 @@ def _sign_in(chromium, live_server: str, email: str) -> dict:
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
-        page.click("form [type=submit]")
+        page.click("main form [type=submit]")
     state = context.storage_state()
     context.close()
     return state
@@ -149,7 +150,7 @@ def world(_migrated, test_config, instance_dir, fakestripe_url, live_server, chr
             fake.http.close()
 
 
-def _submit(page: Page, form: str = "form[method=post]:not([action='/logout'])") -> None:
+def _submit(page: Page, form: str = "main form[method=post]") -> None:
     """Send the page's own form as it is (so with errors), without naming a button's words;
     past the browser's own checks of required fields, to see the server's messages."""
     page.locator(form).first.evaluate("f => { f.noValidate = true; }")
@@ -172,7 +173,8 @@ def _low_pledge(page: Page) -> None:
 
 @dataclass(frozen=True)
 class Visit:
-    """A page of the tour: who looks, at which address, and what they do there first."""
+    """A page of the tour: who looks, at which address, and what they do there first (send
+    its form with errors)."""
 
     who: str | None
     path: str
@@ -244,8 +246,11 @@ def visit(world, contexts, chromium, live_server) -> Iterator[Callable[..., Page
         pages.append(page)
         response = page.goto(spot.path.format(**world.ids))
         assert response.status == spot.status, f"{name}: {spot.path} answered {response.status}"
-        if spot.then:
+        if spot.then:  # a form sent with errors: they are shown, and tied to their fields
             spot.then(page)
+            expect(page.locator("[aria-invalid=true]").first).to_be_attached()
+        # In the language asked for (the footer's switch is a form too: never sent here).
+        expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[language])
         return page
 
     yield open_page
