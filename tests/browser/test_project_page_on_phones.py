@@ -1,8 +1,11 @@
 """The project page on a phone shows what is raised, the time left and the Back button before the
-story, and keeps them in the side column on a desktop (issue 12.7); screenshots of it at both
-widths are left in instance/screenshots for a person to look at."""
+story, and keeps them in the side column on a desktop (issue 12.7), in English and in Chinese;
+screenshots of it at both widths in both languages are left in instance/screenshots
+(``project-375-en.png``, ``project-1280-zh_Hans_CN.png``, ...) for a person to look at."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,6 +20,9 @@ from tests.helpers.browser import (
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
+# The reader's language, as the browser asks for it.
+LANGUAGES = {"en": "en-US", "zh_Hans_CN": "zh-CN"}
+
 
 @pytest.fixture
 def project(app):
@@ -30,7 +36,7 @@ def boxes(page: Page) -> dict[str, dict]:
         "progress": page.get_by_test_id("funding").locator("progress"),
         "pledged": page.get_by_test_id("pledged"),
         "time left": page.get_by_test_id("time-left"),
-        "back": page.get_by_role("link", name="Back this project"),
+        "back": page.get_by_test_id("funding").locator("a[href$='/back']"),
         "story": page.get_by_test_id("story"),
     }
     for locator in found.values():
@@ -48,11 +54,27 @@ def comes_before(page: Page, first: str, then: str) -> bool:
     )
 
 
-def test_a_phone_shows_the_funding_box_and_back_button_before_the_story(app, project, page):
+@pytest.fixture(params=LANGUAGES)
+def language(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def reader(chromium, live_server, language) -> Iterator[Page]:
+    """A visitor whose browser asks for the language."""
+    context = chromium.new_context(base_url=live_server, locale=LANGUAGES[language])
+    yield context.new_page()
+    context.close()
+
+
+def test_a_phone_shows_the_funding_box_and_back_button_before_the_story(
+    app, project, reader, language
+):
+    page = reader
     page.set_viewport_size(PHONE)
     page.goto(f"/projects/{project.id}")
     at = boxes(page)
-    screenshot(page, "project-375")
+    screenshot(page, f"project-375-{language}")
 
     story_top = at["story"]["y"]
     for name in ("progress", "pledged", "time left", "back"):
@@ -62,18 +84,19 @@ def test_a_phone_shows_the_funding_box_and_back_button_before_the_story(app, pro
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_a_desktop_keeps_the_funding_box_beside_the_cover(app, project, page):
+def test_a_desktop_keeps_the_funding_box_beside_the_cover(app, project, reader, language):
+    page = reader
     page.set_viewport_size(DESKTOP)
     page.goto(f"/projects/{project.id}")
     at = boxes(page)
-    screenshot(page, "project-1280")
+    screenshot(page, f"project-1280-{language}")
 
     story_right = at["story"]["x"] + at["story"]["width"]
     for name in ("progress", "pledged", "back"):
         assert at[name]["x"] >= story_right, f"{name} is not in the side column"
     # ... and at the top: the Back button is on the first screen, beside the cover.
     assert at["back"]["y"] + at["back"]["height"] <= DESKTOP["height"]
-    cover = page.get_by_role("img", name=f"Cover image of {project.title}").bounding_box()
+    cover = page.locator("img.project-cover").bounding_box()
     assert at["pledged"]["y"] < cover["y"] + cover["height"]
 
 
