@@ -16,12 +16,14 @@ from datetime import timedelta
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.accounts.models import User
 from app.extensions import db
+from app.i18n import N_
 from app.payments import gateway, methods, webhooks
 from app.payments.gateway import CardError, GatewayError
 from app.pledges import services
@@ -31,12 +33,10 @@ from app.projects.models import Project
 from app.workflow import step, transaction
 
 log = logging.getLogger(__name__)
-UNREACHABLE = (
+UNREACHABLE = N_(
     "We could not reach the payment provider, so nothing was charged. Please try again in a moment."
 )
-
-
-ALREADY_BACKED = "You have already backed this project: change your pledge instead."
+ALREADY_BACKED = N_("You have already backed this project: change your pledge instead.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> Star
         try:
             payment = services.start_pledge(backer, project, terms, clock.now())
         except IntegrityError:  # a double submit raced us to the one open pledge
-            raise PledgeRefused(ALREADY_BACKED) from None
+            raise PledgeRefused(gettext(ALREADY_BACKED)) from None
         # a PledgeRefused (e.g. sold out) rolls back: nothing of this attempt is kept
         started = Started(payment.pledge_id, payment.id)
         customer, params = Customer.of(backer), intent_params(payment, project)
@@ -108,7 +108,7 @@ def open_intent(payment_id: int, customer: Customer, params: dict) -> None:
         with transaction():
             services.payment_abandoned(payment_id, "The payment could not start.")
             _remember_customer(customer.user_id, created)
-        raise PledgeRefused(UNREACHABLE) from None
+        raise PledgeRefused(gettext(UNREACHABLE)) from None
     with transaction():
         _remember_customer(customer.user_id, created)
         services.attach_intent(payment_id, intent.id, intent.client_secret)
@@ -214,20 +214,27 @@ def refund_message(results: list[RefundResult] | tuple[RefundResult, ...]) -> tu
         return "", "info"
     if RefundOutcome.REFUSED in statuses:
         return (
-            "The payment provider refused the refund, so the money is still held safely for "
-            "you; our team has been told and will return it.",
+            gettext(
+                "The payment provider refused the refund, so the money is still held safely "
+                "for you; our team has been told and will return it."
+            ),
             "warning",
         )
     if RefundOutcome.RETRY in statuses:
         return (
-            "We could not reach the payment provider just now. Your refund is recorded and "
-            "will be made automatically within minutes.",
+            gettext(
+                "We could not reach the payment provider just now. Your refund is recorded and "
+                "will be made automatically within minutes."
+            ),
             "warning",
         )
     if RefundOutcome.PENDING in statuses:
-        return "Your refund is started; the payment provider is still processing it.", "info"
+        return (
+            gettext("Your refund is started; the payment provider is still processing it."),
+            "info",
+        )
     return (
-        "Your money is on its way back to your card (banks take 5 to 10 business days).",
+        gettext("Your money is on its way back to your card (banks take 5 to 10 business days)."),
         "info",
     )
 
@@ -239,7 +246,7 @@ def begin_change(pledge_id: int, terms: services.Terms, seen_version: int | None
         try:
             plan = services.change_pledge(pledge_id, terms, clock.now(), seen_version)
         except IntegrityError:
-            raise PledgeRefused("A payment for this pledge is already open.") from None
+            raise PledgeRefused(gettext("A payment for this pledge is already open.")) from None
         if (payment := plan.payment) is not None:  # an extra payment: its intent after commit
             pledge = payment.pledge
             params = intent_params(payment, pledge.project)
@@ -286,10 +293,10 @@ def confirm(payment_id: int) -> Confirmation:
 
 
 LATE_MESSAGES = {
-    services.PROJECT_CLOSED: (
+    services.PROJECT_CLOSED: N_(
         "The project closed before your payment completed, so we are refunding it in full."
     ),
-    services.PLEDGE_MOVED: (
+    services.PLEDGE_MOVED: N_(
         "Your pledge had already changed (it was cancelled or is being refunded) when this "
         "payment completed, so it does not count and we are refunding it in full."
     ),
@@ -307,7 +314,7 @@ def record_intent(
             run_refunds(list(outcome.refund_ids))
         if not outcome.accepted:
             message = LATE_MESSAGES.get(outcome.reason, LATE_MESSAGES[services.PROJECT_CLOSED])
-            return Confirmation(Confirmed.TOO_LATE, message)
+            return Confirmation(Confirmed.TOO_LATE, gettext(message))
         return Confirmation(Confirmed.HELD)
     with transaction():
         if status == "canceled":
