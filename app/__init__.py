@@ -131,8 +131,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.audit.cli import ledger_cli
     from app.demo.cli import demo_cli
-    from app.ledger.cli import ledger_cli
     from app.notifications.cli import notifications_cli
     from app.payments.cli import payments_cli
     from app.pledges.cli import pledges_cli

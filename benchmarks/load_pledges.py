@@ -625,9 +625,9 @@ def main() -> int:
         )
         stop_gunicorn(server)
         with app.app_context():
-            from app.ledger import services as ledger
+            from app.audit import books
 
-            problems = ledger.check(project_id)
+            problems = books.check(project_id)
             limited_sold, unlimited_sold = tier_figures(limited), tier_figures(unlimited)
             project = db.session.get(Project, project_id)
             pending_payments = db.session.scalar(

@@ -228,7 +228,7 @@ def main() -> None:
             seeded = time.perf_counter() - started
             sim = SimulatedGateway(latency=args.latency, rate_limit=args.rate_limit)
             app.extensions["payments_gateway"] = sim
-            from app.ledger import services as ledger
+            from app.audit import books
             from app.settlement import runner
 
             started = time.perf_counter()
@@ -239,7 +239,7 @@ def main() -> None:
                 .select_from(Pledge)
                 .where(Pledge.status == PledgeStatus.REFUNDED)
             )
-            problems = ledger.check(project_id)
+            problems = books.check(project_id)
             db.session.commit()
         rate = refunded / elapsed
         print(f"database          {make_url(url).get_backend_name()}")

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from app import clock, events
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from app.moves import move
@@ -113,7 +114,7 @@ def held_total(project_id: int) -> tuple[int, int]:
 def books_disagree(project: Project) -> list[str]:
     """Every way the project's books disagree (ledger, pledges, running totals); settlement
     decides nothing while there is any."""
-    return ledger.check(project.id)
+    return books.check(project.id)
 
 
 def close_if_due(project: Project, now: datetime) -> None:

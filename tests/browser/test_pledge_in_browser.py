@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from tests.helpers.browser import (
@@ -59,7 +60,7 @@ def test_card_pledge_is_held_in_escrow(app, stripe_fake, project, backer, page, 
     assert (project.pledged_amount, project.backer_count) == (2500, 1)
     assert project.tiers[0].claimed == 1
     assert ledger.balance(ledger.escrow(project.id)) == 2500
-    assert ledger.check() == []
+    assert books.check() == []
 
     page.goto(f"/projects/{project.id}")
     expect(page.get_by_test_id("pledged")).to_have_text("$25.00")
@@ -85,7 +86,7 @@ def test_declined_card_then_another_card(app, stripe_fake, project, backer, page
     assert_held(page, pledge_id)
     db.session.refresh(project)
     assert (project.pledged_amount, project.backer_count) == (4000, 1)
-    assert ledger.check() == []
+    assert books.check() == []
     assert problems == []
 
     # The watcher is not blind: a blocked inline script is reported.
@@ -107,7 +108,7 @@ def test_three_d_secure_completed(app, stripe_fake, project, backer, page, probl
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Complete authentication").click()
     assert_held(page, pledge_id)
-    assert ledger.check() == []
+    assert books.check() == []
     assert problems == []
 
 

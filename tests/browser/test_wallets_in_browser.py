@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from tests.helpers.browser import (
@@ -71,7 +72,7 @@ def test_alipay_authorized_is_held(app, stripe_fake, project, backer, page, prob
     db.session.refresh(project)
     assert (project.pledged_amount, project.backer_count) == (2500, 1)
     assert ledger.balance(ledger.escrow(project.id)) == 2500
-    assert ledger.check() == []
+    assert books.check() == []
     assert problems == []
 
 
@@ -110,7 +111,7 @@ def test_wechat_pay_authorized_is_held(app, stripe_fake, project, backer, page, 
     assert_held(page, pledge_id)
     db.session.refresh(project)
     assert (project.pledged_amount, project.backer_count) == (4000, 1)
-    assert ledger.check() == []
+    assert books.check() == []
     assert problems == []
 
 

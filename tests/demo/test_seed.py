@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from app import clock, payments
 from app.accounts.models import Role, User
+from app.audit import books
 from app.demo.data import BACKERS, PROJECTS
 from app.demo.pledging import plan
 from app.extensions import db
-from app.ledger import services as ledger
 from app.ledger.models import LedgerTransaction
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
@@ -113,7 +113,7 @@ def test_live_projects_are_varied_complete_open_and_believable(app, seeded):
 
 
 def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seeded, stripe_fake):
-    assert ledger.check() == []
+    assert books.check() == []
     pledges = held_pledges()
     assert 120 <= len(pledges) <= 250
     assert len(pledges) == sum(len(plan(spec)) for spec in PROJECTS if spec.status == "live")
@@ -196,7 +196,7 @@ def test_running_twice_changes_nothing_and_prints_the_logins_again(seeded, runne
     assert len(stripe_fake.requests()) == calls
     db.session.expire_all()
     assert [(p.pledged_amount, p.backer_count) for p in live_projects()] == totals
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def closed_port() -> int:
@@ -226,4 +226,4 @@ def test_unreachable_payment_provider_gives_projects_without_pledges(app, runner
     # The one attempt is on record as failed ("The payment could not start."), nothing open.
     statuses = db.session.scalars(select(Pledge.status)).all()
     assert [s.value for s in statuses] == ["failed"]
-    assert ledger.check() == []
+    assert books.check() == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.audit import books
 from app.extensions import db
-from app.ledger import services as ledger
 from app.pledges.models import Payment, Pledge
 from tests.helpers import Browser, gen_user
 
@@ -49,4 +49,4 @@ def pay_through_pages(browser, stripe_fake, project, card="pm_card_visa", **kwar
 
 
 def assert_books_balance():
-    assert ledger.check() == []
+    assert books.check() == []

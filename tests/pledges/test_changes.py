@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from app import clock
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from app.pledges.domain import PledgeStatus
@@ -158,7 +159,7 @@ def test_refused_or_failed_refunds(app, backer, project, stripe_fake, status, ru
         assert pledge.status is PledgeStatus.REFUNDING
         runner.invoke(args=["pledges", "sweep"])
         assert latest_pledge().status is PledgeStatus.REFUNDED
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def test_admin_retries_a_refused_refund(app, backer, project, stripe_fake):

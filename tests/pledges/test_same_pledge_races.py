@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 
 from app import clock
 from app import clock as app_clock
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from app.pledges import checkout
@@ -202,7 +203,7 @@ class Race:
         errors = [r for r in results if r.startswith("ERROR")]
         assert not errors, results
         db.session.expire_all()
-        assert ledger.check(self.project_id) == [], results
+        assert books.check(self.project_id) == [], results
         pledge = db.session.get(Pledge, self.pledge_id)
         paid = sum(p.amount for p in pledge.payments if p.status is PaymentStatus.SUCCEEDED)
         back = sum(r.amount for r in pledge.refunds if r.status is RefundStatus.SUCCEEDED)
@@ -339,7 +340,7 @@ def test_a_request_as_the_deadline_passes_and_settlement_claims(
     checkout.sweep_expired_payments()
     settlement.settle_due()
     db.session.expire_all()
-    assert ledger.check() == []
+    assert books.check() == []
     for project in db.session.scalars(select(Project).where(Project.title.like("Race %"))):
         assert (project.status.value, project.settled_at is not None) == ("failed", True)
         assert ledger.balance(ledger.escrow(project.id)) == 0

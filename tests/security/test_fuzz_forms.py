@@ -33,8 +33,8 @@ from werkzeug.security import check_password_hash
 
 from app import clock, money
 from app.accounts.models import Role, User
+from app.audit import books
 from app.extensions import db, limiter
-from app.ledger import services as ledger
 from app.payouts.models import ConnectedAccount
 from app.payouts.services import COUNTRIES
 from app.pledges import checkout
@@ -500,7 +500,7 @@ def test_pledge_change_form(app, held, data):
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
     assert pledge.status is PledgeStatus.HELD and pledge.tier.minimum_amount <= pledge.amount
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 CSRF_VARIANTS = [
@@ -537,7 +537,7 @@ def test_pledge_cancel_form(app, held, csrf, extra):
         assert snapshot() == before
         return
     assert db.session.get(Pledge, current).status.value in ("refunding", "refunded")
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 # ---- payouts ---------------------------------------------------------------------------------

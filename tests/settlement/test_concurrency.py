@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app import clock as app_clock
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerTransaction
@@ -64,7 +65,7 @@ def assert_each_pledge_refunded_once(project_id: int, stripe_fake, pledges: int)
     project = db.session.get(Project, project_id)
     assert project.status.value == "failed" and project.settled_at is not None
     assert ledger.balance(ledger.escrow(project_id)) == 0
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def pledge_for_real(stripe_fake, project, amounts: list[int]) -> None:

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
 from app.payouts.models import Payout
@@ -47,7 +48,7 @@ def test_funded_project_pays_the_creator_minus_the_fee(
     assert ledger.balance(ledger.creator(project.id)) == 99797
     assert ledger.balance(ledger.PLATFORM_FEES) == 5253
     assert refunds(stripe_fake) == []
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def test_failed_project_refunds_every_backer(app, creator, project, stripe_fake, clock, runner):
@@ -63,7 +64,7 @@ def test_failed_project_refunds_every_backer(app, creator, project, stripe_fake,
     assert len({r["idempotency_key"] for r in made}) == 3
     assert transfers(stripe_fake) == []
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert books.check() == []
     assert settle(runner) == "Nothing to settle.\n"  # a second run does nothing
 
 
@@ -78,7 +79,7 @@ def test_goal_boundaries(app, creator, project, stripe_fake, clock, runner, delt
     settle(runner)
     db.session.refresh(project)
     assert project.status.value == outcome
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def test_payout_waits_for_onboarding_then_the_balance(
@@ -106,7 +107,7 @@ def test_payout_waits_for_onboarding_then_the_balance(
     clock.advance(minutes=10)  # past the lease
     assert "paid_out" in settle(runner)
     assert len(transfers(stripe_fake)) == 1
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def test_cancelled_and_suspended_projects_refund_everyone(
@@ -121,7 +122,7 @@ def test_cancelled_and_suspended_projects_refund_everyone(
     assert {p.status for p in pledges_of(project)} == {PledgeStatus.REFUNDED}
     assert {p.end_reason for p in pledges_of(project)} == {"The creator cancelled the project."}
     assert ledger.balance(ledger.escrow(project.id)) == 0
-    assert ledger.check() == []
+    assert books.check() == []
 
 
 def test_dry_run_changes_nothing(app, creator, project, stripe_fake, clock, runner):

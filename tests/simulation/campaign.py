@@ -41,9 +41,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role, User
+from app.audit import books
+from app.audit import reconcile as reconciling
 from app.errors import UserError
 from app.extensions import db
-from app.ledger import reconcile as reconciling
 from app.ledger import services as ledger
 from app.notifications.models import Outbox
 from app.notifications.services import Kind
@@ -1087,7 +1088,7 @@ class Simulation:
 
     def check(self) -> None:
         db.session.rollback()  # a fresh look at what is committed
-        problems = ledger.check() + self.state_problems() + self.booked_only_if_moved()
+        problems = books.check() + self.state_problems() + self.booked_only_if_moved()
         problems += self.backward_moves()
         db.session.rollback()
         if problems:
@@ -1293,7 +1294,7 @@ class Simulation:
             result = reconciling.reconcile(campaign.project_id)
             problems += [f"reconcile {campaign.name}: {d}" for d in result.differences]
             self.log.append(f"     reconcile {campaign.name}: {result.summary()}")
-        problems += ledger.check()
+        problems += books.check()
         db.session.rollback()
         if problems:
             raise self.failure("\n  ".join(["final state wrong:", *problems]))

@@ -2,8 +2,8 @@
 
 from sqlalchemy import delete, select, update
 
+from app.audit import reconcile
 from app.extensions import db
-from app.ledger import reconcile
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.money import format_money

@@ -1,11 +1,11 @@
-"""`flask ledger check`: the books against the pledges, for operators and CI."""
+"""`flask ledger check` and `flask ledger reconcile`: auditing the books, for operators and CI."""
 
 import sys
 
 import click
 from flask.cli import AppGroup
 
-from app.ledger import services
+from app.audit import books
 
 ledger_cli = AppGroup("ledger", help="Check the escrow ledger.")
 
@@ -14,7 +14,7 @@ ledger_cli = AppGroup("ledger", help="Check the escrow ledger.")
 @click.option("--project", "project_id", type=int, help="Check one project only.")
 def check(project_id: int | None) -> None:
     """Print every mismatch between ledger, pledges and project totals; exit 1 if any."""
-    problems = services.check(project_id)
+    problems = books.check(project_id)
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -27,7 +27,7 @@ def check(project_id: int | None) -> None:
 @click.option("--project", "project_id", type=int, required=True, help="The project to reconcile.")
 def reconcile(project_id: int) -> None:
     """Compare one project's ledger and rows with Stripe; print every difference, exit 1 if any."""
-    from app.ledger import reconcile as reconciling
+    from app.audit import reconcile as reconciling
     from app.payments.gateway import GatewayError
 
     try:
