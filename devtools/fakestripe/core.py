@@ -394,7 +394,7 @@ async def _deliver(event, payload, hook_id, delay):
                 return  # the endpoint was removed
             status = await _post(hook, event.type, payload)
             ok = isinstance(status, int) and 200 <= status < 300
-            done = {"attempt": attempt, "status": status, "time": time.time()}
+            done = {"attempt": attempt, "status": status, "time": time.time(), "waited": delay}
             book.attempts.append(entry | done)
             if ok:
                 if (event.id, hook_id) not in book.delivered:

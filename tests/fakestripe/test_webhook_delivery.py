@@ -2,7 +2,6 @@
 ``pending_webhooks`` counting until it answers 2xx, each attempt signed anew; and the chaos mode
 that delivers some events twice and some late, the same way again for the same seed."""
 
-import itertools
 import json
 import threading
 import time
@@ -108,9 +107,7 @@ def test_a_failed_delivery_is_retried_with_growing_intervals_until_2xx(fake, sdk
     assert sdk.v1.events.retrieve(event.id).pending_webhooks == 1  # failed so far: still counted
     received = sink.wait_for(4)
     times = [t for t, _, _ in received]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert 0.25 < gaps[0] < 0.6, gaps  # 0.3 s, then 0.6 s, then 1.2 s
-    assert gaps[1] > 1.6 * gaps[0] and gaps[2] > 1.6 * gaps[1], gaps
+    assert times == sorted(times)
     for _, body, signature in received:  # the same event, each attempt signed when it is sent
         assert stripe.Webhook.construct_event(body, signature, SECRET).id == event.id
     stamps = [int(signature.split(",")[0].removeprefix("t=")) for _, _, signature in received]
@@ -122,6 +119,8 @@ def test_a_failed_delivery_is_retried_with_growing_intervals_until_2xx(fake, sdk
         (event.id, 3, 503),
         (event.id, 4, 200),
     ]
+    # The schedule the fake kept, not the wall clock of a loaded machine: 0.3 s, 0.6 s, 1.2 s.
+    assert [a["waited"] for a in attempts[1:]] == pytest.approx([0.3, 0.6, 1.2])
     assert sdk.v1.events.retrieve(event.id).pending_webhooks == 0
     time.sleep(0.7)
     assert len(sink.received) == 4  # nothing after the 2xx
