@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 import stripe
 
-from tests.helpers.fakestripe import ROOT, SECRET, Sink, free_port
+from tests.helpers.fakestripe import ROOT, SECRET, Sink, free_port, wait_until_up
 
 CARD_EXPIRY = {"exp_month": 12, "exp_year": 2034, "cvc": "123"}
 
@@ -54,15 +53,7 @@ def fake_server(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/_config/faults", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"fakestripe did not start:\n{log_path.read_text()}")
-                time.sleep(0.1)
+        wait_until_up(url, proc, log_path.read_text)
         yield url
     finally:
         proc.terminate()

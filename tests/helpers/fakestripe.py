@@ -48,16 +48,7 @@ def server(state, *options, stop=signal.SIGTERM):
     )
     url = run.url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/_config/faults", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"fakestripe did not start:\n{proc.communicate()[0]}")
-                time.sleep(0.05)
+        wait_until_up(url, proc, lambda: proc.communicate()[0])
         yield run
     finally:
         if proc.poll() is None:
@@ -141,3 +132,18 @@ def wait_until(check, timeout=5):
 
 def by_type(events):
     return {e["type"]: e for e in events}
+
+
+def wait_until_up(url: str, proc, output, seconds: float = 20) -> None:
+    """Wait for a fake Stripe process to answer; fail with what it printed if it dies first
+    or takes longer than ``seconds``. ``output`` reads what it printed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url + "/_config/faults", timeout=1).close()
+            return
+        except requests.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"fakestripe did not start:\n{output()}")
+            time.sleep(0.05)

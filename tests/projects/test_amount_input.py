@@ -9,7 +9,6 @@ no call to Stripe.
 from __future__ import annotations
 
 import html
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -19,18 +18,10 @@ from app.pledges.models import Payment, Pledge
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
 from tests.helpers import STORY, Browser, gen_project, gen_user
+from tests.helpers.forms import field_errors
 
 COMMA = "Use a point for decimals (45.50); a comma may only separate thousands, as in 1,250.50."
 YEN = "JPY amounts have no decimals: write 1500 or 1,500."
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The messages shown under the field called ``name`` on a rendered form."""
-    for block in re.split(r'(?=<div class="mb-3)', page):
-        if f'name="{name}"' in block:
-            found = re.findall(r'<div class="invalid-feedback[^"]*">(.*?)</div>', block, re.S)
-            return [html.unescape(m.strip()) for m in found]
-    raise AssertionError(f"no field {name!r} on the page")
 
 
 def count(model) -> int:
