@@ -314,6 +314,7 @@ class Deliveries:
         self.attempts = []  # every attempt: event, type, endpoint, attempt, status, time
         self.delivered = set()  # (event id, endpoint id) that answered 2xx
         self.serial = 0
+        self.sending = {}  # endpoint id -> asyncio.Lock: one request at a time, without chaos
         self.reseed()
 
     def reseed(self):
@@ -392,7 +393,11 @@ async def _deliver(event, payload, hook_id, delay):
             hook = webhooks._webhooks.get(hook_id)  # as registered now
             if hook is None:
                 return  # the endpoint was removed
-            status = await _post(hook, event.type, payload)
+            if settings.chaos:  # deliveries race, as they may on Stripe
+                status = await _post(hook, event.type, payload)
+            else:  # one at a time per endpoint, so events due in order arrive in order
+                async with book.sending.setdefault(hook_id, asyncio.Lock()):
+                    status = await _post(hook, event.type, payload)
             ok = isinstance(status, int) and 200 <= status < 300
             done = {"attempt": attempt, "status": status, "time": time.time(), "waited": delay}
             book.attempts.append(entry | done)
