@@ -106,7 +106,7 @@ def mine():
 
 
 def _category_choices() -> list[SelectChoice]:
-    return [SelectChoice(c.id, c.name) for c in services.categories()]
+    return [SelectChoice(c.id, c.label) for c in services.categories()]
 
 
 def _form_values(form: LiveProjectForm) -> dict:

@@ -19,6 +19,7 @@ from flask import current_app
 
 from app import clock, money
 from app.extensions import db
+from app.i18n import N_
 from app.payments import gateway
 from app.payments.gateway import CardError, GatewayError
 from app.payouts.models import PayoutStatus
@@ -31,6 +32,13 @@ from app.settlement.domain import is_funded, split
 from app.workflow import transaction
 
 log = logging.getLogger(__name__)
+
+# Stored on the payout and shown to its creator in their language (the platform's own balance
+# figures go to the log only: they are not the creator's business).
+BALANCE_NOT_YET_AVAILABLE = N_(
+    "The money is not yet available to transfer at Stripe: card payments become available a "
+    "few days after they are made. The payout goes out by itself as soon as they are."
+)
 T = TypeVar("T")
 
 
@@ -256,14 +264,14 @@ def pay_out(project_id: int) -> PayoutOutcome | None:
             log.info("project %s: payout postponed: %s", project_id, error.message)
             return _postponed(payout_id, error, refused=isinstance(error, CardError))
         if available < net:
+            log.info(
+                "project %s: payout waits for Stripe's balance: %s of %s available",
+                project_id,
+                money.format_money(max(available, 0), currency),
+                money.format_money(net, currency),
+            )
             with transaction():
-                services.payout_postponed(
-                    payout_id,
-                    "The platform's Stripe balance is not yet available: "
-                    f"{money.format_money(max(available, 0), currency)} of "
-                    f"{money.format_money(net, currency)} so far. Card payments become "
-                    "available to transfer a few days after they are made.",
-                )
+                services.payout_postponed(payout_id, BALANCE_NOT_YET_AVAILABLE)
             return _pending("balance not yet available")
     return _transfer(project_id, payout_id, params)
 

@@ -22,6 +22,7 @@ from app.pledges import checkout
 from app.pledges import services as pledge_services
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Refund, RefundStatus
+from app.pledges.services.refunds import REFUND_REFUSED
 from app.settlement import runner as settlement
 from app.settlement import services
 from tests.helpers.settling import (
@@ -285,7 +286,8 @@ def test_a_refund_stripe_refuses_waits_for_a_human_and_the_project_stays_unsettl
     assert refused.failure_message
     pledge = refused.pledge
     assert pledge.status is PledgeStatus.REFUND_FAILED
-    assert pledge.end_reason.startswith("Refund refused")
+    assert pledge.end_reason == REFUND_REFUSED  # what the backer reads, in their language
+    assert refused.failure_message in pledge.attention  # Stripe's words, for the moderators
     assert pledge in pledge_services.needing_attention()
     others = [p for p in pledges_of(project) if p.id != pledge.id]
     assert {p.status for p in others} == {PledgeStatus.REFUNDED}

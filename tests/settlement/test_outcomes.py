@@ -9,6 +9,8 @@ from app.ledger import services as ledger
 from app.payouts.models import Payout
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
+from app.settlement.runner import BALANCE_NOT_YET_AVAILABLE
+from tests.helpers import Browser
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 
@@ -99,10 +101,15 @@ def test_payout_waits_for_onboarding_then_the_balance(
     db.session.commit()
     assert "pending: balance not yet available" in settle(runner)  # the money is pending
     payout = db.session.scalar(select(Payout))
-    # What the creator and the operators read: money, not raw minor units ("0 of 95000").
-    assert payout.last_error.startswith(
-        "The platform's Stripe balance is not yet available: $0.00 of $950.00 so far."
-    )
+    # What the creator reads: why the money waits, not the platform's own balance.
+    assert payout.last_error == BALANCE_NOT_YET_AVAILABLE
+    # The creator reads why, in their language.
+    creator.locale = "zh_Hans_CN"
+    db.session.commit()
+    owner = Browser(app.test_client())
+    owner.login(creator.email)
+    page = owner.client.get(f"/projects/{project.id}/statement").get_data(as_text=True)
+    assert "银行卡付款要在付款几天后才能转出" in page
     make_balance_available(stripe_fake)
     clock.advance(minutes=10)  # past the lease
     assert "paid_out" in settle(runner)

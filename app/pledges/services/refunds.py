@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from app import clock, events
 from app.extensions import db
+from app.i18n import N_
 from app.ledger import services as ledger
 from app.moves import move
 from app.payments.keys import idempotency_key
@@ -29,6 +30,13 @@ from app.pledges.models import (
 from app.pledges.services.taking import set_status, take
 
 P = PledgeStatus
+
+# What the backer reads on their pledge when Stripe will not refund it (Stripe's own words,
+# in English, go to the refund row and the moderators' note).
+REFUND_REFUSED = N_(
+    "Stripe refused the refund. Your money is still held safely; our team will arrange the "
+    "refund with you."
+)
 
 
 def _refund_row(pledge: Pledge, payment: Payment, amount: int, reason: str) -> Refund:
@@ -192,7 +200,10 @@ def refund_refused(refund_id: int, message: str) -> None:
         pledge = refund.pledge
         db.session.refresh(pledge)
         if pledge.status is P.REFUNDING:
-            set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
+            note = f"Refund {refund_id} refused by Stripe: {message}"
+            pledge.attention = (f"{pledge.attention}\n{note}" if pledge.attention else note)[-2000:]
+            db.session.flush()
+            set_status(pledge, P.REFUND_FAILED, REFUND_REFUSED)
 
 
 def refund_failed(refund_id: int, message: str) -> None:
@@ -231,7 +242,7 @@ def refund_failed(refund_id: int, message: str) -> None:
     if pledge.status in (P.REFUNDED, P.REFUNDING):
         if pledge.status is P.REFUNDED:
             set_status(pledge, P.REFUNDING)
-        set_status(pledge, P.REFUND_FAILED, f"Refund refused: {message}")
+        set_status(pledge, P.REFUND_FAILED, REFUND_REFUSED)
     events.publish(events.RefundFailed(pledge.id, refund_id, refund.amount))
 
 
