@@ -8,6 +8,8 @@ entries that sum to zero.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,82 +33,72 @@ def creator(project_id: int) -> str:
 PLATFORM_FEES = "platform:fees"
 
 
-def book(
-    kind: str,
-    source: str,
-    project_id: int,
-    pledge_id: int | None,
-    currency: str,
-    moves: list[tuple[str, str, int]],
-) -> bool:
-    """Record moves (from account, to account, amount) once per source; False if already."""
+@dataclass(frozen=True)
+class Transfer:
+    """One movement of money, booked as one ledger transaction of two entries that sum to
+    zero: ``amount`` leaves ``from_account`` (its entry is negative: credited) and reaches
+    ``to_account`` (positive: debited). ``source`` names what caused it (``payment:12``,
+    ``refund:7``, ``payout:3``) and is unique: the same source is never booked twice."""
+
+    kind: str  # charge, refund, refund_failed, payout, fee
+    source: str
+    project_id: int
+    pledge_id: int | None
+    from_account: str
+    to_account: str
+    amount: int  # minor units of currency, > 0
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool) or self.amount <= 0:
+            raise ValueError(f"a ledger transfer is a positive whole amount, not {self.amount!r}")
+
+
+def book(transfer: Transfer) -> bool:
+    """Book one transfer once per source; False if that source was booked before (a second
+    webhook, a retried sweep), and then nothing is written."""
     try:
         with db.session.begin_nested():
-            txn = LedgerTransaction(
-                kind=kind,
-                source=source,
-                project_id=project_id,
-                pledge_id=pledge_id,
-                currency=currency,
-            )
-            for from_account, to_account, amount in moves:
-                if amount <= 0:
-                    raise ValueError("ledger moves are positive amounts")
-                txn.entries.append(
-                    LedgerEntry(account=from_account, amount=-amount, currency=currency)
-                )
-                txn.entries.append(
-                    LedgerEntry(account=to_account, amount=amount, currency=currency)
-                )
-            db.session.add(txn)
+            _insert([transfer])
     except IntegrityError:
-        return False  # the same source was booked before
+        return False
     return True
 
 
-def book_many(kind: str, moves: list[tuple[str, int, int | None, str, str, str, int]]) -> None:
-    """Many one-move transactions at once: (source, project id, pledge id, currency, from
-    account, to account, amount). For callers that already guarantee each source is new (a
-    conditional UPDATE they won); the unique source still refuses a second booking."""
-    if not moves:
-        return
+def book_all(transfers: list[Transfer]) -> None:
+    """Book many transfers in two statements, for a caller that already guarantees each
+    source is new (it won the conditional UPDATE of the rows they come from); the unique
+    source still refuses a second booking, by raising."""
+    if transfers:
+        _insert(transfers)
+
+
+def _insert(transfers: list[Transfer]) -> None:
+    """The one booking path: one transaction row per transfer and its two entries, all
+    stamped with the same moment of the platform's clock."""
+    now = clock.now()
     ids = db.session.scalars(
         insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
         [
             {
-                "kind": kind,
-                "source": source,
-                "project_id": project_id,
-                "pledge_id": pledge_id,
-                "currency": currency,
-                "created_at": clock.now(),
+                "kind": t.kind,
+                "source": t.source,
+                "project_id": t.project_id,
+                "pledge_id": t.pledge_id,
+                "currency": t.currency,
+                "created_at": now,
             }
-            for source, project_id, pledge_id, currency, _, _, _ in moves
+            for t in transfers
         ],
     ).all()
-    entries = []
-    for txn_id, (_, _, _, currency, from_account, to_account, amount) in zip(
-        ids, moves, strict=True
-    ):
-        if amount <= 0:
-            raise ValueError("ledger moves are positive amounts")
-        entries.append(
-            {
-                "transaction_id": txn_id,
-                "account": from_account,
-                "amount": -amount,
-                "currency": currency,
-            }
-        )
-        entries.append(
-            {
-                "transaction_id": txn_id,
-                "account": to_account,
-                "amount": amount,
-                "currency": currency,
-            }
-        )
-    db.session.execute(insert(LedgerEntry), entries)
+    db.session.execute(
+        insert(LedgerEntry),
+        [
+            {"transaction_id": txn_id, "account": account, "amount": amount, "currency": t.currency}
+            for txn_id, t in zip(ids, transfers, strict=True)
+            for account, amount in ((t.from_account, -t.amount), (t.to_account, t.amount))
+        ],
+    )
 
 
 def transactions_of(project_id: int) -> list[LedgerTransaction]:

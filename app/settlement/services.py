@@ -15,6 +15,7 @@ from app import clock, events
 from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
+from app.ledger.services import Transfer
 from app.moves import move
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.payouts.services import payout_of  # noqa: F401  (settlement's callers use it)
@@ -393,22 +394,14 @@ def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     escrow = ledger.escrow(payout.project_id)
     if payout.net:
         ledger.book(
-            "payout",
-            f"payout:{payout.id}",
-            payout.project_id,
-            None,
-            payout.currency,
-            [(escrow, ledger.creator(payout.project_id), payout.net)],
-        )
+            Transfer("payout", f"payout:{payout.id}", payout.project_id, None,
+                     escrow, ledger.creator(payout.project_id), payout.net, payout.currency)
+        )  # fmt: skip
     if payout.fee:
         ledger.book(
-            "fee",
-            f"fee:{payout.id}",
-            payout.project_id,
-            None,
-            payout.currency,
-            [(escrow, ledger.PLATFORM_FEES, payout.fee)],
-        )
+            Transfer("fee", f"fee:{payout.id}", payout.project_id, None,
+                     escrow, ledger.PLATFORM_FEES, payout.fee, payout.currency)
+        )  # fmt: skip
     db.session.execute(
         update(Pledge)
         .where(Pledge.project_id == payout.project_id, Pledge.status == P.HELD)

@@ -15,6 +15,7 @@ from app import clock as app_clock
 from app.accounts.models import User
 from app.extensions import db
 from app.ledger import services as ledger
+from app.ledger.services import Transfer
 from app.notifications.models import Outbox
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
@@ -99,13 +100,13 @@ def gen_held_pledges(target: Project, count: int, amount: int = 2500) -> list[in
             for pledge in pledges
         ],
     ).all()
-    ledger.book_many(
-        "charge",
+    ledger.book_all(
         [
-            (f"payment:{payment_id}", target.id, pledge.id, target.currency,
-             ledger.backer(pledge.backer_id), ledger.escrow(target.id), amount)
+            Transfer("charge", f"payment:{payment_id}", target.id, pledge.id,
+                     ledger.backer(pledge.backer_id), ledger.escrow(target.id), amount,
+                     target.currency)
             for payment_id, pledge in zip(payment_ids, pledges, strict=True)
-        ],
+        ]
     )  # fmt: skip
     db.session.execute(
         update(Project)

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.ledger import services as ledger
-from app.ledger.models import LedgerEntry, LedgerIsAppendOnly
+from app.ledger.models import LedgerEntry, LedgerIsAppendOnly, LedgerTransaction
+from app.ledger.services import Transfer
 from app.payments.gateway import TransactionOpen
 from tests.helpers.pledging import pay_through_pages
 
@@ -34,13 +35,9 @@ def test_ledger_check_finds_a_project_total_that_lies(held, project, runner):
 
 def test_ledger_check_finds_escrow_without_a_pledge(held, project, runner):
     ledger.book(
-        "charge",
-        "manual:1",
-        project.id,
-        None,
-        "USD",
-        [("backer:999", ledger.escrow(project.id), 700)],
-    )
+        Transfer("charge", "manual:1", project.id, None, "backer:999", ledger.escrow(project.id),
+                 700, "USD")
+    )  # fmt: skip
     db.session.commit()
     result = runner.invoke(args=["ledger", "check", "--project", str(project.id)])
     assert result.exit_code == 1
@@ -49,13 +46,9 @@ def test_ledger_check_finds_escrow_without_a_pledge(held, project, runner):
 
 def test_the_same_source_is_booked_once(held, project):
     again = ledger.book(
-        "charge",
-        f"payment:{held.payments[0].id}",
-        project.id,
-        held.id,
-        "USD",
-        [(ledger.backer(held.backer_id), ledger.escrow(project.id), 2500)],
-    )
+        Transfer("charge", f"payment:{held.payments[0].id}", project.id, held.id,
+                 ledger.backer(held.backer_id), ledger.escrow(project.id), 2500, "USD")
+    )  # fmt: skip
     assert again is False
     assert ledger.balance(ledger.escrow(project.id)) == 2500
 
@@ -91,3 +84,29 @@ def test_stripe_is_never_called_inside_a_transaction(app, stripe_fake):
         gateway().retrieve_payment_intent("pi_anything")
     db.session.rollback()
     assert stripe_fake.requests() == []
+
+
+@pytest.mark.parametrize("amount", [0, -700, 7.0, True])
+def test_a_transfer_is_a_positive_whole_amount(amount):
+    with pytest.raises(ValueError, match="positive whole amount"):
+        Transfer("charge", "manual:x", 1, None, "backer:1", "escrow:1", amount, "USD")
+
+
+def test_single_and_bulk_bookings_are_stamped_by_the_platform_clock(app, project, clock):
+    clock.advance(days=40)  # the platform's clock, not the machine's
+    before = clock.now()
+    one = Transfer("charge", "manual:one", project.id, None, "backer:1", "escrow:1", 5, "USD")
+    ledger.book(one)
+    ledger.book_all(
+        [Transfer("charge", f"manual:{n}", project.id, None, "backer:1", "escrow:1", 5, "USD")
+         for n in range(2)]
+    )  # fmt: skip
+    db.session.commit()
+    stamps = set(
+        db.session.scalars(
+            select(LedgerTransaction.created_at).where(LedgerTransaction.project_id == project.id)
+        )
+    )
+    assert len(stamps) <= 2  # one moment per booking: the bulk one stamps its rows alike
+    assert all(before <= stamp <= clock.now() for stamp in stamps)
+    assert ledger.balance("escrow:1") == 15

@@ -6,6 +6,7 @@ from app.audit import reconcile
 from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
+from app.ledger.services import Transfer
 from app.money import format_money
 from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Refund
@@ -80,13 +81,9 @@ def test_a_missing_ledger_transaction(app, paid_out, runner):
 
 def test_an_extra_ledger_transaction(app, failed, runner):
     ledger.book(
-        "refund",
-        "refund:by-hand-1",
-        failed.id,
-        None,
-        "USD",
-        [(ledger.escrow(failed.id), ledger.backer(1), 1234)],
-    )
+        Transfer("refund", "refund:by-hand-1", failed.id, None, ledger.escrow(failed.id),
+                 ledger.backer(1), 1234, "USD")
+    )  # fmt: skip
     db.session.commit()
     txn_id = db.session.scalar(
         select(LedgerTransaction.id).where(LedgerTransaction.source == "refund:by-hand-1")

@@ -13,6 +13,7 @@ from app import clock
 from app.extensions import db
 from app.i18n import N_
 from app.ledger import services as ledger
+from app.ledger.services import Transfer
 from app.pledges.domain import (
     PledgeRefused,
     PledgeStatus,
@@ -59,13 +60,10 @@ def external_refund(payment: Payment, stripe_refund_id: str, amount: int) -> Non
     db.session.add(refund)
     db.session.flush()
     ledger.book(
-        "refund",
-        f"refund:{refund.id}",
-        pledge.project_id,
-        pledge.id,
-        pledge.currency,
-        [(ledger.escrow(pledge.project_id), ledger.backer(pledge.backer_id), amount)],
-    )
+        Transfer("refund", f"refund:{refund.id}", pledge.project_id, pledge.id,
+                 ledger.escrow(pledge.project_id), ledger.backer(pledge.backer_id),
+                 amount, pledge.currency)
+    )  # fmt: skip
     pledge.disputed = True
     db.session.flush()
 

@@ -17,6 +17,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.i18n import N_
 from app.ledger import services as ledger
+from app.ledger.services import Transfer
 from app.moves import move
 from app.payments.keys import idempotency_key
 from app.pledges.domain import (
@@ -190,10 +191,10 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
         .values(status=PaymentStatus.SUCCEEDED, stripe_charge_id=charge_id, completed_at=now)
         .execution_options(synchronize_session=False)
     )
-    ledger.book_many(
-        "charge",
-        [(f"payment:{payment.id}", pledge.project_id, pledge.id, pledge.currency,
-          ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), payment.amount)],
+    ledger.book_all(
+        [Transfer("charge", f"payment:{payment.id}", pledge.project_id, pledge.id,
+                  ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id),
+                  payment.amount, pledge.currency)]
     )  # fmt: skip
     new_total = payment.target_amount + payment.target_shipping_fee
     accepted = waiting and _raise_totals(

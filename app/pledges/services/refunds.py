@@ -14,6 +14,7 @@ from app import clock, events
 from app.extensions import db
 from app.i18n import N_
 from app.ledger import services as ledger
+from app.ledger.services import Transfer
 from app.moves import move
 from app.payments.keys import idempotency_key
 from app.pledges.domain import (
@@ -122,21 +123,13 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
         .join(Pledge, Pledge.id == Refund.pledge_id)
         .where(Refund.id.in_(won))
     ).all()
-    ledger.book_many(
-        "refund",
+    ledger.book_all(
         [
-            (
-                f"refund:{r.id}",
-                r.project_id,
-                r.pledge_id,
-                r.currency,
-                ledger.escrow(r.project_id),
-                ledger.backer(r.backer_id),
-                r.amount,
-            )
+            Transfer("refund", f"refund:{r.id}", r.project_id, r.pledge_id,
+                     ledger.escrow(r.project_id), ledger.backer(r.backer_id), r.amount, r.currency)
             for r in rows
-        ],
-    )
+        ]
+    )  # fmt: skip
     _mark_refunded(_fully_refunded({r.pledge_id for r in rows}), now)
     db.session.expire_all()
     return len(won)
@@ -228,13 +221,10 @@ def refund_failed(refund_id: int, message: str) -> None:
         .execution_options(synchronize_session=False)
     )
     ledger.book(
-        "refund_failed",
-        f"refund-failed:{refund_id}",
-        pledge.project_id,
-        pledge.id,
-        refund.currency,
-        [(ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id), refund.amount)],
-    )
+        Transfer("refund_failed", f"refund-failed:{refund_id}", pledge.project_id, pledge.id,
+                 ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id),
+                 refund.amount, refund.currency)
+    )  # fmt: skip
     db.session.expire(refund)
     note = f"Refund {refund_id} failed after it was made ({message}); the money is in escrow."
     pledge.attention = (f"{pledge.attention}\n{note}" if pledge.attention else note)[-2000:]
