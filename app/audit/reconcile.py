@@ -14,9 +14,10 @@ How Stripe is asked, and why:
   have one, so a paid-out project costs one call per payment.
 - Transfers are listed by the project's transfer group (``project-<id>``).
 
-The database is read in batches of payments and each batch's transaction is committed
-before Stripe is called (the gateway refuses to call with a transaction open); the calls of
-a batch run on a small thread pool within the gateway's rate limit.
+The database is read in batches of payments, each batch in its own short transaction
+(``app.workflow.transaction``), ended before Stripe is called (the gateway refuses to call
+with a transaction open); the calls of a batch run on a small thread pool within the
+gateway's rate limit.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from app.payments.gateway import (
 from app.payouts.models import ConnectedAccount, Payout, PayoutStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
 from app.projects.models import Project
+from app.workflow import transaction
 
 BATCH = 500
 # Stripe refund states in which the money has left (or is leaving) the platform.
@@ -135,13 +137,11 @@ class _Report:
 
 def reconcile(project_id: int, workers: int | None = None) -> Reconciliation:
     """Compare one project's ledger and rows with Stripe; the differences, one per line."""
-    project = db.session.get(Project, project_id)
-    if project is None:
-        db.session.rollback()
-        raise UnknownProject(f"There is no project {project_id}.")
-    currency = project.currency
-    owner_id = project.owner_id
-    db.session.commit()
+    with transaction():  # read what the comparison needs; nothing stays open
+        project = db.session.get(Project, project_id)
+        if project is None:
+            raise UnknownProject(f"There is no project {project_id}.")
+        currency, owner_id = project.currency, project.owner_id
 
     result = Reconciliation(project_id)
     report = _Report(result, currency)
@@ -152,16 +152,16 @@ def reconcile(project_id: int, workers: int | None = None) -> Reconciliation:
     after = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while True:
-            payments = _payments_after(project_id, after)
+            with transaction():  # one batch read; no transaction open while Stripe is asked
+                payments = _payments_after(project_id, after)
+                refunds = _refunds_of([p.id for p in payments])
+                txns = _transactions(
+                    [f"payment:{p.id}" for p in payments]
+                    + [f"refund:{r.id}" for rs in refunds.values() for r in rs]
+                )
             if not payments:
                 break
             after = payments[-1].id
-            refunds = _refunds_of([p.id for p in payments])
-            txns = _transactions(
-                [f"payment:{p.id}" for p in payments]
-                + [f"refund:{r.id}" for rs in refunds.values() for r in rs]
-            )
-            db.session.commit()  # no transaction open while Stripe is asked
 
             fetched = list(
                 pool.map(
@@ -465,21 +465,21 @@ def _compare_refunds(
 def _compare_payout(
     report: _Report, stripe: StripeGateway, project_id: int, owner_id: int, matched: set[int]
 ) -> None:
-    payout = db.session.scalar(select(Payout).where(Payout.project_id == project_id))
-    destination = db.session.scalar(
-        select(ConnectedAccount.stripe_account_id).where(ConnectedAccount.user_id == owner_id)
-    )
-    sources = [f"payout:{payout.id}", f"fee:{payout.id}"] if payout else []
-    txns = _transactions(sources)
-    if payout is not None:
-        paid = payout.status is PayoutStatus.SUCCEEDED
-        payout_id, net, fee, transfer_id = (
-            payout.id,
-            payout.net,
-            payout.fee,
-            payout.stripe_transfer_id,
+    with transaction():  # read, then nothing open while Stripe is asked
+        payout = db.session.scalar(select(Payout).where(Payout.project_id == project_id))
+        destination = db.session.scalar(
+            select(ConnectedAccount.stripe_account_id).where(ConnectedAccount.user_id == owner_id)
         )
-    db.session.commit()  # before Stripe is asked
+        sources = [f"payout:{payout.id}", f"fee:{payout.id}"] if payout else []
+        txns = _transactions(sources)
+        if payout is not None:
+            paid = payout.status is PayoutStatus.SUCCEEDED
+            payout_id, net, fee, transfer_id = (
+                payout.id,
+                payout.net,
+                payout.fee,
+                payout.stripe_transfer_id,
+            )
 
     transfers = stripe.list_transfers(f"project-{project_id}")
     report.result.transfers = len(transfers)
@@ -556,32 +556,33 @@ def _unknown_transfer(report: _Report, transfer: TransferRecord, project_id: int
 def _unexplained_transactions(report: _Report, project_id: int, matched: Iterable[int]) -> None:
     """Ledger transactions of the project that no payment, refund or payout accounts for."""
     matched = set(matched)
-    rows = db.session.execute(
-        select(LedgerTransaction.id)
-        .where(LedgerTransaction.project_id == project_id)
-        .order_by(LedgerTransaction.id)
-        .execution_options(yield_per=5000)
-    )
-    extra: list[int] = []
-    count = 0
-    for (txn_id,) in rows:
-        count += 1
-        if txn_id not in matched:
-            extra.append(txn_id)
-    report.result.ledger_transactions = count
-    if extra:
-        txns = db.session.scalars(
-            select(LedgerTransaction).where(LedgerTransaction.id.in_(extra[:1000]))
+    with transaction():  # a read, ended when done
+        rows = db.session.execute(
+            select(LedgerTransaction.id)
+            .where(LedgerTransaction.project_id == project_id)
+            .order_by(LedgerTransaction.id)
+            .execution_options(yield_per=5000)
         )
-        for txn in txns:
-            entries = tuple(sorted((e.account, e.amount) for e in txn.entries))
-            described = _describe(
-                _Txn(txn.id, txn.kind, txn.source, txn.project_id, txn.currency, entries), report
+        extra: list[int] = []
+        count = 0
+        for (txn_id,) in rows:
+            count += 1
+            if txn_id not in matched:
+                extra.append(txn_id)
+        report.result.ledger_transactions = count
+        if extra:
+            txns = db.session.scalars(
+                select(LedgerTransaction).where(LedgerTransaction.id.in_(extra[:1000]))
             )
-            report.add(
-                f"ledger transaction {txn.id} ({txn.source}) matches no payment, refund or "
-                f"payout of project {project_id} at Stripe: {described}"
-            )
-        if len(extra) > 1000:
-            report.add(f"... and {len(extra) - 1000} more unexplained ledger transactions")
-    db.session.commit()
+            for txn in txns:
+                entries = tuple(sorted((e.account, e.amount) for e in txn.entries))
+                described = _describe(
+                    _Txn(txn.id, txn.kind, txn.source, txn.project_id, txn.currency, entries),
+                    report,
+                )
+                report.add(
+                    f"ledger transaction {txn.id} ({txn.source}) matches no payment, refund or "
+                    f"payout of project {project_id} at Stripe: {described}"
+                )
+            if len(extra) > 1000:
+                report.add(f"... and {len(extra) - 1000} more unexplained ledger transactions")

@@ -137,8 +137,7 @@ def test_templates_ask_the_project_not_its_status_strings():
 
 # Commits happen at the edges and in app/workflow.py's ``transaction``/``step``, which every
 # workflow (the steps that call Stripe or the mail server, or batch a long job) goes through
-# (docs/ARCHITECTURE.md). Reconciliation (app/audit/reconcile.py) still commits by hand.
-COMMITS_LEFT_BY_HAND = {"audit/reconcile.py"}
+# (docs/ARCHITECTURE.md).
 
 
 def test_commits_happen_only_at_the_edges_and_in_the_workflow_helper():
@@ -148,7 +147,7 @@ def test_commits_happen_only_at_the_edges_and_in_the_workflow_helper():
     for path in APP.rglob("*.py"):
         where = path.relative_to(APP).as_posix()
         edge = path.name in ("routes.py", "cli.py") or where.startswith("scheduler/")
-        if edge or where == "workflow.py" or where in COMMITS_LEFT_BY_HAND:
+        if edge or where == "workflow.py":
             continue
         found += [
             f"{where}:{number}"
