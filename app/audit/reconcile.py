@@ -405,50 +405,67 @@ def _compare_refunds(
     report.result.refunds += len(listed)
     by_stripe_id = {r.stripe_id: r for r in mine if r.stripe_id}
     by_row_id = {str(r.id): r for r in mine}
-    seen: set[str] = set()
     for theirs in listed:
-        moved = theirs.status in REFUND_MOVED  # the money left Stripe, or is leaving it
         ours = by_stripe_id.get(theirs.id)
         if ours is None:
-            claimed = by_row_id.get(theirs.metadata.get("refund_id", ""))
-            if claimed is not None and not claimed.stripe_id and moved:
-                report.add(
-                    f"Stripe made refund {theirs.id} of {report.money(theirs.amount)} on "
-                    f"{payment.intent_id} for refund {claimed.id}, which we have as "
-                    f"{claimed.status.value} and not in the ledger"
-                )
-            elif moved:
-                report.add(
-                    f"Stripe refund {theirs.id} of {report.money(theirs.amount)} on "
-                    f"{payment.intent_id} (payment {payment.id}, pledge {payment.pledge_id}) "
-                    f"is not in our books"
-                )
-            continue
-        seen.add(theirs.id)
-        booked = ours.status is RefundStatus.SUCCEEDED
-        if theirs.status != "succeeded" and moved:  # pending at Stripe: we wait too
-            if ours.status is not RefundStatus.PROCESSING:
-                report.add(
-                    f"Stripe refund {theirs.id} of {report.money(theirs.amount)} is "
-                    f"{theirs.status}, but we have refund {ours.id} as {ours.status.value}"
-                )
-        elif moved and not booked:
-            report.add(
-                f"Stripe refund {theirs.id} of {report.money(theirs.amount)} is "
-                f"{theirs.status}, but we have refund {ours.id} as {ours.status.value}"
-            )
-        elif booked and not moved:
-            report.add(
-                f"refund {ours.id} ({theirs.id}) is booked as succeeded, but Stripe has it "
-                f"{theirs.status}"
-            )
-        if theirs.amount != ours.amount:
-            report.add(
-                f"refund {ours.id} ({theirs.id}): Stripe refunded "
-                f"{report.money(theirs.amount)}, our refund row says {report.money(ours.amount)}"
-            )
+            _a_stripe_refund_we_do_not_have(report, payment, theirs, by_row_id)
+        else:
+            _a_stripe_refund_agrees_with_ours(report, theirs, ours)
+    _our_booked_refunds_are_at_stripe(report, payment, mine, {r.id for r in listed})
+
+
+def _a_stripe_refund_we_do_not_have(
+    report: _Report, payment: _Payment, theirs: RefundResult, by_row_id: dict[str, _Refund]
+) -> None:
+    """Money Stripe moved that no refund row of ours knows by its Stripe id: one we asked for
+    whose answer was lost, or one made behind our back (in Stripe's dashboard, say)."""
+    if theirs.status not in REFUND_MOVED:
+        return
+    claimed = by_row_id.get(theirs.metadata.get("refund_id", ""))
+    if claimed is not None and not claimed.stripe_id:
+        report.add(
+            f"Stripe made refund {theirs.id} of {report.money(theirs.amount)} on "
+            f"{payment.intent_id} for refund {claimed.id}, which we have as "
+            f"{claimed.status.value} and not in the ledger"
+        )
+    else:
+        report.add(
+            f"Stripe refund {theirs.id} of {report.money(theirs.amount)} on "
+            f"{payment.intent_id} (payment {payment.id}, pledge {payment.pledge_id}) "
+            f"is not in our books"
+        )
+
+
+def _a_stripe_refund_agrees_with_ours(report: _Report, theirs: RefundResult, ours: _Refund) -> None:
+    """Same state (pending at Stripe is processing here; moved is booked) and same amount."""
+    moved = theirs.status in REFUND_MOVED  # the money left Stripe, or is leaving it
+    booked = ours.status is RefundStatus.SUCCEEDED
+    if theirs.status != "succeeded" and moved:
+        differs = ours.status is not RefundStatus.PROCESSING  # pending at Stripe: we wait too
+    else:
+        differs = moved != booked
+    if differs and moved:
+        report.add(
+            f"Stripe refund {theirs.id} of {report.money(theirs.amount)} is "
+            f"{theirs.status}, but we have refund {ours.id} as {ours.status.value}"
+        )
+    elif differs:
+        report.add(
+            f"refund {ours.id} ({theirs.id}) is booked as succeeded, but Stripe has it "
+            f"{theirs.status}"
+        )
+    if theirs.amount != ours.amount:
+        report.add(
+            f"refund {ours.id} ({theirs.id}): Stripe refunded "
+            f"{report.money(theirs.amount)}, our refund row says {report.money(ours.amount)}"
+        )
+
+
+def _our_booked_refunds_are_at_stripe(
+    report: _Report, payment: _Payment, mine: list[_Refund], listed: set[str]
+) -> None:
     for ours in mine:
-        if ours.status is not RefundStatus.SUCCEEDED or ours.stripe_id in seen:
+        if ours.status is not RefundStatus.SUCCEEDED or ours.stripe_id in listed:
             continue
         if ours.stripe_id:
             report.add(

@@ -1,5 +1,6 @@
 """`flask ledger reconcile`: the ledger and our rows against what the fake Stripe reports."""
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from app.audit import reconcile
@@ -8,8 +9,9 @@ from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.ledger.services import Transfer
 from app.money import format_money
+from app.payments.gateway import RefundResult
 from app.payouts.models import ConnectedAccount, Payout
-from app.pledges.models import Payment, Refund
+from app.pledges.models import Payment, Refund, RefundStatus
 
 KEY = ("sk_test_offline", "")
 
@@ -186,3 +188,40 @@ def test_unknown_project_and_stripe_down(app, failed, stripe_fake, runner):
 def test_reconcile_without_the_cli(app, failed):
     outcome = reconcile.reconcile(failed.id, workers=1)
     assert outcome.ok and (outcome.charges, outcome.refunds, outcome.transfers) == (3, 3, 0)
+
+
+# The rule for one refund both sides know, state by state (Stripe's status, ours).
+S = RefundStatus
+AGREE = [
+    ("succeeded", S.SUCCEEDED, None),
+    ("pending", S.PROCESSING, None),  # on its way at Stripe, and here
+    ("failed", S.FAILED, None),
+    ("canceled", S.FAILED, None),
+    ("pending", S.PENDING,
+     "Stripe refund re_1 of $12.34 is pending, but we have refund 7 as pending"),
+    ("succeeded", S.PROCESSING,
+     "Stripe refund re_1 of $12.34 is succeeded, but we have refund 7 as processing"),
+    ("failed", S.SUCCEEDED, "refund 7 (re_1) is booked as succeeded, but Stripe has it failed"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("theirs", "ours", "expected"), AGREE)
+def test_a_refund_both_sides_know_agrees_in_state(theirs, ours, expected):
+    result = reconcile.Reconciliation(1)
+    report = reconcile._Report(result, "USD")
+    reconcile._a_stripe_refund_agrees_with_ours(
+        report, RefundResult("re_1", theirs, 1234), reconcile._Refund(7, 3, 1234, ours, "re_1")
+    )
+    assert result.differences == ([expected] if expected else [])
+
+
+def test_a_refund_both_sides_know_agrees_in_amount():
+    result = reconcile.Reconciliation(1)
+    reconcile._a_stripe_refund_agrees_with_ours(
+        reconcile._Report(result, "USD"),
+        RefundResult("re_1", "succeeded", 1000),
+        reconcile._Refund(7, 3, 1234, RefundStatus.SUCCEEDED, "re_1"),
+    )
+    assert result.differences == [
+        "refund 7 (re_1): Stripe refunded $10.00, our refund row says $12.34"
+    ]
