@@ -7,26 +7,23 @@ database is created for the run and dropped at the end.
 
 from __future__ import annotations
 
-import contextvars
 import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask, has_app_context
-from flask.testing import FlaskClient
+from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 
 from app import clock as app_clock
 from app import create_app
 from app.extensions import db, limiter
 from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers.app import IsolatedClient, config_for_tests, empty_tables
 from tests.helpers.pledging import new_backer
 from tests.helpers.settling import Clock
-
-# Rows the migrations create (reference data) and the tests must keep.
-REFERENCE_TABLES = {"alembic_version", "categories"}
+from tests.helpers.stripe_fake import FakeStripe
 
 
 def pytest_collection_modifyitems(config, items):
@@ -82,17 +79,7 @@ def instance_dir(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def test_config(database_url, fakestripe_url) -> dict:
-    return {
-        "TESTING": True,
-        "STRIPE_API_BASE": fakestripe_url,
-        "STRIPE_RETRY_ATTEMPTS": 1,  # faults surface at once; retry tests set their own
-        "STRIPE_RATE_LIMIT": 1000,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PASSWORD_MIN_LENGTH": 10,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
-    }
+    return config_for_tests(database_url, fakestripe_url)
 
 
 @pytest.fixture(scope="session")
@@ -102,20 +89,6 @@ def _migrated(test_config, instance_dir) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
-
-
-class IsolatedClient(FlaskClient):
-    """Runs each request in its own application context, as a real server does.
-
-    The test body holds an app context for its own queries; without this, requests would
-    share its ``g`` (the logged-in user) and its database session.
-    """
-
-    def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
-        if has_app_context():
-            db.session.rollback()  # end the test's read transaction: see what the request wrote
-        return response
 
 
 @pytest.fixture
@@ -128,18 +101,6 @@ def app(_migrated, test_config, instance_dir) -> Iterator[Flask]:
         empty_tables()
         db.engine.dispose()
     limiter.reset()
-
-
-def empty_tables() -> None:
-    """Delete every row the test wrote, keeping the reference data."""
-    tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -213,87 +174,6 @@ def fakestripe_url() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-class FakeStripe:
-    """Control of the fake server: reset, request log, faults, and acting as the browser."""
-
-    def __init__(self, url: str) -> None:
-        import requests
-
-        self.url = url
-        self.http = requests.Session()
-
-    def reset(self) -> None:
-        self.http.delete(f"{self.url}/_config/data", timeout=10).raise_for_status()
-
-    def requests(self, path_prefix: str = "/v1/", method: str | None = None) -> list[dict]:
-        log = self.http.get(f"{self.url}/_config/requests", timeout=10).json()
-        log = log.get("data", log) if isinstance(log, dict) else log
-        return [
-            r
-            for r in log
-            if r["path"].startswith(path_prefix) and (method is None or r["method"] == method)
-        ]
-
-    def objects(self, kind: str) -> list[dict]:
-        """Every object of a kind ("refunds", "transfers", ...) at the fake, page after page."""
-        objects: list[dict] = []
-        after = None
-        while True:
-            params = {"limit": 100, **({"starting_after": after} if after else {})}
-            page = self.http.get(
-                f"{self.url}/v1/{kind}", params=params, auth=("sk_test_offline", ""), timeout=10
-            ).json()
-            objects += page["data"]
-            if not page.get("has_more") or not page["data"]:
-                return objects
-            after = page["data"][-1]["id"]
-
-    def fault(self, path: str, status: int = 500, count: int = 1, method: str = "POST") -> None:
-        self.http.post(
-            f"{self.url}/_config/faults",
-            timeout=10,
-            data={
-                "path": path,
-                "status": status,
-                "count": count,
-                "method": method,
-            },
-        ).raise_for_status()
-
-    def pay(self, intent_id: str, card: str = "pm_card_visa") -> dict:
-        """What Stripe.js does in the browser: confirm the intent with a card."""
-        response = self.http.post(
-            f"{self.url}/v1/payment_intents/{intent_id}/confirm",
-            timeout=10,
-            data={"payment_method": card},
-            auth=("sk_test_offline", ""),
-        )
-        return response.json()
-
-    def authenticate(self, intent_id: str, client_secret: str, success: bool = True) -> dict:
-        response = self.http.post(
-            f"{self.url}/v1/payment_intents/{intent_id}/_authenticate",
-            timeout=10,
-            data={
-                "key": "pk_test_offline",
-                "client_secret": client_secret,
-                "success": "true" if success else "false",
-            },
-        )
-        return response.json()
-
-    def register_webhook(self, url: str, secret: str) -> None:
-        self.http.post(
-            f"{self.url}/_config/webhooks/platform", timeout=10, data={"url": url, "secret": secret}
-        ).raise_for_status()
-
-    def events(self, type_: str | None = None) -> list[dict]:
-        params = {"type": type_} if type_ else {}
-        return self.http.get(
-            f"{self.url}/v1/events", params=params, timeout=10, auth=("sk_test_offline", "")
-        ).json()["data"]
 
 
 @pytest.fixture

@@ -24,11 +24,12 @@ from app.extensions import db, limiter
 from app.i18n import HTML_LANG
 from app.projects import uploads
 from tests.browser.axe import add_axe, describe, violations
-from tests.conftest import FakeStripe, IsolatedClient, empty_tables
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
+from tests.helpers.app import IsolatedClient, empty_tables
 from tests.helpers.browser import DESKTOP, PHONE, needs_chromium
 from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 from tests.helpers.settling import Clock, make_balance_available, ready_account, settle
+from tests.helpers.stripe_fake import FakeStripe
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

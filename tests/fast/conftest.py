@@ -22,6 +22,7 @@ from app.pledges.models import Payment, Pledge
 from app.pledges.services import Terms
 from tests.fast.support import LINKS, reread
 from tests.helpers import gen_user
+from tests.helpers.app import config_for_tests
 from tests.helpers.memory_gateway import MemoryGateway
 
 
@@ -29,17 +30,7 @@ from tests.helpers.memory_gateway import MemoryGateway
 def test_config(database_url) -> dict:
     """The root conftest's test config, but Stripe is never reached: the address refuses
     connections at once, should a call slip past the memory gateway."""
-    return {
-        "TESTING": True,
-        "STRIPE_API_BASE": "http://127.0.0.1:9",
-        "STRIPE_RETRY_ATTEMPTS": 1,
-        "STRIPE_RATE_LIMIT": 0,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PASSWORD_MIN_LENGTH": 10,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    }
+    return config_for_tests(database_url, "http://127.0.0.1:9") | {"STRIPE_RATE_LIMIT": 0}
 
 
 @pytest.fixture

@@ -41,12 +41,13 @@ from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.projects import uploads
-from tests.conftest import FakeStripe, IsolatedClient, empty_tables
 from tests.helpers import SharedTemplateCache, gen_project, gen_user
+from tests.helpers.app import IsolatedClient, empty_tables
 from tests.helpers.images import png_bytes
 from tests.helpers.routes import WEBHOOK, Route, post_data, site_routes, url_of
 from tests.helpers.rows import changed_tables, snapshot
 from tests.helpers.settling import ready_account
+from tests.helpers.stripe_fake import FakeStripe
 from tests.helpers.webhooks import forged_events
 from tests.helpers.world import NO_PLEDGE_START_LIMITS, World, clear_flashes, flashed, held_pledge
 from tests.helpers.world import log_in as log_in_as

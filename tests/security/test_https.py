@@ -15,8 +15,8 @@ from flask import Flask
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import IsolatedClient
 from tests.helpers import PASSWORD, Browser, gen_user
+from tests.helpers.app import IsolatedClient
 
 PLAIN = "http://localhost"
 

@@ -143,6 +143,7 @@ def _settle_process(env: dict[str, str]) -> subprocess.Popen:
 
 
 @pytest.mark.postgres
+@pytest.mark.e2e  # real `flask` processes: selected with the end-to-end suites
 def test_two_settling_processes_and_a_cli_run_refund_each_pledge_once(
     app, creator, project, stripe_fake, database_url, fakestripe_url, runner
 ):

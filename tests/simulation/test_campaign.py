@@ -13,7 +13,7 @@ import re
 import pytest
 
 from app.extensions import db
-from tests.conftest import empty_tables
+from tests.helpers.app import empty_tables
 from tests.simulation.campaign import Simulation, parse_seeds
 
 # Chosen from 1..40. Against the code before the simulation's fixes, seeds 1, 3 and 9 each
