@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payouts.routes import bp as payouts_bp
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
+    from app.questions.routes import bp as questions_bp
     from app.rewards.routes import bp as rewards_bp
     from app.statements.routes import bp as statements_bp
 
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         projects_bp,
         rewards_bp,
         pledges_bp,
+        questions_bp,
         moderation_bp,
         payouts_bp,
         statements_bp,

@@ -6,11 +6,13 @@ from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent
+from app.questions.models import FaqEntry, Question
 from app.rewards.models import RewardTier
 
 __all__ = [
     "Category",
     "ConnectedAccount",
+    "FaqEntry",
     "LedgerEntry",
     "LedgerTransaction",
     "Outbox",
@@ -19,6 +21,7 @@ __all__ = [
     "Pledge",
     "Project",
     "ProjectEvent",
+    "Question",
     "Refund",
     "RewardTier",
     "Role",

@@ -9,6 +9,7 @@ sent again by every test that needs them, and change nothing.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.i18n import HTML_LANG
 from app.projects import uploads
+from app.questions import services as questions
 from tests.browser.axe import add_axe, describe, violations
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
@@ -57,7 +59,7 @@ def _cover(project, colour: tuple[int, int, int], world: World) -> None:
 def _build(app, world: World, fake: FakeStripe) -> None:
     cora = gen_user("cora@example.com", "Cora Lind")
     gen_user("bea@example.com", "Bea Park")
-    gen_user("cy@example.com", "Cy Okafor")
+    cy_user = gen_user("cy@example.com", "Cy Okafor")
     gen_user("mo@example.com", "Mo Reyes", role=Role.MODERATOR)
 
     # Ended and paid out: the creator's statement, and Bea's collected pledge.
@@ -83,6 +85,12 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     garden = gen_project(cora, "submitted", title="Glass Garden")
     for project, colour in [(moon, (40, 60, 110)), (boat, (30, 110, 90)), (robot, (120, 40, 40))]:
         _cover(project, colour, world)
+    # The moon lamp's FAQ, and two questions Cy asked privately, one of them answered.
+    questions.add_entry(moon, "Does it ship to Canada?", "Yes, in about two weeks.")
+    questions.add_entry(moon, "Is the light dimmable?", "Yes: three levels.")
+    answered = questions.ask(moon, cy_user.id, "Which bulb does it take?")
+    questions.answer(answered, "An E14 LED, included.")
+    questions.ask(moon, cy_user.id, "Can I choose the colour?")
     db.session.commit()
 
     cy = Browser(app.test_client())
@@ -177,6 +185,8 @@ TOUR = {
     "project": Visit(None, "/projects/{moon}"),
     "project-ended": Visit(None, "/projects/{kettle}"),
     "project-owner": Visit("cora", "/projects/{moon}"),
+    "project-asker": Visit("cy", "/projects/{moon}"),
+    "faq-and-questions": Visit("cora", "/projects/{moon}/faq"),
     "back": Visit("bea", "/projects/{moon}/back"),
     "back-errors": Visit("bea", "/projects/{moon}/back", then=_low_pledge),
     "pay": Visit("bea", "/pledges/{pending}/pay"),
@@ -253,6 +263,9 @@ def visit(world, contexts, chromium, live_server) -> Iterator[Callable[..., Page
 def test_page_is_accessible(visit, name, width, language):
     """Zero axe violations at WCAG 2.1 A and AA; on a phone, nothing wider than the screen."""
     page = visit(name, language, width)
+    if shots := os.environ.get("PAGE_SHOTS"):  # a folder: every page of the tour, to look at
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{shots}/{name}-{width}-{language}.png", full_page=True)
     where = f"{name} at {width} ({language}, {page.url})"
     found = describe(violations(page), where)
     if width == "phone":

@@ -21,6 +21,8 @@ URL_VALUES = {
     "pledge_id": "pledge_id",
     "tier_id": "tier_id",
     "name": "cover",
+    "entry_id": "faq_entry_id",
+    "question_id": "question_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -49,6 +51,10 @@ POST_DATA = {
         f"{prefix}-reason": "Because." for prefix in ("approve", "changes", "reject", "suspend")
     },
     "payouts.connect": lambda w: {"country": "US"},
+    "questions.manage": lambda w: {"question": "Does it ship to Canada?", "answer": "Yes."},
+    "questions.edit_entry": lambda w: {"question": "Does it ship abroad?", "answer": "Yes."},
+    "questions.ask": lambda w: {"body": "Is the lamp dimmable?"},
+    "questions.answer": lambda w: {f"q{w.question_id}-answer": "Yes, in three steps."},
 }
 
 

@@ -45,6 +45,8 @@ class World:
     user_ids: dict[str, int]
     clients: dict = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    faq_entry_id: int = 0  # an entry of the project's FAQ
+    question_id: int = 0  # a question the backer asked its creator, not yet answered
 
 
 def email_of(visitor: str) -> str:

@@ -41,6 +41,7 @@ from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.projects import uploads
+from app.questions.models import FaqEntry, Question
 from tests.helpers import SharedTemplateCache, gen_project, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
 from tests.helpers.images import png_bytes
@@ -337,6 +338,52 @@ ACCESS: dict[str, dict[str, tuple]] = {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
 
+    # The FAQ and private questions: the owner keeps the FAQ and answers, in every state;
+    # anyone signed in who may see the project asks, once it is public (REFUSED before, and
+    # for the owner, who answers in the FAQ instead).
+    "questions.manage GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "questions.manage POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      DONE,     403,       403),
+        "approved":  (LOGIN,    404,      404,      DONE,     403,       403),
+        "rejected":  (LOGIN,    404,      404,      DONE,     403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "questions.edit_entry GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "questions.edit_entry POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "questions.delete_entry POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "questions.ask POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "live":      (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
+    },
+    "questions.answer POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+
     # The statement of the owner's ended project: money and backers' addresses, so only its
     # owner, moderators and admins; a backer of another project is refused.
     "statements.show GET": {
@@ -406,6 +453,14 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         backer = place.clients["backer"]
         pledge_id, intent_id = held_pledge(backer, stripe_fake, live, live.tiers[0])
     ended = projects.get("cancelled", next(iter(projects.values())))
+    faq = {}
+    for state, project in projects.items():  # rows as a live project would have them
+        entry = FaqEntry(project_id=project.id, question="Batteries?", answer="Included.")
+        asked = Question(project_id=project.id, asker_id=users["backer"].id, body="Warm light?")
+        db.session.add_all([entry, asked])
+        db.session.flush()
+        faq[state] = entry.id, asked.id
+    db.session.commit()
     for state, project in projects.items():
         place.views[state] = World(
             project_id=project.id,
@@ -418,6 +473,8 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             user_ids={v: u.id for v, u in users.items()},
             clients=place.clients,
             tokens=place.tokens,
+            faq_entry_id=faq[state][0],
+            question_id=faq[state][1],
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()
