@@ -35,7 +35,7 @@ class FaqEntry(db.Model):
 
 
 class Question(db.Model):
-    """Asked privately: only the asker, the creator and moderators read it."""
+    """Asked privately: only the asker and the creator read it."""
 
     __tablename__ = "project_questions"
 
