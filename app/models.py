@@ -5,7 +5,7 @@ from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
-from app.projects.models import Category, Project, ProjectEvent
+from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
 from app.questions.models import FaqEntry, Question
 from app.rewards.models import RewardTier
 
@@ -21,6 +21,7 @@ __all__ = [
     "Pledge",
     "Project",
     "ProjectEvent",
+    "ProjectRevision",
     "Question",
     "Refund",
     "RewardTier",

@@ -16,9 +16,9 @@ from app.pledges import checkout
 from app.pledges import services as pledge_services
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
-from app.projects import services
+from app.projects import revisions, services
 from app.projects.forms import ConfirmForm, OptionalReasonForm, ReasonForm
-from app.projects.models import Project
+from app.projects.models import Project, ProjectRevision
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation", template_folder="templates")
 
@@ -79,6 +79,7 @@ def review(project_id: int):
         reject_form=ReasonForm(prefix="reject"),
         suspend_form=ReasonForm(prefix="suspend"),
         confirm=ConfirmForm(),
+        revisions=revisions.of_project(project.id),
     )
 
 
@@ -153,3 +154,23 @@ def retry_refund(pledge_id: int):
                 "warning",
             )
     return redirect(url_for("moderation.queue"))
+
+
+@bp.route("/revisions/<int:revision_id>/revert", methods=["POST"])
+@moderator_required
+def revert(revision_id: int):
+    """Put back what a live project's field said before the creator changed it."""
+    revision = db.session.get(ProjectRevision, revision_id)
+    if revision is None:
+        abort(404)
+    project_id = revision.project_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            revisions.revert(revision, current_user.id)
+        except revisions.RevertRefused as refused:
+            db.session.rollback()
+            flash(gettext(str(refused)), "warning")
+        else:
+            db.session.commit()
+            flash(gettext("Change reverted."), "success")
+    return redirect(url_for("moderation.review", project_id=project_id) + "#changes")

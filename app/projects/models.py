@@ -185,3 +185,25 @@ class CoverUpload(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProjectRevision(db.Model):
+    """One change a creator made to a live project's words, cover or tiers: what it was and
+    what it became, so moderators see each change (and may revert it) and backers see that
+    the story changed since they pledged."""
+
+    __tablename__ = "project_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(String(40))  # title, blurb, story, cover, tier_title, ...
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("reward_tiers.id"))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
+    # Set when a moderator put the old value back (the revert is a revision of its own).
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    editor: Mapped[User | None] = relationship(foreign_keys=[editor_id], lazy="joined")

@@ -21,11 +21,27 @@ from wtforms.fields import SelectChoice
 from app import clock
 from app.extensions import db
 from app.payouts import services as payouts
-from app.projects import services, uploads
+from app.projects import revisions, services, uploads
 from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
 from app.projects.models import Project, ProjectStatus
 
 bp = Blueprint("projects", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("revision_field")
+def revision_field(field: str) -> str:
+    """A revision's field in the reader's language."""
+    label = revisions.FIELD_LABELS.get(field)
+    return gettext(label) if label else field
+
+
+@bp.app_context_processor
+def _revision_helpers() -> dict:
+    return {
+        "diff": revisions.diff,
+        "revertible": revisions.REVERTIBLE,
+        "story_edits": revisions.story_edits,
+    }
 
 
 def visible_project(project_id: int) -> Project:
@@ -227,8 +243,9 @@ def edit(project_id: int):
         old = project.cover_image
         try:
             # The project's row first, then the account (the lock order of the pledges).
-            services.update_project(project, _form_values(form))
+            services.update_project(project, _form_values(form), current_user.id)
             if cover:
+                revisions.record(project, current_user.id, "cover", old, cover)
                 project.cover_image = cover
                 services.record_cover_upload(current_user.id, clock.now(), zone)
             db.session.commit()
@@ -239,7 +256,7 @@ def edit(project_id: int):
             uploads.remove(cover)
             raise
         else:
-            if cover:
+            if cover and not project.is_live:  # a live one's old cover stays, to revert to
                 uploads.remove(old)  # only once the new name is committed
             flash(gettext("Saved."), "success")
             return redirect(url_for("projects.edit", project_id=project.id))
@@ -318,6 +335,9 @@ def upload(name: str):
         abort(404)
     # A cover is served only to those who may see its project: a draft is not public hosting.
     project = db.session.scalar(select(Project).where(Project.cover_image == name).limit(1))
+    if project is None and current_user.is_authenticated and current_user.is_moderator:
+        # A live project's earlier cover, kept so a moderator can see and revert the change.
+        project = revisions.project_with_cover(name)
     if project is None or not project.visible_to(current_user):
         abort(404)
     ext = name.rsplit(".", 1)[1]
@@ -328,3 +348,14 @@ def upload(name: str):
         response.cache_control.public = False
         response.cache_control.private = True
     return response
+
+
+@bp.route("/projects/<int:project_id>/changes")
+def changes(project_id: int):
+    """What the creator changed in the story since launch, for backers to read."""
+    project = visible_project(project_id)
+    if not project.is_public:
+        abort(404)
+    return render_template(
+        "projects/changes.html", project=project, edits=revisions.story_edits(project.id)
+    )

@@ -23,6 +23,7 @@ from app.errors import UserError
 from app.extensions import db
 from app.i18n import N_
 from app.moves import move
+from app.projects import revisions
 from app.projects.domain import (
     Action,
     DraftFacts,
@@ -213,7 +214,9 @@ def editable_fields(project: Project) -> tuple[str, ...]:
     return ()
 
 
-def update_project(project: Project, values: dict[str, Any]) -> None:
+def update_project(project: Project, values: dict[str, Any], editor_id: int | None = None) -> None:
+    """Change what the creator may still change; a live project's changes are kept as
+    revisions (app/projects/revisions.py)."""
     allowed = editable_fields(project)
     if not allowed:
         raise ProjectError(
@@ -221,6 +224,7 @@ def update_project(project: Project, values: dict[str, Any]) -> None:
         )
     for key in allowed:
         if key in values:
+            revisions.record(project, editor_id, key, getattr(project, key), values[key])
             setattr(project, key, values[key])
     db.session.flush()
 

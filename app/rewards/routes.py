@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.money import to_major_text
@@ -35,7 +35,7 @@ def new(project_id: int):
     project = own_project(project_id)
     form = TierForm(currency=project.currency)
     if form.validate_on_submit():
-        services.add_tier(project, form.values())
+        services.add_tier(project, form.values(), current_user.id)
         db.session.commit()
         flash(gettext("Reward tier added."), "success")
         return _back_to(project.id)
@@ -54,7 +54,7 @@ def edit(tier_id: int):
         if tier.ships:
             form.shipping_fee.data = to_major_text(tier.shipping_fee, project.currency)
     if form.validate_on_submit():
-        services.update_tier(tier, form.values())
+        services.update_tier(tier, form.values(), current_user.id)
         db.session.commit()
         flash(gettext("Reward tier saved."), "success")
         return _back_to(project.id)
@@ -67,7 +67,7 @@ def delete(tier_id: int):
     tier = own_tier(tier_id)
     project_id = tier.project_id
     if ConfirmForm().validate_on_submit():
-        services.delete_tier(tier)
+        services.delete_tier(tier, current_user.id)
         db.session.commit()
         flash(gettext("Reward tier deleted."), "info")
     return _back_to(project_id)

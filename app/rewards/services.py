@@ -12,6 +12,7 @@ from flask_babel import gettext, ngettext
 
 from app.errors import UserError
 from app.extensions import db
+from app.projects import revisions
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project
 from app.rewards.models import RewardTier
@@ -24,6 +25,10 @@ FIELDS = (
     "estimated_delivery",
     "shipping_fee",
 )
+
+
+# Tier attributes whose changes on a live project are kept as revisions, by revision field.
+REVISION_FIELDS = {attribute: field for field, attribute in revisions.TIER_FIELDS.items()}
 
 
 class TierError(UserError):
@@ -40,16 +45,17 @@ def _check_open(project: Project) -> None:
         )
 
 
-def add_tier(project: Project, values: dict[str, Any]) -> RewardTier:
+def add_tier(project: Project, values: dict[str, Any], editor_id: int | None = None) -> RewardTier:
     _check_open(project)
     tier = RewardTier(project_id=project.id, **{k: values[k] for k in FIELDS if k in values})
     db.session.add(tier)
     db.session.flush()
+    revisions.record(project, editor_id, "tier_added", "", tier.title, tier_id=tier.id)
     db.session.refresh(project)
     return tier
 
 
-def update_tier(tier: RewardTier, values: dict[str, Any]) -> None:
+def update_tier(tier: RewardTier, values: dict[str, Any], editor_id: int | None = None) -> None:
     _check_open(tier.project)
     if tier.has_backers:
         new_minimum = values.get("minimum_amount", tier.minimum_amount)
@@ -68,17 +74,24 @@ def update_tier(tier: RewardTier, values: dict[str, Any]) -> None:
             raise TierError(gettext("This tier has backers: its shipping cannot change."))
     for key in FIELDS:
         if key in values:
+            if key in REVISION_FIELDS:
+                revisions.record(
+                    tier.project, editor_id, REVISION_FIELDS[key], getattr(tier, key), values[key],
+                    tier_id=tier.id,
+                )  # fmt: skip
             setattr(tier, key, values[key])
     db.session.flush()
 
 
-def delete_tier(tier: RewardTier) -> None:
+def delete_tier(tier: RewardTier, editor_id: int | None = None) -> None:
     project = tier.project
     _check_open(project)
     if tier.has_backers:
         raise TierError(gettext("This tier has backers and cannot be deleted; close it instead."))
     if project.status is ProjectStatus.LIVE and len(project.tiers) == 1:
         raise TierError(gettext("A live project needs at least one reward tier."))
+    revisions.forget_tier(tier.id)  # its revisions stay, no longer pointing at it
+    revisions.record(project, editor_id, "tier_deleted", tier.title, "")
     db.session.delete(tier)
     db.session.flush()
     db.session.refresh(project)

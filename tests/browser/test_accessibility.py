@@ -23,6 +23,7 @@ from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.i18n import HTML_LANG
+from app.projects import services as project_services
 from app.projects import uploads
 from app.questions import services as questions
 from tests.browser.axe import add_axe, describe, violations
@@ -96,6 +97,12 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     cy = Browser(app.test_client())
     cy.login("cy@example.com")
     held, _ = pay_through_pages(cy, fake, moon, tier=early, amount="25")
+    # After Cy backed it, Cora rewrote a line of the story: backers are told, moderators see it.
+    moon = db.session.get(type(moon), moon.id)
+    project_services.update_project(
+        moon, {"story": moon.story.strip() + "\n\nNow with a brass stand."}, cora.id
+    )
+    db.session.commit()
     assert start(bea, boat, amount="30").status_code == 302
     pending = latest_pledge()
     assert start(bea, robot, amount="88").status_code == 302
@@ -206,6 +213,8 @@ TOUR = {
     "statement": Visit("cora", "/projects/{kettle}/statement"),
     "moderation-queue": Visit("mo", "/moderation/"),
     "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
+    "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
+    "story-changes": Visit(None, "/projects/{moon}/changes"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),

@@ -23,6 +23,7 @@ URL_VALUES = {
     "name": "cover",
     "entry_id": "faq_entry_id",
     "question_id": "question_id",
+    "revision_id": "revision_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},

@@ -47,6 +47,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     faq_entry_id: int = 0  # an entry of the project's FAQ
     question_id: int = 0  # a question the backer asked its creator, not yet answered
+    revision_id: int = 0  # a change to the project's title, which a moderator may revert
 
 
 def email_of(visitor: str) -> str:

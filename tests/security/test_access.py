@@ -41,6 +41,7 @@ from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.projects import uploads
+from app.projects.models import ProjectRevision
 from app.questions.models import FaqEntry, Question
 from tests.helpers import SharedTemplateCache, gen_project, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
@@ -338,6 +339,20 @@ ACCESS: dict[str, dict[str, tuple]] = {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
 
+    # A live project's changes: the story's, listed for everyone once the project is public;
+    # only moderators and admins revert one.
+    "projects.changes GET": {
+        "draft":     (404,      404,      404,      404,      404,       404),
+        "submitted": (404,      404,      404,      404,      404,       404),
+        "approved":  (404,      404,      404,      404,      404,       404),
+        "rejected":  (404,      404,      404,      404,      404,       404),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    "moderation.revert POST": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
     # The FAQ and private questions: the owner keeps the FAQ and answers, in every state;
     # anyone signed in who may see the project asks, once it is public (REFUSED before, and
     # for the owner, who answers in the FAQ instead).
@@ -457,9 +472,12 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
     for state, project in projects.items():  # rows as a live project would have them
         entry = FaqEntry(project_id=project.id, question="Batteries?", answer="Included.")
         asked = Question(project_id=project.id, asker_id=users["backer"].id, body="Warm light?")
-        db.session.add_all([entry, asked])
+        change = ProjectRevision(
+            project_id=project.id, field="title", old_value="Lamp", new_value=project.title
+        )
+        db.session.add_all([entry, asked, change])
         db.session.flush()
-        faq[state] = entry.id, asked.id
+        faq[state] = entry.id, asked.id, change.id
     db.session.commit()
     for state, project in projects.items():
         place.views[state] = World(
@@ -475,6 +493,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             tokens=place.tokens,
             faq_entry_id=faq[state][0],
             question_id=faq[state][1],
+            revision_id=faq[state][2],
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()

@@ -40,7 +40,7 @@ from app.payouts.services import COUNTRIES
 from app.pledges import checkout
 from app.pledges.models import Payment, PaymentStatus, Pledge, PledgeStatus, StripeEvent
 from app.projects.forms import timezone_choices
-from app.projects.models import Category, Project, ProjectEvent
+from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
 from app.rewards.models import RewardTier
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user, parse_forms
 from tests.helpers.forms import PROJECT as PROJECT_FIELDS
@@ -274,7 +274,7 @@ def test_project_form(app, creator, page, pairs):
         project = db.session.scalar(select(Project)) or gen_project(owner, page)
         url, project_id = f"/projects/{project.id}/edit", project.id
         was = row_of(Project, project_id)
-    before, last = snapshot(), max_id(Project)
+    before, last, last_revision = snapshot(), max_id(Project), max_id(ProjectRevision)
     response = post(client, url, pairs, token)
     check_answer(response)
     if response.status_code != 302:
@@ -295,6 +295,10 @@ def test_project_form(app, creator, page, pairs):
         assert (project.status, project.pledged_amount) == (was["status"], was["pledged_amount"])
         assert_project_within_rules(project, was)
         restore(Project, was)
+        # A live project's change is kept as revisions: made by the server, for this project.
+        made = db.session.scalars(select(ProjectRevision).where(ProjectRevision.id > last_revision))
+        assert {(r.project_id, r.editor_id) for r in made} <= {(project_id, owner.id)}
+        db.session.execute(delete(ProjectRevision).where(ProjectRevision.id > last_revision))
     db.session.commit()
     assert snapshot() == before
 

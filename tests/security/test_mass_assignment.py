@@ -216,8 +216,10 @@ def test_edit_a_live_project_keeps_its_terms(world):
     response = post(world, "owner", f"/projects/{world.project_id}/edit", live_form(world))
     assert response.status_code == 302
     d = diff(before, rows())
-    assert_only(d, changed={"projects": set(projects.LIVE_FIELDS)})
+    # A live project's change is kept as revisions (made by the server, never from the form).
+    assert_only(d, changed={"projects": set(projects.LIVE_FIELDS)}, added={"project_revisions"})
     assert d.columns("projects") == {"title", "blurb", "story"}
+    assert {r["editor_id"] for r in d.added["project_revisions"]} == {world.user_ids["owner"]}
 
 
 def test_cancel_a_project(world):
@@ -275,7 +277,7 @@ def test_new_tier(world):
     fields = {**tier_form(world), "quantity_limit": ""}  # a form field: empty is unlimited
     assert post(world, "owner", url, fields).status_code == 302
     d = diff(before, rows())
-    assert_only(d, changed={}, added={"reward_tiers"})
+    assert_only(d, changed={}, added={"reward_tiers", "project_revisions"})
     tier = d.new("reward_tiers")
     assert tier["project_id"] == world.project_id and tier["id"] != 999
     assert (tier["claimed"], tier["is_closed"], tier["quantity_limit"]) == (0, False, None)
@@ -297,8 +299,9 @@ def test_edit_tier(world, which):
         "estimated_delivery",
         "shipping_fee",
     }
-    assert_only(d, changed={"reward_tiers": allowed})
+    assert_only(d, changed={"reward_tiers": allowed}, added={"project_revisions"})
     assert set(d.changed["reward_tiers"]) == {(tier_id,)}
+    assert {r["tier_id"] for r in d.added["project_revisions"]} == {tier_id}
     assert d.columns("reward_tiers") >= {"title", "quantity_limit"}  # the form worked
 
 
