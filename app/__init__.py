@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.questions.routes import bp as questions_bp
+    from app.reports.routes import bp as reports_bp
     from app.rewards.routes import bp as rewards_bp
     from app.statements.routes import bp as statements_bp
 
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         pledges_bp,
         questions_bp,
         moderation_bp,
+        reports_bp,
         payouts_bp,
         statements_bp,
     ):

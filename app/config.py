@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_START_LIMIT_PER_ACCOUNT": "10 per hour",  # pledges started (paid or not)
     "PLEDGE_START_LIMIT_PER_IP": "30 per hour",
     "QUESTION_LIMIT_PER_ACCOUNT": "10 per hour",  # private questions one account asks creators
+    "REPORT_LIMIT_PER_ACCOUNT": "10 per day",  # reports one account sends the moderators
     "OPEN_PLEDGES_PER_ACCOUNT": 3,  # unpaid pledges one account may have across the site
     "ABANDONED_BEFORE_SLOWDOWN": 3,  # unpaid pledges in 24 h before new ones must wait
     "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one

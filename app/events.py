@@ -73,6 +73,13 @@ class RefundFailed(Event):
     amount: int
 
 
+@dataclass(frozen=True)
+class ReportsDecided(Event):
+    """Moderators decided these reports (dismissed, or acted on): their reporters hear."""
+
+    report_ids: Sequence[int]
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

@@ -7,6 +7,7 @@ from app.payouts.models import ConnectedAccount, Payout
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
 from app.questions.models import FaqEntry, Question
+from app.reports.models import Report
 from app.rewards.models import RewardTier
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ProjectRevision",
     "Question",
     "Refund",
+    "Report",
     "RewardTier",
     "Role",
     "StripeEvent",

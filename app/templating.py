@@ -136,6 +136,7 @@ def action_label(action: str) -> str:
         "launch": pgettext("audit log", "launched"),
         "cancel": pgettext("audit log", "cancelled"),
         "suspend": pgettext("audit log", "suspended"),
+        "dismiss_reports": pgettext("audit log", "reports dismissed"),
         "claim_for_settlement": pgettext("audit log", "claimed for settlement"),
         "mark_funded": pgettext("audit log", "marked funded"),
         "mark_failed": pgettext("audit log", "marked failed"),

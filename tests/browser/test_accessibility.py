@@ -26,6 +26,8 @@ from app.i18n import HTML_LANG
 from app.projects import services as project_services
 from app.projects import uploads
 from app.questions import services as questions
+from app.reports import services as reports
+from app.reports.models import ReportReason
 from tests.browser.axe import add_axe, describe, violations
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
@@ -59,7 +61,7 @@ def _cover(project, colour: tuple[int, int, int], world: World) -> None:
 
 def _build(app, world: World, fake: FakeStripe) -> None:
     cora = gen_user("cora@example.com", "Cora Lind")
-    gen_user("bea@example.com", "Bea Park")
+    bea_user = gen_user("bea@example.com", "Bea Park")
     cy_user = gen_user("cy@example.com", "Cy Okafor")
     gen_user("mo@example.com", "Mo Reyes", role=Role.MODERATOR)
 
@@ -92,6 +94,9 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     answered = questions.ask(moon, cy_user.id, "Which bulb does it take?")
     questions.answer(answered, "An E14 LED, included.")
     questions.ask(moon, cy_user.id, "Can I choose the colour?")
+    # Two reports of the paper boat, for the moderators' queue.
+    reports.report_project(boat, bea_user, ReportReason.SPAM, "The same text as another site.")
+    reports.report_project(boat, cy_user, ReportReason.FRAUD, "")
     db.session.commit()
 
     cy = Browser(app.test_client())
@@ -215,6 +220,8 @@ TOUR = {
     "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
     "story-changes": Visit(None, "/projects/{moon}/changes"),
+    "report-project": Visit("bea", "/projects/{moon}/report"),
+    "reports-queue": Visit("mo", "/moderation/reports"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),

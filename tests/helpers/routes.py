@@ -56,6 +56,8 @@ POST_DATA = {
     "questions.edit_entry": lambda w: {"question": "Does it ship abroad?", "answer": "Yes."},
     "questions.ask": lambda w: {"body": "Is the lamp dimmable?"},
     "questions.answer": lambda w: {f"q{w.question_id}-answer": "Yes, in three steps."},
+    "reports.report_project": lambda w: {"reason": "spam", "details": "Copied from elsewhere."},
+    "reports.decide": lambda w: {"note": "Checked the listing."},
 }
 
 

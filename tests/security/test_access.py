@@ -43,6 +43,7 @@ from app.extensions import db, limiter
 from app.projects import uploads
 from app.projects.models import ProjectRevision
 from app.questions.models import FaqEntry, Question
+from app.reports.models import Report
 from tests.helpers import SharedTemplateCache, gen_project, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
 from tests.helpers.images import png_bytes
@@ -353,6 +354,30 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
         "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
     },
+    # Reports: anyone signed in who may see a public project reports it (the owner may not);
+    # moderators and admins decide. Suspending refuses unless the project is live.
+    "reports.report_project GET": {
+        "draft":     (LOGIN,    404,      404,      200,      200,       200),
+        "live":      (LOGIN,    200,      200,      200,      200,       200),
+        "cancelled": (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "reports.report_project POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "live":      (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
+    },
+    "reports.queue GET": {
+        ANY:         (LOGIN,    403,      403,      403,      200,       200),
+    },
+    "reports.decide POST decision=dismiss": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
+    "reports.decide POST decision=suspend": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
+    },
     # The FAQ and private questions: the owner keeps the FAQ and answers, in every state;
     # anyone signed in who may see the project asks, once it is public (REFUSED before, and
     # for the owner, who answers in the FAQ instead).
@@ -475,7 +500,11 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         change = ProjectRevision(
             project_id=project.id, field="title", old_value="Lamp", new_value=project.title
         )
-        db.session.add_all([entry, asked, change])
+        # An open report, made as a row (by its owner, so every visitor may still report it).
+        report = Report(
+            reporter_id=owner.id, project_id=project.id, target_id=project.id, reason="spam"
+        )
+        db.session.add_all([entry, asked, change, report])
         db.session.flush()
         faq[state] = entry.id, asked.id, change.id
     db.session.commit()

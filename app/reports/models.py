@@ -1,0 +1,84 @@
+"""A report: who reported what, why, and what the moderators decided."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import clock
+from app.db_types import UTCDateTime, enum_type
+from app.extensions import db
+from app.i18n import N_, gettext
+
+if TYPE_CHECKING:
+    from app.accounts.models import User
+    from app.projects.models import Project
+
+DETAILS_MAX = 2000
+
+
+class ReportReason(enum.StrEnum):
+    FRAUD = "fraud"
+    PROHIBITED = "prohibited"
+    INTELLECTUAL_PROPERTY = "intellectual_property"
+    OFFENSIVE = "offensive"
+    SPAM = "spam"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return gettext(REASON_LABELS[self])
+
+
+REASON_LABELS = {
+    ReportReason.FRAUD: N_("Fraud or a scam: the creator cannot or will not deliver"),
+    ReportReason.PROHIBITED: N_("A prohibited item or a project against the rules"),
+    ReportReason.INTELLECTUAL_PROPERTY: N_("Someone else's work or trademark"),
+    ReportReason.OFFENSIVE: N_("Offensive, hateful or violent content"),
+    ReportReason.SPAM: N_("Spam or misleading"),
+    ReportReason.OTHER: N_("Something else"),
+}
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # looked at: nothing against the rules
+    ACTED_ON = "acted_on"  # the project was suspended
+
+    @property
+    def label(self) -> str:
+        return gettext(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    ReportStatus.OPEN: N_("waiting for a moderator"),
+    ReportStatus.DISMISSED: N_("dismissed"),
+    ReportStatus.ACTED_ON: N_("project suspended"),
+}
+
+
+class Report(db.Model):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    # What is reported: the project itself for now (updates and comments come with them).
+    target_type: Mapped[str] = mapped_column(String(20), default="project")
+    target_id: Mapped[int]
+    reason: Mapped[ReportReason] = mapped_column(enum_type(ReportReason, "report_reason"))
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_type(ReportStatus, "report_status"), default=ReportStatus.OPEN, index=True
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    project: Mapped[Project] = relationship("Project")
