@@ -102,6 +102,7 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
+    from app.follows.routes import bp as follows_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
     from app.payouts.routes import bp as payouts_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         questions_bp,
         moderation_bp,
         reports_bp,
+        follows_bp,
         payouts_bp,
         statements_bp,
     ):

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.accounts.models import Role, User
+from app.follows.models import Follow
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
@@ -14,6 +15,7 @@ __all__ = [
     "Category",
     "ConnectedAccount",
     "FaqEntry",
+    "Follow",
     "LedgerEntry",
     "LedgerTransaction",
     "Outbox",

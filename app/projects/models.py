@@ -120,6 +120,11 @@ class Project(db.Model):
         return self.status is ProjectStatus.LIVE
 
     @property
+    def is_followable(self) -> bool:
+        """Live, or approved and not launched yet: people may ask to be reminded."""
+        return self.status in (ProjectStatus.APPROVED, ProjectStatus.LIVE)
+
+    @property
     def is_draft(self) -> bool:
         return self.status is ProjectStatus.DRAFT
 

@@ -22,6 +22,7 @@ from app import clock as app_clock
 from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.follows import services as follows
 from app.i18n import HTML_LANG
 from app.projects import services as project_services
 from app.projects import uploads
@@ -94,6 +95,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     answered = questions.ask(moon, cy_user.id, "Which bulb does it take?")
     questions.answer(answered, "An E14 LED, included.")
     questions.ask(moon, cy_user.id, "Can I choose the colour?")
+    follows.follow(boat, cy_user.id)  # Cy saved the paper boat
     # Two reports of the paper boat, for the moderators' queue.
     reports.report_project(boat, bea_user, ReportReason.SPAM, "The same text as another site.")
     reports.report_project(boat, cy_user, ReportReason.FRAUD, "")
@@ -222,6 +224,7 @@ TOUR = {
     "story-changes": Visit(None, "/projects/{moon}/changes"),
     "report-project": Visit("bea", "/projects/{moon}/report"),
     "reports-queue": Visit("mo", "/moderation/reports"),
+    "saved-projects": Visit("cy", "/my/saved"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),

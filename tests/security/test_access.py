@@ -378,6 +378,21 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
         "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
     },
+    # Saved projects ("Remind me"): anyone signed in who may see a live or an approved project
+    # follows it (not its owner); removing one that was never saved changes nothing.
+    "follows.follow POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  DONE,      DONE),
+        "live":      (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    REFUSED,  REFUSED,  REFUSED,  REFUSED,   REFUSED),
+    },
+    "follows.unfollow POST": {
+        "draft":     (LOGIN,    404,      404,      REDIRECT, REDIRECT,  REDIRECT),
+        "live":      (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "follows.saved GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
     # The FAQ and private questions: the owner keeps the FAQ and answers, in every state;
     # anyone signed in who may see the project asks, once it is public (REFUSED before, and
     # for the owner, who answers in the FAQ instead).
