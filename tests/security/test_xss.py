@@ -1,8 +1,10 @@
 """Stored XSS: every payload of xss_payloads.txt in every user-written field, on every page.
 
-The fields: display names, project title, blurb and story, tier title and description, and
-the reasons in the audit log (request changes, approve, reject, suspend, cancel), which the
-creator sees on "My projects" and moderators in the review page. The pages: home, discover
+The fields: display names, project title, blurb and story, tier title and description, the
+reasons in the audit log (request changes, approve, reject, suspend, cancel), which the
+creator sees on "My projects" and moderators in the review page, the FAQ's questions and
+answers, private questions and their answers, a live project's revisions (the diffs backers
+and moderators read) and reports' details. The pages: home, discover
 (and a search for the payload), project pages in every state, my projects, the edit pages,
 the moderation queue and review, the pledge form, change, pay, receipt and cancel pages, the
 statement, error pages and the targets of redirects.
@@ -37,12 +39,17 @@ from sqlalchemy import func, select, update
 
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.follows import services as follows
 from app.pledges import checkout
 from app.pledges import services as pledge_services
 from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.projects.domain import ProjectStatus
-from app.projects.models import Project, ProjectEvent
+from app.projects.models import Project, ProjectEvent, ProjectRevision
+from app.questions import services as questions
+from app.questions.models import FaqEntry, Question
+from app.reports import services as reports
+from app.reports.models import Report, ReportReason
 from app.rewards.models import RewardTier
 from app.text import render_markdown
 from tests.helpers import Browser, dangerous_markup, gen_project, gen_user, parse_forms
@@ -90,6 +97,7 @@ SITE_TAGS = {
     *("h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "small", "code", "pre", "blockquote"),
     *("table", "thead", "tbody", "tr", "th", "td", "form", "fieldset", "legend", "label"),
     *("input", "select", "option", "textarea", "img", "progress", "time", "script"),
+    *("details", "summary", "article", "figure", "figcaption", "ins", "del"),
 }
 URL_ATTRIBUTES = {
     *("href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"),
@@ -149,16 +157,16 @@ class PageAudit(HTMLParser):
         for name, value in values.items():
             if name.startswith("on"):
                 self.problems.append(f"event handler {where} {name}={value[:30]!r}")
-            elif name in ("style", "srcdoc", "formaction", "http-equiv"):
+            elif name in ("style", "srcdoc", "http-equiv"):
                 self.problems.append(f"attribute {where} {name}={value[:30]!r}")
             if name in URL_ATTRIBUTES and scheme_of(value) not in SAFE_SCHEMES:
                 self.problems.append(f"URL {where} {name}={value[:40]!r}")
         if tag == "script" and not values.get("src", "").startswith(self.script_sources):
             self.problems.append(f"script from {values.get('src', '(inline)')!r}")
-        if tag == "form":
-            action = values.get("action", "")
+        for name in ("action", "formaction"):  # a form (or a button of it) posts to the site
+            action = values.get(name, "") if tag in ("form", "button", "input") else ""
             if action and (not action.startswith("/") or action.startswith("//")):
-                self.problems.append(f"form posting to {action[:40]!r}")
+                self.problems.append(f"{where} posting to {action[:40]!r}")
         if tag == "meta" and set(values) - {"charset", "name", "content"}:
             self.problems.append(f"meta {values}")
         if tag == "link" and values.get("rel") not in ("stylesheet", "icon"):
@@ -309,6 +317,15 @@ def build_world(app, stripe_fake) -> World:
     db.session.execute(
         update(Project).where(Project.id == ids["failed"]).values(status=ProjectStatus.FAILED)
     )
+    # The words people write around a live project: its FAQ, a question the backer asked
+    # (answered), a change to its story, a report and the saved project.
+    live = db.session.get(Project, ids["live"])
+    questions.add_entry(live, "faq question", "faq answer")
+    asked = questions.ask(live, backer.id, "asked")
+    questions.answer(asked, "answered")
+    projects.update_project(live, {"story": live.story.strip() + " more"}, creator.id)
+    reports.report_project(live, backer, ReportReason.SPAM, "details")
+    follows.follow(live, backer.id)
     db.session.commit()
     world = World(ids=ids, clients=clients)
     world.pages = pages_of(ids)
@@ -365,6 +382,12 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
             )
         ],
         ("moderator", f"{p}{i['suspended']}/statement", 200),
+        ("backer", f"{p}{i['live']}", 200),  # the FAQ, and the backer's own question
+        ("creator", f"{p}{i['live']}/faq", 200),
+        ("anonymous", f"{p}{i['live']}/changes", 200),
+        ("backer", f"{p}{i['live']}/report", 200),
+        ("moderator", "/moderation/reports", 200),
+        ("backer", "/my/saved", 200),
     ]
 
 
@@ -374,6 +397,10 @@ def write_everywhere(text: str) -> None:
     db.session.execute(update(Project).values(title=text, blurb=text, story=text))
     db.session.execute(update(RewardTier).values(title=text, description=text))
     db.session.execute(update(ProjectEvent).values(reason=text))
+    db.session.execute(update(FaqEntry).values(question=text[:300], answer=text))
+    db.session.execute(update(Question).values(body=text, answer=text))
+    db.session.execute(update(ProjectRevision).values(old_value=text, new_value=text + "\n+"))
+    db.session.execute(update(Report).values(details=text))
     db.session.commit()
 
 
@@ -441,7 +468,13 @@ def test_the_world_shows_every_field(app, xss_world):
         update(RewardTier).values(title=marks["tier title"], description=marks["tier description"])
     )
     db.session.execute(update(ProjectEvent).values(reason=marks["reason"]))
+    db.session.execute(update(FaqEntry).values(question="mark-faq-q", answer="mark-faq-a"))
+    db.session.execute(update(Question).values(body="mark-ask", answer="mark-answer"))
+    db.session.execute(update(ProjectRevision).values(old_value="mark-old", new_value="mark-new"))
+    db.session.execute(update(Report).values(details="mark-report"))
     db.session.commit()
+    marks |= {m: m for m in ("mark-faq-q", "mark-faq-a", "mark-ask", "mark-answer")}
+    marks |= {m: m for m in ("mark-old", "mark-new", "mark-report")}
     seen: dict[str, set[str]] = {mark: set() for mark in marks.values()}
     for visitor, url, _status in xss_world.pages:
         page = xss_world.clients[visitor].get(url, follow_redirects=True).get_data(as_text=True)
@@ -457,6 +490,13 @@ def test_the_world_shows_every_field(app, xss_world):
         "mark-tier": {f"/pledges/{i['live_pledge']}/pay", f"/projects/{i['suspended']}/statement"},
         "mark-name": {"/moderation/", f"/projects/{i['live']}", "/my/pledges"},
         "mark-title": {"/", f"/pledges/{i['live_pledge']}", f"/projects/{i['live']}/edit"},
+        "mark-faq-q": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
+        "mark-faq-a": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
+        "mark-ask": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
+        "mark-answer": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
+        "mark-old": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
+        "mark-new": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
+        "mark-report": {"/moderation/reports"},
     }
     for mark, urls in expect.items():
         assert urls <= seen[mark], (mark, urls - seen[mark])
