@@ -83,6 +83,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
         script_name=base.path.rstrip("/") or "/",
         url_scheme=base.scheme or "http",
     )
+    current_app.inject_url_defaults(endpoint, values)  # a project's link is its readable URL
     return adapter.build(endpoint, values, force_external=True)
 
 

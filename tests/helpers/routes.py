@@ -21,6 +21,7 @@ URL_VALUES = {
     "pledge_id": "pledge_id",
     "tier_id": "tier_id",
     "name": "cover",
+    "slug": "slug",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},

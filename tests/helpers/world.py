@@ -45,6 +45,7 @@ class World:
     user_ids: dict[str, int]
     clients: dict = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
 
 
 def email_of(visitor: str) -> str:
@@ -97,6 +98,7 @@ def build_world(app, stripe_fake) -> World:
         cover=project.cover_image,
         ended_project_id=ended.id,
         user_ids={v: u.id for v, u in users.items()},
+        slug=project.slug,
     )
     for visitor in VISITORS:
         world.clients[visitor] = app.test_client()
