@@ -11,11 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import segno
 
+from app.accounts.models import Role
 from app.extensions import db
 from app.notifications.messages import absolute_url
 from app.projects.domain import ProjectStatus
 from app.projects.slugs import slug_of
-from tests.helpers import Browser, gen_project, gen_tier, project_path
+from tests.helpers import Browser, gen_project, gen_tier, gen_user, project_path
 from tests.helpers.settling import settle
 
 BASE = "http://127.0.0.1:5000"  # BASE_URL's default: previews and the sitemap are built on it
@@ -146,19 +147,27 @@ def test_an_unknown_project_is_not_found_in_any_spelling(client, lamp):
 def test_a_private_project_is_not_exposed_by_the_new_urls(app, client, creator, state):
     project = gen_project(creator, state, title="Secret Copperleaf")
     slugged = f"/projects/{project.id}-secret-copperleaf"
-    for url in (f"/projects/{project.id}", slugged, f"/projects/{project.id}-guess"):
-        response = client.get(url)
-        assert response.status_code == 404, url  # not a redirect that would spell the title
-        assert "Secret" not in response.get_data(as_text=True)
-        assert "secret" not in response.headers.get("Location", "")
+    gen_user("eve@example.com", "Eve")
+    stranger = Browser(app.test_client())
+    stranger.login("eve@example.com")
+    for visitor in (client, stranger.client):
+        for url in (f"/projects/{project.id}", slugged, f"/projects/{project.id}-guess"):
+            response = visitor.get(url)
+            assert response.status_code == 404, url  # not a redirect spelling the title
+            assert "Secret" not in response.get_data(as_text=True)
+            assert "secret" not in response.headers.get("Location", "")
     assert client.get(f"/projects/{project.id}/qr.svg").status_code == 404
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert f"/projects/{project.id}" not in sitemap
 
+    gen_user("mo@example.com", "Mo", role=Role.MODERATOR)
+    moderator = Browser(app.test_client())
+    moderator.login("mo@example.com")
     owner = Browser(app.test_client())
     owner.login("creator@example.com")
-    response = owner.client.get(f"/projects/{project.id}")
-    assert (response.status_code, response.headers["Location"]) == (301, slugged)
+    for allowed in (owner, moderator):  # those who may see it are sent on
+        response = allowed.client.get(f"/projects/{project.id}")
+        assert (response.status_code, response.headers["Location"]) == (301, slugged)
     page = owner.client.get(slugged).get_data(as_text=True)
     tags = head_of(page)
     assert tags.robots == "" and tags.meta.get("robots") == "noindex"  # not to be indexed
