@@ -132,10 +132,10 @@ def share_of(project: Project, now) -> ProjectShare | None:
 
 
 @functools.lru_cache(maxsize=512)
-def qr_svg(url: str, title: str) -> bytes:
+def qr_svg(url: str) -> bytes:
     """The link as a QR code (segno), a standalone SVG drawn with attributes only (the CSP
-    allows no inline styles), with its own title."""
+    allows no inline styles), titled with the link itself (the page's <img> has the alt)."""
     code = segno.make(url, error="m")
     out = io.BytesIO()
-    code.save(out, kind="svg", scale=4, border=4, dark="#212529", light="#fff", title=title)
+    code.save(out, kind="svg", scale=4, border=4, dark="#212529", light="#fff", title=url)
     return out.getvalue()

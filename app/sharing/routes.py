@@ -1,9 +1,9 @@
-"""sitemap.xml and robots.txt: what search engines may find, and what they should not."""
+"""A public project's QR code, and sitemap.xml and robots.txt: what search engines may find
+and what they should not."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
-from flask_babel import gettext
 
 from app import clock
 from app.extensions import db
@@ -53,7 +53,7 @@ def qr(project_id: int):
     if project is None or not project.is_public:
         abort(404)
     url = absolute_url("projects.show", project_id=project.id)
-    svg = preview.qr_svg(url, gettext("QR code of %(url)s", url=url))
+    svg = preview.qr_svg(url)  # the same for every reader, so a shared cache may keep it
     response = Response(svg, mimetype="image/svg+xml")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
