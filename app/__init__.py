@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from app.questions.routes import bp as questions_bp
     from app.reports.routes import bp as reports_bp
     from app.rewards.routes import bp as rewards_bp
+    from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
 
     for blueprint in (
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         follows_bp,
         payouts_bp,
         statements_bp,
+        sharing_bp,
     ):
         app.register_blueprint(blueprint)
 

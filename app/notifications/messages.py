@@ -32,6 +32,7 @@ from app.notifications.models import Outbox
 from app.payouts.models import Payout
 from app.pledges.models import Pledge
 from app.projects.models import Project, ProjectEvent
+from app.projects.slugs import slug_of
 
 # Plain text: nothing is HTML-escaped (the only HTML would be in an .html template).
 TEMPLATES = Environment(
@@ -83,6 +84,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
         script_name=base.path.rstrip("/") or "/",
         url_scheme=base.scheme or "http",
     )
+    current_app.inject_url_defaults(endpoint, values)  # a project's link is its readable URL
     return adapter.build(endpoint, values, force_external=True)
 
 
@@ -160,7 +162,11 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "payout": payouts.get(row.project_id),
                 "reason": end_reasons.get(row.pledge_id) or stop_reasons.get(row.project_id, ""),
                 "site_url": site_url,
-                "project_url": absolute_url("projects.show", project_id=row.project_id)
+                "project_url": absolute_url(
+                    "projects.show",
+                    project_id=row.project_id,
+                    slug=slug_of(project.title) if project else "",  # no query per message
+                )
                 if row.project_id
                 else site_url,
                 "projects_url": absolute_url("projects.mine"),

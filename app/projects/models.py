@@ -20,6 +20,7 @@ from app.projects.domain import (
     STATEMENT_STATUSES,
     ProjectStatus,
 )
+from app.projects.slugs import slug_of
 
 if TYPE_CHECKING:  # the relationship's other side, named by string (no import cycle)
     from app.rewards.models import RewardTier
@@ -114,6 +115,11 @@ class Project(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATUSES
+
+    @property
+    def slug(self) -> str:
+        """The readable part of the project's URL, from its title ("" for none)."""
+        return slug_of(self.title)
 
     @property
     def is_live(self) -> bool:

@@ -82,9 +82,29 @@ def discover():
     )
 
 
+@bp.url_defaults
+def add_slug(endpoint: str, values: dict) -> None:
+    """Every link to a project page is its readable URL: ``/projects/123-copperleaf``."""
+    if endpoint != "projects.show" or "project_id" not in values:
+        return
+    if "slug" not in values:
+        project = db.session.get(Project, values["project_id"])  # loaded already, as a rule
+        values["slug"] = project.slug if project else ""
+    if not values["slug"]:
+        del values["slug"]  # no readable part: the plain /projects/123
+
+
+# The id finds the project; the slug after it is only for people. The page answers at the
+# readable URL, and any other spelling of it (the old /projects/123, a renamed project's
+# former slug) is sent there with a 301, query string kept, once the visitor may see it.
 @bp.route("/projects/<int:project_id>")
-def show(project_id: int):
+@bp.route("/projects/<int:project_id>-<slug>")  # registered first (decorators run bottom up)
+def show(project_id: int, slug: str = ""):
     project = visible_project(project_id)
+    if slug != project.slug:
+        target = url_for("projects.show", project_id=project.id)
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{target}?{query}" if query else target, 301)
     launching = project.status is ProjectStatus.APPROVED and _is_owner(project)
     return render_template(
         "projects/show.html",

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.axe import add_axe, describe, violations
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, project_path
 from tests.helpers.browser import (
     assert_held,
     live_project_with_cover,
@@ -85,7 +85,7 @@ def test_a_pledge_made_by_keyboard_alone_is_held(app, stripe_fake, project, back
     keys.press("Enter")
     expect(page.get_by_test_id("whoami")).to_contain_text("Bea")
 
-    page.goto(f"/projects/{project.id}")
+    page.goto(project_path(project))
     keys.tab_to(page.get_by_role("link", name="Back this project"))
     keys.press("Enter")
     expect(page.get_by_role("heading", name="Back this project")).to_be_visible()

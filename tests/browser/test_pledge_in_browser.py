@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from app.audit import books
 from app.extensions import db
 from app.ledger import services as ledger
+from tests.helpers import project_path
 from tests.helpers.browser import (
     assert_held,
     live_project_with_cover,
@@ -62,7 +63,7 @@ def test_card_pledge_is_held_in_escrow(app, stripe_fake, project, backer, page, 
     assert ledger.balance(ledger.escrow(project.id)) == 2500
     assert books.check() == []
 
-    page.goto(f"/projects/{project.id}")
+    page.goto(project_path(project))
     expect(page.get_by_test_id("pledged")).to_have_text("$25.00")
     expect(page.get_by_test_id("backers")).to_have_text("1")
     assert problems == []

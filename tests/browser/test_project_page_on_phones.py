@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.helpers import project_path
 from tests.helpers.browser import (
     DESKTOP,
     PHONE,
@@ -72,7 +73,7 @@ def test_a_phone_shows_the_funding_box_and_back_button_before_the_story(
 ):
     page = reader
     page.set_viewport_size(PHONE)
-    page.goto(f"/projects/{project.id}")
+    page.goto(project_path(project))
     at = boxes(page)
     screenshot(page, f"project-375-{language}")
 
@@ -87,7 +88,7 @@ def test_a_phone_shows_the_funding_box_and_back_button_before_the_story(
 def test_a_desktop_keeps_the_funding_box_beside_the_cover(app, project, reader, language):
     page = reader
     page.set_viewport_size(DESKTOP)
-    page.goto(f"/projects/{project.id}")
+    page.goto(project_path(project))
     at = boxes(page)
     screenshot(page, f"project-1280-{language}")
 
@@ -106,7 +107,7 @@ def test_the_viewers_own_time_only_when_it_differs(app, project, chromium, live_
     for zone, shown in [("UTC", False), ("Asia/Shanghai", True)]:
         context = chromium.new_context(base_url=live_server, timezone_id=zone)
         page = context.new_page()
-        page.goto(f"/projects/{project.id}")
+        page.goto(project_path(project))
         viewer = page.get_by_text("Your time:")
         if shown:
             expect(viewer).to_be_visible()

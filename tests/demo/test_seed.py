@@ -25,7 +25,7 @@ from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent
 from app.rewards.models import RewardTier
-from tests.helpers import Browser
+from tests.helpers import Browser, project_path
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_the_site_shows_the_demo_projects(seeded, client):
         assert str(escape(project.title)) in discover
     assert "Ending soon" in client.get("/").get_data(as_text=True)
     project = live_projects()[0]
-    page = client.get(f"/projects/{project.id}")
+    page = client.get(project_path(project))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<h2>" in html and "<strong>" in html and "<li>" in html

@@ -17,7 +17,7 @@ def signed_in(app, email="ann@example.com", name="Ann") -> Browser:
 
 
 def text(browser, url: str) -> str:
-    response = browser.client.get(url)
+    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -83,7 +83,8 @@ def test_the_creator_does_not_follow_their_own(app, creator, project):
 
 
 def test_a_visitor_is_asked_to_log_in(app, project):
-    page = app.test_client().get(f"/projects/{project.id}").get_data(as_text=True)
+    response = app.test_client().get(f"/projects/{project.id}", follow_redirects=True)
+    page = response.get_data(as_text=True)
     assert "Log in to be reminded before it ends" in page
 
 

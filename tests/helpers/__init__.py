@@ -94,6 +94,9 @@ class Browser:
     ):
         """GET ``url``, fill its form (the one posting to ``action``, else the page's own)."""
         page = self.client.get(url)
+        if page.status_code == 301:  # moved for good (a project's readable URL): as a browser
+            url = page.headers["Location"]
+            page = self.client.get(url)
         assert page.status_code == 200, f"GET {url} answered {page.status_code}"
         forms = [f for f in parse_forms(page.get_data(as_text=True)) if f["method"] == "post"]
         if action is not None:
@@ -125,6 +128,15 @@ def _main_form(forms: list[dict]) -> dict:
 # ---- projects and tiers -------------------------------------------------------------------
 
 STORY = "A story long enough for review. " * 5
+
+
+def project_path(project) -> str:
+    """A project page's readable URL, as every link to it reads: ``/projects/12-moon-lamp``
+    (the plain ``/projects/12`` answers with a redirect there)."""
+    from app.projects.slugs import slug_of
+
+    slug = slug_of(project.title)
+    return f"/projects/{project.id}-{slug}" if slug else f"/projects/{project.id}"
 
 
 def gen_project(

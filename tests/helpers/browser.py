@@ -15,7 +15,7 @@ from app.extensions import db
 from app.pledges.models import Pledge
 from app.projects import uploads
 from app.projects.models import Project
-from tests.helpers import PASSWORD, gen_project, gen_user
+from tests.helpers import PASSWORD, gen_project, gen_user, project_path
 
 CHROMIUM = "/usr/bin/chromium"
 # Where the browser tests leave screenshots for a person to look at (git-ignored, as all of
@@ -53,7 +53,7 @@ def login(page: Page, email: str) -> None:
 
 def start_pledge(page: Page, project: Project, tier: str = "Tier 1", amount: str = "25") -> int:
     """From the project page to the pay page: choose a reward and an amount; the pledge id."""
-    page.goto(f"/projects/{project.id}")
+    page.goto(project_path(project))
     expect(page.get_by_role("heading", name=project.title, exact=True)).to_be_visible()
     page.get_by_role("link", name="Back this project").click()
     expect(page.get_by_role("heading", name="Back this project")).to_be_visible()

@@ -24,6 +24,7 @@ URL_VALUES = {
     "entry_id": "faq_entry_id",
     "question_id": "question_id",
     "revision_id": "revision_id",
+    "slug": "slug",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},

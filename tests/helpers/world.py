@@ -48,6 +48,7 @@ class World:
     faq_entry_id: int = 0  # an entry of the project's FAQ
     question_id: int = 0  # a question the backer asked its creator, not yet answered
     revision_id: int = 0  # a change to the project's title, which a moderator may revert
+    slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
 
 
 def email_of(visitor: str) -> str:
@@ -100,6 +101,7 @@ def build_world(app, stripe_fake) -> World:
         cover=project.cover_image,
         ended_project_id=ended.id,
         user_ids={v: u.id for v, u in users.items()},
+        slug=project.slug,
     )
     for visitor in VISITORS:
         world.clients[visitor] = app.test_client()

@@ -11,7 +11,7 @@ from app import clock
 from app.extensions import db
 from app.money import MoneyError, format_money, parse_amount
 from app.templating import duration_text, in_zone, month, number, time_left
-from tests.helpers import gen_project, gen_user
+from tests.helpers import gen_project, gen_user, project_path
 
 EN, ZH = "en", "zh_Hans_CN"
 
@@ -127,7 +127,7 @@ def test_a_tier_counts_its_backers_in_the_singular_and_plural(client, count, eng
     project.tiers[0].claimed = count
 
     db.session.commit()
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert f">{english}<" in page
-    chinese = client.get(f"/projects/{project.id}", headers={"Accept-Language": "zh"})
+    chinese = client.get(project_path(project), headers={"Accept-Language": "zh"})
     assert f">{count} 位支持者<" in chinese.get_data(as_text=True)

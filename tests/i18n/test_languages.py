@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import i18n
 from app.accounts.models import User
 from app.extensions import db
-from tests.helpers import Browser, gen_project, gen_user, parse_forms
+from tests.helpers import Browser, gen_project, gen_user, parse_forms, project_path
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
@@ -99,7 +99,7 @@ def test_a_chinese_visitor_gets_chinese_pages_and_chinese_money(client, cny_proj
     discover = text(client.get("/discover", headers=ZH))
     assert "1 个众筹中的项目" in discover and "搜索标题和简介" in discover
 
-    page = text(client.get(f"/projects/{cny_project.id}", headers=ZH))
+    page = text(client.get(project_path(cny_project), headers=ZH))
     assert "支持这个项目" in page
     assert "位支持者" in page and "还剩 30 天" in page
     assert "已筹金额 · 目标 ¥1,234.00" in page
@@ -108,7 +108,7 @@ def test_a_chinese_visitor_gets_chinese_pages_and_chinese_money(client, cny_proj
 
 
 def test_the_same_project_in_english_writes_yuan_as_english_does(client, cny_project):
-    page = text(client.get(f"/projects/{cny_project.id}"))
+    page = text(client.get(project_path(cny_project)))
     assert "CN¥123,456.78" in page and "pledged of CN¥1,234.00 goal" in page
     assert "30 days to go" in page
 
@@ -148,7 +148,7 @@ def switch(browser: Browser, page: str, locale: str):
 
 
 def test_every_page_has_the_switch_in_its_footer(client, cny_project):
-    for url in ("/", "/discover", f"/projects/{cny_project.id}", "/login", "/no/such/page"):
+    for url in ("/", "/discover", project_path(cny_project), "/login", "/no/such/page"):
         forms = [f for f in parse_forms(client.get(url).get_data(as_text=True))]
         (switch_form,) = [f for f in forms if f["action"] == "/language"]
         assert switch_form["method"] == "post" and "csrf_token" in switch_form["fields"]
@@ -156,7 +156,7 @@ def test_every_page_has_the_switch_in_its_footer(client, cny_project):
 
 def test_a_visitor_switches_and_the_choice_is_kept_in_the_session(client, cny_project):
     browser = Browser(client)
-    url = f"/projects/{cny_project.id}?from=share"
+    url = f"{project_path(cny_project)}?from=share"
     response = switch(browser, url, "zh_Hans_CN")
     assert response.status_code == 302
     assert response.headers["Location"] == url  # back to the same page

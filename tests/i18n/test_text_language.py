@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.projects.models import Project
-from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers import Browser, gen_project, gen_user, project_path
 from tests.helpers.forms import PROJECT, field_errors
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -37,7 +37,7 @@ def test_a_creator_writing_in_chinese_says_so_and_the_page_marks_it(app):
     assert project.text_language == "zh-Hans"
 
     # Drafts are private: read it as its creator, whose page is in English.
-    page = browser.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = browser.client.get(project_path(project)).get_data(as_text=True)
     assert re.search(r'<html lang="en"', page)
     assert re.search(r'<h1 class="h2" lang="zh-Hans">月亮灯</h1>', page)
     assert re.search(r'<p class="lead" lang="zh-Hans">一盏月亮形状的灯。</p>', page)
@@ -65,7 +65,7 @@ def test_an_unknown_language_is_refused_and_nothing_is_saved(app):
 def test_a_live_projects_cards_and_tiers_carry_the_creators_language(app):
     creator = gen_user("cora@example.com", "Cora")
     project = gen_project(creator, "live", title="Lampe lune", tiers=1, text_language="fr")
-    page = app.test_client().get(f"/projects/{project.id}", headers=ZH).get_data(as_text=True)
+    page = app.test_client().get(project_path(project), headers=ZH).get_data(as_text=True)
     assert '<html lang="zh-Hans-CN"' in page  # the page is Chinese ...
     assert '<h1 class="h2" lang="fr">Lampe lune</h1>' in page  # ... its words are French
     assert '<h3 class="h6" lang="fr">Tier 1</h3>' in page

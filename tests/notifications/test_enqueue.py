@@ -15,7 +15,7 @@ from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.settlement import services as settlement
-from tests.helpers import gen_project, gen_user
+from tests.helpers import gen_project, gen_user, project_path
 from tests.helpers.notifications import gen_held_pledges, kinds, outbox, read_mail, text_of
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
@@ -71,7 +71,7 @@ def test_funded_then_paid_out_tells_the_creator_and_every_backer(
     body = text_of(funded)
     assert "Hello Cora," in body
     assert "fee of $52.53, $997.97 will be" in body  # 5%, half up
-    assert f"http://127.0.0.1:5000/projects/{project.id}" in body
+    assert f"http://127.0.0.1:5000{project_path(project)}\n" in body  # the readable URL
     assert paid["Subject"] == "Moon Lamp: $997.97 paid out to you"
     assert "Platform fee    $52.53" in text_of(paid)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app import clock
 from app.extensions import db
 from app.templating import duration_text, time_left
-from tests.helpers import Browser, gen_project, parse_forms
+from tests.helpers import Browser, gen_project, parse_forms, project_path
 from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 
 
@@ -56,7 +56,7 @@ def test_a_21_day_project_shows_21_days_to_go_right_after_launch(app, client, cr
     project.launched_at = clock.now()
     project.deadline = project.launched_at + timedelta(days=21)
     db.session.commit()
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert "21 days to go" in page
 
 

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.pledges.models import Pledge
+from tests.helpers import project_path
 from tests.helpers.pledging import (
     assert_books_balance,
     latest_pledge,
@@ -50,7 +51,7 @@ def test_card_pledge_is_held_in_escrow(app, backer, project, stripe_fake):
     assert params["metadata"]["pledge_id"] == str(pledge.id)
     assert params["customer"].startswith("cus_")
 
-    page = backer.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = backer.client.get(project_path(project)).get_data(as_text=True)
     assert "$25.00" in page
 
 

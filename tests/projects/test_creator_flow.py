@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.accounts.models import Role
 from app.extensions import db
 from app.projects.models import Project, ProjectEvent
-from tests.helpers import STORY, gen_project, gen_user
+from tests.helpers import STORY, gen_project, gen_user, project_path
 
 
 def png_bytes(size=(32, 18)) -> bytes:
@@ -148,11 +148,11 @@ def test_approve_then_launch_fixes_the_deadline(browser, client):
     )
     db.session.refresh(project)
     assert project.status.value == "approved"
-    assert client.get(f"/projects/{project.id}").status_code == 200  # moderators see it
+    assert client.get(project_path(project)).status_code == 200  # moderators see it
 
     browser.logout()
     browser.login()
-    response = browser.submit(f"/projects/{project.id}", action=f"/projects/{project.id}/launch")
+    response = browser.submit(project_path(project), action=f"/projects/{project.id}/launch")
     assert response.status_code == 302
     db.session.refresh(project)
     assert project.status.value == "live"
@@ -160,7 +160,7 @@ def test_approve_then_launch_fixes_the_deadline(browser, client):
     assert project.deadline.tzinfo is not None
 
     anonymous = client.application.test_client()
-    page = anonymous.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = anonymous.get(project_path(project)).get_data(as_text=True)
     assert "Moon Lamp" in page and "10 days to go" in page  # a 10-day project, just launched
     assert "CST" in page and "Asia/Shanghai" in page  # the creator's time zone
     assert f'datetime="{project.deadline.isoformat()}"' in page  # for the viewer's own

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.accounts.models import Role
 from app.extensions import db
 from app.projects.models import ProjectEvent
-from tests.helpers import gen_project, gen_user
+from tests.helpers import gen_project, gen_user, project_path
 
 
 def last_event():
@@ -33,7 +33,7 @@ def _discover_ids(client):
     from app.projects.models import Project
 
     page = client.get("/discover").get_data(as_text=True)
-    return [p for p in db.session.scalars(select(Project)) if f'/projects/{p.id}"' in page]
+    return [p for p in db.session.scalars(select(Project)) if f'href="{project_path(p)}"' in page]
 
 
 def test_moderator_suspends_with_a_reason(browser, client):

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.payouts.models import ConnectedAccount
-from tests.helpers import Browser, gen_project, gen_user, parse_forms
+from tests.helpers import Browser, gen_project, gen_user, parse_forms, project_path
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def cora(app):
 
 def _launch(browser, project):
     return browser.submit(
-        f"/projects/{project.id}",
+        project_path(project),
         action=f"/projects/{project.id}/launch",
         follow_redirects=True,
     )
@@ -42,7 +42,7 @@ def _ready(creator):
 
 def test_the_creator_is_warned_before_and_after_launching(app, cora):
     browser, _creator, project = cora
-    page = browser.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = browser.client.get(project_path(project)).get_data(as_text=True)
     assert "Your payout account is not ready." in page
     assert "the payout waits until you finish setting it up with Stripe" in page
     assert '<a href="/payouts/account">Set up payouts</a>' in page
@@ -55,7 +55,7 @@ def test_the_creator_is_warned_before_and_after_launching(app, cora):
 def test_no_warning_when_payouts_are_ready(app, cora):
     browser, creator, project = cora
     _ready(creator)
-    page = browser.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = browser.client.get(project_path(project)).get_data(as_text=True)
     assert 'data-testid="payout-warning"' not in page
     done = _launch(browser, project).get_data(as_text=True)
     assert "Your project is live!" in done
@@ -65,13 +65,13 @@ def test_no_warning_when_payouts_are_ready(app, cora):
 def test_launch_is_refused_when_the_setting_asks_for_a_payout_account(app, cora):
     browser, creator, project = cora
     app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"] = True
-    page = browser.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = browser.client.get(project_path(project)).get_data(as_text=True)
     assert "Set up your payout account to launch." in page
     assert "Launch now" not in page
     # A form sent anyway (a tab opened before the setting changed) is refused with the reason
     # and changes nothing.
     app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"] = False
-    forms_html = browser.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    forms_html = browser.client.get(project_path(project)).get_data(as_text=True)
     app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"] = True
     (launch,) = [f for f in parse_forms(forms_html) if f["action"].endswith("/launch")]
     refused = browser.client.post(launch["action"], data=launch["fields"], follow_redirects=True)

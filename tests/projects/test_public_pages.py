@@ -3,7 +3,7 @@
 import pytest
 
 from app.extensions import db
-from tests.helpers import dangerous_markup, gen_project, gen_user
+from tests.helpers import dangerous_markup, gen_project, gen_user, project_path
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_project_page_shows_the_campaign(client, creator):
     project.tiers[1].quantity_limit = 10
     project.tiers[1].claimed = 9
     db.session.commit()
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     for text in (
         "Moon Lamp",
         "Ada",
@@ -109,7 +109,7 @@ def test_project_page_shows_the_campaign(client, creator):
 )
 def test_ended_projects_show_their_outcome(client, creator, status, text):
     project = gen_project(creator, status)
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert text in page
     assert "days to go" not in page
 
@@ -134,12 +134,12 @@ def test_user_text_renders_harmlessly(client, creator, payload):
         blurb=payload[:160],
         story=f"# Story\n\n{payload}\n\n" + "x" * 100,
     )
-    for url in (f"/projects/{project.id}", "/discover", "/"):
+    for url in (project_path(project), "/discover", "/"):
         page = client.get(url).get_data(as_text=True)
         assert dangerous_markup(page) == [], url
         # The site's own scripts are all files (no inline script to smuggle into).
         assert "<script>" not in page
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert "<h1>Story</h1>" in page  # Markdown still renders
 
 
@@ -147,6 +147,6 @@ def test_markdown_story_renders_links_safely(client, creator):
     project = gen_project(
         creator, "live", story="See **our** [site](https://example.com).\n\n" + "x" * 100
     )
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert "<strong>our</strong>" in page
     assert 'href="https://example.com" rel="nofollow noopener noreferrer ugc"' in page

@@ -45,7 +45,7 @@ def revisions() -> list[ProjectRevision]:
 
 
 def text(browser, url: str) -> str:
-    response = browser.client.get(url)
+    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

@@ -27,7 +27,7 @@ def asker(app):
 
 
 def page(browser, url: str) -> str:
-    response = browser.client.get(url)
+    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -58,7 +58,7 @@ def test_the_creator_adds_an_entry_that_every_visitor_reads(app, project, owner)
     )
     assert response.status_code == 302
     visitor = app.test_client()
-    html = visitor.get(f"/projects/{project.id}").get_data(as_text=True)
+    html = visitor.get(f"/projects/{project.id}", follow_redirects=True).get_data(as_text=True)
     assert "Frequently asked questions" in html
     assert "<summary" in html and "Does it ship to Canada?" in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html

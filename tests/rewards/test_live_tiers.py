@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.rewards.models import RewardTier
-from tests.helpers import gen_project, gen_tier, gen_user, parse_forms
+from tests.helpers import gen_project, gen_tier, gen_user, parse_forms, project_path
 
 
 def live_project_with_backed_tier(claimed=3, limit=None):
@@ -76,7 +76,7 @@ def test_tier_can_be_closed_and_reopened(browser, client):
     browser.submit(f"/projects/{project.id}/edit", action=f"/tiers/{tier.id}/close")
     db.session.refresh(tier)
     assert tier.is_closed
-    assert "Closed" in client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Closed" in client.get(project_path(project)).get_data(as_text=True)
     browser.submit(f"/projects/{project.id}/edit", action=f"/tiers/{tier.id}/close")
     db.session.refresh(tier)
     assert not tier.is_closed
@@ -128,6 +128,6 @@ def test_sold_out_and_remaining_show_on_the_page(client):
     sold = gen_tier(project, title="Collector", minimum=5000, quantity_limit=5)
     sold.claimed = 5
     db.session.commit()
-    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    page = client.get(project_path(project)).get_data(as_text=True)
     assert "2 left of 50" in page
     assert "Sold out" in page

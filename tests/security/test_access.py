@@ -111,7 +111,9 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "projects.new POST": {
         ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
     },
-    # Private until live: not found for anyone but the owner, moderators and admins.
+    # Private until live: not found for anyone but the owner, moderators and admins. The URL is
+    # the readable one, /projects/<id>-<slug>; the plain /projects/<id> sends those who may
+    # see the page there (tests/sharing checks it tells nobody else the title).
     "projects.show GET": {
         "draft":     (404,      404,      404,      200,      200,       200),
         "submitted": (404,      404,      404,      200,      200,       200),
@@ -128,6 +130,23 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "rejected":  (404,      404,      404,      200,      200,       200),
         "live":      (200,      200,      200,      200,      200,       200),
         "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    # Sharing (issue 12.8): a public project's QR code is anyone's; a private project has none,
+    # not even for its owner (there is nothing to share yet).
+    "sharing.qr GET": {
+        "draft":     (404,      404,      404,      404,      404,       404),
+        "submitted": (404,      404,      404,      404,      404,       404),
+        "approved":  (404,      404,      404,      404,      404,       404),
+        "rejected":  (404,      404,      404,      404,      404,       404),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    # For search engines: public projects only (tests/sharing checks which).
+    "sharing.sitemap GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "sharing.robots GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
     },
     # Another user's request is a 404 while the project is private, a 403 once it is public;
     # moderators and admins moderate, they do not edit. In review the owner is told why not.
@@ -538,6 +557,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             faq_entry_id=faq[state][0],
             question_id=faq[state][1],
             revision_id=faq[state][2],
+            slug=project.slug,
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()

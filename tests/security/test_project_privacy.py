@@ -13,7 +13,13 @@ import pytest
 from app.accounts.models import Role
 from app.extensions import db
 from app.projects import uploads
-from tests.helpers import SharedTemplateCache, fast_password_hashing, gen_project, gen_user
+from tests.helpers import (
+    SharedTemplateCache,
+    fast_password_hashing,
+    gen_project,
+    gen_user,
+    project_path,
+)
 from tests.helpers.forms import draft_form, tier_form
 from tests.helpers.images import png_bytes
 from tests.helpers.rows import snapshot
@@ -94,7 +100,7 @@ def test_another_users_ids_in_the_url_never_reveal_or_change_their_project(clien
         ):
             assert client.post(url, data={"csrf_token": token, **data}).status_code == code, url
         assert snapshot() == before
-    page = client.get(f"/projects/{hidden.id}")
+    page = client.get(project_path(hidden))
     assert page.status_code == 404 and hidden.title not in page.get_data(as_text=True)
 
 

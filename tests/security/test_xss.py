@@ -28,6 +28,7 @@ decisions, cancel), and payloads holding a NUL character are refused by every fo
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -123,10 +124,13 @@ class PageAudit(HTMLParser):
         self.problems: list[str] = []
         self.text: list[str] = []
         self._in_script = False
+        self._data_block: str | None = None  # the JSON-LD being read, if any
 
     def handle_starttag(self, tag, attrs):
         self._check(tag, attrs)
         self._in_script = tag == "script"
+        if self._in_script and dict(attrs).get("type") == "application/ld+json":
+            self._data_block = ""  # a data block the browser never runs, if it is JSON
 
     def handle_startendtag(self, tag, attrs):
         self._check(tag, attrs)
@@ -134,8 +138,17 @@ class PageAudit(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = False
+            if self._data_block is not None:
+                try:
+                    json.loads(self._data_block)
+                except ValueError:
+                    self.problems.append(f"JSON-LD that is not JSON {self._data_block[:40]!r}")
+                self._data_block = None
 
     def handle_data(self, data):
+        if self._data_block is not None:
+            self._data_block += data
+            return
         if self._in_script and data.strip():
             self.problems.append(f"inline script {data[:40]!r}")
         self.text.append(data)
@@ -161,15 +174,20 @@ class PageAudit(HTMLParser):
                 self.problems.append(f"attribute {where} {name}={value[:30]!r}")
             if name in URL_ATTRIBUTES and scheme_of(value) not in SAFE_SCHEMES:
                 self.problems.append(f"URL {where} {name}={value[:40]!r}")
-        if tag == "script" and not values.get("src", "").startswith(self.script_sources):
+        data_block = values.get("type") == "application/ld+json" and "src" not in values
+        if (
+            tag == "script"
+            and not data_block
+            and not values.get("src", "").startswith(self.script_sources)
+        ):
             self.problems.append(f"script from {values.get('src', '(inline)')!r}")
         for name in ("action", "formaction"):  # a form (or a button of it) posts to the site
             action = values.get(name, "") if tag in ("form", "button", "input") else ""
             if action and (not action.startswith("/") or action.startswith("//")):
                 self.problems.append(f"{where} posting to {action[:40]!r}")
-        if tag == "meta" and set(values) - {"charset", "name", "content"}:
+        if tag == "meta" and set(values) - {"charset", "name", "property", "content"}:
             self.problems.append(f"meta {values}")
-        if tag == "link" and values.get("rel") not in ("stylesheet", "icon"):
+        if tag == "link" and values.get("rel") not in ("stylesheet", "icon", "canonical"):
             self.problems.append(f"link {values}")
 
 
@@ -335,18 +353,19 @@ def build_world(app, stripe_fake) -> World:
 def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
     """Every page a user-written field appears on, with who looks and the expected status."""
     p = "/projects/"
+    # A project's plain URL (301) sends the visitor on to its readable one, the page checked.
     return [
         ("anonymous", "/", 200),
         ("anonymous", "/discover", 200),
-        ("anonymous", f"{p}{i['live']}", 200),
-        ("anonymous", f"{p}{i['suspended']}", 200),
-        ("anonymous", f"{p}{i['cancelled']}", 200),
-        ("anonymous", f"{p}{i['failed']}", 200),
+        ("anonymous", f"{p}{i['live']}", 301),
+        ("anonymous", f"{p}{i['suspended']}", 301),
+        ("anonymous", f"{p}{i['cancelled']}", 301),
+        ("anonymous", f"{p}{i['failed']}", 301),
         ("anonymous", "/my/projects", 302),  # to the log in page
         ("creator", "/my/projects", 200),
-        ("creator", f"{p}{i['draft']}", 200),
-        ("creator", f"{p}{i['approved']}", 200),
-        ("creator", f"{p}{i['rejected']}", 200),
+        ("creator", f"{p}{i['draft']}", 301),
+        ("creator", f"{p}{i['approved']}", 301),
+        ("creator", f"{p}{i['rejected']}", 301),
         ("creator", f"{p}{i['draft']}/edit", 200),
         ("creator", f"{p}{i['live']}/edit", 200),
         ("creator", f"{p}{i['cancelled']}/edit", 302),  # not editable: back to my projects
@@ -382,7 +401,7 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
             )
         ],
         ("moderator", f"{p}{i['suspended']}/statement", 200),
-        ("backer", f"{p}{i['live']}", 200),  # the FAQ, and the backer's own question
+        ("backer", f"{p}{i['live']}", 301),  # the FAQ, and the backer's own question
         ("creator", f"{p}{i['live']}/faq", 200),
         ("anonymous", f"{p}{i['live']}/changes", 200),
         ("backer", f"{p}{i['live']}/report", 200),
@@ -642,7 +661,7 @@ def test_payloads_through_the_real_forms(app, stripe_fake, csp_checked, payload)
         (backer, "/discover"),
     ]
     for browser, url in pages:
-        response = browser.client.get(url)
+        response = browser.client.get(url, follow_redirects=True)  # to a project's readable URL
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
         problems, text = audit(html, sources)

@@ -18,7 +18,7 @@ from app.pledges import checkout
 from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledges
 from app.pledges.models import Payment, Pledge, Refund, StripeEvent
 from app.rewards.models import RewardTier
-from tests.helpers import parse_forms
+from tests.helpers import parse_forms, project_path
 from tests.helpers.pledging import latest_pledge, new_backer, open_payment_of, start
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
@@ -90,7 +90,7 @@ def test_a_pledge_one_second_after_the_deadline_is_refused(
     assert "no longer takes pledges" in response.get_data(as_text=True)
     # And once past the deadline, the form itself is not offered.
     response = backer.client.get(url, follow_redirects=True)
-    assert response.request.path == f"/projects/{project.id}"
+    assert response.request.path == project_path(project)
     assert "no longer takes pledges" in response.get_data(as_text=True)
 
     db.session.expire_all()

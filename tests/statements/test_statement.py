@@ -10,7 +10,7 @@ from app.extensions import db
 from app.payouts.models import Payout
 from app.pledges.models import Payment, Refund
 from app.statements import services
-from tests.helpers import Browser, gen_project
+from tests.helpers import Browser, gen_project, project_path
 from tests.helpers.statements import login
 
 
@@ -125,7 +125,7 @@ def test_cancelled_project_without_pledges_has_a_statement(app, creator, owner_b
 
 
 def test_statement_links(app, failed, owner_browser):
-    show = owner_browser.client.get(f"/projects/{failed.id}").get_data(as_text=True)
+    show = owner_browser.client.get(project_path(failed)).get_data(as_text=True)
     assert f'href="/projects/{failed.id}/statement"' in show
     mine = owner_browser.client.get("/my/projects").get_data(as_text=True)
     assert f'href="/projects/{failed.id}/statement"' in mine
@@ -133,13 +133,13 @@ def test_statement_links(app, failed, owner_browser):
     review = moderator.client.get(f"/moderation/projects/{failed.id}").get_data(as_text=True)
     assert f'href="/projects/{failed.id}/statement"' in review
     assert f'href="/projects/{failed.id}/statement"' in moderator.client.get(
-        f"/projects/{failed.id}"
+        project_path(failed)
     ).get_data(as_text=True)
     stranger = login(app, "eve@example.com")
-    assert "/statement" not in stranger.client.get(f"/projects/{failed.id}").get_data(as_text=True)
+    assert "/statement" not in stranger.client.get(project_path(failed)).get_data(as_text=True)
 
 
 def test_no_link_while_live(app, project, owner_browser):
-    assert "/statement" not in owner_browser.client.get(f"/projects/{project.id}").get_data(
+    assert "/statement" not in owner_browser.client.get(project_path(project)).get_data(
         as_text=True
     )
