@@ -1,13 +1,24 @@
-"""Turning outbox rows into e-mails: the kind's plain-text template, absolute links, headers.
+"""Turning outbox rows into e-mails: one template per kind gives the subject, a text part and
+an HTML part (multipart/alternative), with absolute links and headers.
 
-A template's first line is ``Subject: ...``; the rest is the body. Amounts are shown with
-``app.money.format_money`` (the ``money`` filter) and links are absolute, built on BASE_URL.
-Each message is written in its recipient's language (``users.locale``; English when they
-never chose one), whatever the language of the request or job that sends it: the templates'
-``{% trans %}`` blocks and the money filter read the locale ``force_locale`` sets.
+A message is ``templates/notifications/<kind>.html``: it extends ``_layout.html`` (the plain
+layout, inline styles, the signature) and fills two blocks, ``subject`` (one line) and
+``content``, written with the macros of ``_mail.html`` (``p``, ``greeting``, ``button``,
+``link``, ``facts``, ``quote``). ``render`` renders it twice, once as text (nothing escaped,
+paragraphs wrapped at 72 columns, links written out) and once as HTML (everything escaped);
+each macro writes itself for the part being rendered. Amounts are shown with
+``app.money.format_money`` (the ``money`` filter), moments with ``moment`` (the site's
+``in_zone``), and links are absolute, built on BASE_URL. Each message is written in its
+recipient's language (``users.locale``; English when they never chose one), whatever the
+language of the request or job that sends it: the templates' ``{% trans %}`` blocks and the
+filters read the locale ``force_locale`` sets.
 """
 
 from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,10 +31,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, get_translations
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 
-from app import i18n
+from app import i18n, templating
 from app.accounts.models import User
 from app.extensions import db
 from app.i18n import web as i18n_web
@@ -33,41 +44,108 @@ from app.payouts.models import Payout
 from app.pledges.models import Pledge
 from app.projects.models import Project, ProjectEvent
 
-# Plain text: nothing is HTML-escaped (the only HTML would be in an .html template).
-TEMPLATES = Environment(
-    loader=PackageLoader("app.notifications", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    extensions=["jinja2.ext.i18n"],
-)
-# As Flask-Babel installs them for the site's templates: Jinja fills in the variables.
-TEMPLATES.install_gettext_callables(  # type: ignore[attr-defined]
-    lambda text: get_translations().ugettext(text),
-    lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
-    newstyle=True,
-)
-TEMPLATES.filters["money"] = lambda minor, code: format_money(
-    minor, code, locale=i18n_web.current()
-)
-TEMPLATES.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
+def _environment(html: bool) -> Environment:
+    """The message templates, HTML-escaped (``html``) or not (the text part)."""
+    env = Environment(
+        loader=PackageLoader("app.notifications", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # As Flask-Babel installs them for the site's templates: Jinja fills in the variables
+    # (escaped in the HTML part).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: get_translations().ugettext(text),
+        lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.filters["money"] = lambda minor, code: format_money(
+        minor, code, locale=i18n_web.current()
+    )
+    env.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
+    env.filters["moment"] = templating.in_zone
+    env.filters["country_name"] = templating.country_name
+    env.filters["wrap"] = wrap
+    env.filters["facts_text"] = facts_text
+    env.filters["quoted"] = quoted
+    return env
+
+
+TEXT_WIDTH = 72
+
+
+def wrap(text: str) -> str:
+    """A paragraph of the text part: its lines joined and wrapped at 72 characters (words
+    and links are never broken; Chinese, written without spaces, stays on its line)."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=TEXT_WIDTH,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a fixed-width font: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def facts_text(rows: Iterable[tuple[str, str]]) -> str:
+    """A table of label and value, aligned, for the text part."""
+    rows = [(str(label), str(value)) for label, value in rows]
+    widest = max((_width(label) for label, _value in rows), default=0)
+    return "\n".join(
+        f"  {label}{' ' * (widest - _width(label))}   {value}" for label, value in rows
+    )
+
+
+def quoted(text: str) -> str:
+    """Someone's words, quoted as mail quotes them ("> ")."""
+    return "\n".join(f"> {line}".rstrip() for line in str(text).strip().splitlines())
+
+
+HTML = _environment(html=True)
+TEXT = _environment(html=False)
 
 
 @dataclass(frozen=True)
 class Rendered:
     subject: str
-    body: str
+    text: str
+    html: str
+
+    @property
+    def body(self) -> str:
+        return self.text
 
 
 def render(kind: str, **context: Any) -> Rendered:
-    """The subject and body of ``templates/notifications/<kind>.txt``."""
-    text = TEMPLATES.get_template(f"notifications/{kind}.txt").render(**context)
-    first, _, body = text.lstrip("\n").partition("\n")
-    if not first.startswith("Subject:"):
-        raise ValueError(f"template {kind} must start with a Subject: line")
-    return Rendered(subject=one_line(first.removeprefix("Subject:")), body=body)
+    """The subject, text and HTML of ``templates/notifications/<kind>.html``: one template,
+    rendered twice (``html`` false, then true); its ``subject`` block is the subject."""
+    name = f"notifications/{kind}.html"
+    text_template = TEXT.get_template(name)
+    if "subject" not in text_template.blocks:
+        raise ValueError(f"template {kind} must have a subject block")
+    context = {"unsubscribe_url": "", **context, "html": False}
+    subject = one_line(
+        "".join(text_template.blocks["subject"](text_template.new_context(context)))
+    )
+    if not subject:
+        raise ValueError(f"template {kind} wrote an empty subject")
+    context["subject"] = subject
+    context["html_lang"] = i18n_web.current().replace("_", "-")
+    text = _tidy(text_template.render(context))
+    html = HTML.get_template(name).render({**context, "html": True})
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def _tidy(text: str) -> str:
+    """No spaces at line ends (but the signature's "-- "), at most one blank line in a row."""
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
 def one_line(text: str) -> str:
@@ -188,5 +266,6 @@ def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
     domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{config['IDEMPOTENCY_PREFIX']}.outbox.{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.body)
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
     return message

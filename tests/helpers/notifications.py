@@ -138,3 +138,12 @@ def read_mail(path: Path) -> list[EmailMessage]:
 
 def text_of(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def words_of(message: EmailMessage) -> str:
+    """The text part with its line breaks as spaces: what the reader reads, however wrapped."""
+    return " ".join(text_of(message).split())

@@ -16,7 +16,15 @@ from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.settlement import services as settlement
 from tests.helpers import gen_project, gen_user
-from tests.helpers.notifications import gen_held_pledges, kinds, outbox, read_mail, text_of
+from tests.helpers.notifications import (
+    gen_held_pledges,
+    html_of,
+    kinds,
+    outbox,
+    read_mail,
+    text_of,
+    words_of,
+)
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 BACKER_EMAILS = {"backer0@example.com", "backer1@example.com", "backer2@example.com"}
@@ -73,7 +81,8 @@ def test_funded_then_paid_out_tells_the_creator_and_every_backer(
     assert "fee of $52.53, $997.97 will be" in body  # 5%, half up
     assert f"http://127.0.0.1:5000/projects/{project.id}" in body
     assert paid["Subject"] == "Moon Lamp: $997.97 paid out to you"
-    assert "Platform fee    $52.53" in text_of(paid)
+    assert "  Platform fee   $52.53\n" in text_of(paid)  # a table in the text part
+    assert ">Platform fee</th><td" in html_of(paid)  # and in the HTML part
 
     pledge = db.session.scalar(select(Pledge).join(Pledge.backer).where(Pledge.amount == 35050))
     funded, collected = mail[pledge.backer.email]
@@ -103,7 +112,7 @@ def test_failed_project_tells_every_backer_of_the_refund(
     mail = by_address(read_mail(mail_file))
     (to_creator,) = mail["creator@example.com"]
     assert to_creator["Subject"] == "Moon Lamp did not reach its goal"
-    assert "$360.01 pledged of its\n$1,000.00 goal" in text_of(to_creator)
+    assert "$360.01 pledged of its $1,000.00 goal" in words_of(to_creator)
     backer = next(r for r in outbox("refund_planned_backer") if r.amount == 1001)
     planned, complete = mail[backer.to_address]
     assert planned["Subject"] == "Your refund of $10.01 for Moon Lamp is on its way"
