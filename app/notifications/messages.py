@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,11 +43,12 @@ from app.payouts.models import Payout
 from app.pledges.models import Pledge
 from app.projects.models import Project, ProjectEvent
 
+
 def _environment(html: bool) -> Environment:
     """The message templates, HTML-escaped (``html``) or not (the text part)."""
     env = Environment(
         loader=PackageLoader("app.notifications", "templates"),
-        autoescape=html,
+        autoescape=html,  # noqa: S701 - the text part is plain text, never HTML
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -62,9 +62,7 @@ def _environment(html: bool) -> Environment:
         lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
         newstyle=True,
     )
-    env.filters["money"] = lambda minor, code: format_money(
-        minor, code, locale=i18n_web.current()
-    )
+    env.filters["money"] = lambda minor, code: format_money(minor, code, locale=i18n_web.current())
     env.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
     env.filters["moment"] = templating.in_zone
     env.filters["country_name"] = templating.country_name
@@ -130,9 +128,7 @@ def render(kind: str, **context: Any) -> Rendered:
     if "subject" not in text_template.blocks:
         raise ValueError(f"template {kind} must have a subject block")
     context = {"unsubscribe_url": "", **context, "html": False}
-    subject = one_line(
-        "".join(text_template.blocks["subject"](text_template.new_context(context)))
-    )
+    subject = one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
     if not subject:
         raise ValueError(f"template {kind} wrote an empty subject")
     context["subject"] = subject
