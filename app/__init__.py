@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
+    from app.notifications.routes import bp as notifications_bp
     from app.payouts.routes import bp as payouts_bp
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         payouts_bp,
         statements_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -38,10 +38,12 @@ from app.accounts.models import User
 from app.extensions import db
 from app.i18n import web as i18n_web
 from app.money import format_money
+from app.notifications import preferences
 from app.notifications.models import Outbox
 from app.payouts.models import Payout
-from app.pledges.models import Pledge
+from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from app.projects.models import Project, ProjectEvent
+from app.rewards.models import RewardTier
 
 
 def _environment(html: bool) -> Environment:
@@ -53,7 +55,7 @@ def _environment(html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
     )
     # As Flask-Babel installs them for the site's templates: Jinja fills in the variables
     # (escaped in the HTML part).
@@ -64,7 +66,7 @@ def _environment(html: bool) -> Environment:
     )
     env.filters["money"] = lambda minor, code: format_money(minor, code, locale=i18n_web.current())
     env.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
-    env.filters["moment"] = templating.in_zone
+    env.filters["moment"] = moment
     env.filters["country_name"] = templating.country_name
     env.filters["wrap"] = wrap
     env.filters["facts_text"] = facts_text
@@ -73,6 +75,14 @@ def _environment(html: bool) -> Environment:
 
 
 TEXT_WIDTH = 72
+
+
+def moment(value: datetime | str | None, zone: str | None = None) -> str:
+    """A moment in the reader's locale and the given zone (the site's by default); stored
+    facts keep moments as ISO 8601 text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return templating.in_zone(value, zone)
 
 
 def wrap(text: str) -> str:
@@ -167,18 +177,108 @@ class ProjectFacts:
     status: str
     goal: int
     backers: int
+    deadline: datetime | None
+    zone: str
+    days: int
 
 
 def _projects(ids: set[int]) -> dict[int, ProjectFacts]:
     rows = db.session.execute(
         select(
-            Project.id, Project.title, Project.status, Project.goal_amount, Project.backer_count
+            Project.id,
+            Project.title,
+            Project.status,
+            Project.goal_amount,
+            Project.backer_count,
+            Project.deadline,
+            Project.creator_timezone,
+            Project.duration_days,
         ).where(Project.id.in_(ids))
     )
     return {
-        r.id: ProjectFacts(r.id, r.title, r.status.value, r.goal_amount, r.backer_count)
+        r.id: ProjectFacts(
+            r.id,
+            r.title,
+            r.status.value,
+            r.goal_amount,
+            r.backer_count,
+            r.deadline,
+            r.creator_timezone or "UTC",
+            r.duration_days or 0,
+        )
         for r in rows
     }
+
+
+@dataclass(frozen=True)
+class PledgeFacts:
+    """A pledge as its backer's mail shows it, as it is when the mail is written."""
+
+    id: int
+    status: str
+    reward: str
+    amount: int
+    shipping_fee: int
+    shipping_country: str | None
+    total: int
+
+
+def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
+    rows = db.session.execute(
+        select(
+            Pledge.id,
+            Pledge.status,
+            RewardTier.title,
+            Pledge.amount,
+            Pledge.shipping_fee,
+            Pledge.shipping_country,
+        )
+        .join(RewardTier, RewardTier.id == Pledge.tier_id)
+        .where(Pledge.id.in_(ids))
+    )
+    return {
+        r.id: PledgeFacts(
+            r.id,
+            r.status.value,
+            r.title,
+            r.amount,
+            r.shipping_fee,
+            r.shipping_country,
+            r.amount + r.shipping_fee,
+        )
+        for r in rows
+    }
+
+
+def refund_state(statuses: Iterable[RefundStatus]) -> str:
+    """What the backer is told of a change's or a cancel's refunds, as they stand: "none",
+    "made", "pending" (being made, or to be retried) or "refused" (our team is on it)."""
+    statuses = set(statuses)
+    if not statuses:
+        return "none"
+    if RefundStatus.FAILED in statuses:
+        return "refused"
+    if statuses == {RefundStatus.SUCCEEDED}:
+        return "made"
+    return "pending"
+
+
+def _refund_states(rows: list[Outbox]) -> dict[int, str]:
+    wanted = {r.id: list((r.data or {}).get("refund_ids") or []) for r in rows}
+    ids = {i for refund_ids in wanted.values() for i in refund_ids}
+    status = {
+        r.id: r.status
+        for r in db.session.execute(select(Refund.id, Refund.status).where(Refund.id.in_(ids)))
+    }
+    return {
+        row_id: refund_state(status[i] for i in refund_ids if i in status)
+        for row_id, refund_ids in wanted.items()
+    }
+
+
+def _payments(rows: list[Outbox]) -> dict[int, Payment]:
+    ids = {(r.data or {}).get("payment_id") for r in rows} - {None}
+    return {p.id: p for p in db.session.scalars(select(Payment).where(Payment.id.in_(ids)))}
 
 
 def _payouts(project_ids: set[int]) -> dict[int, Payout]:
@@ -216,6 +316,9 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     project_ids = {r.project_id for r in rows if r.project_id is not None}
     pledge_ids = {r.pledge_id for r in rows if r.pledge_id is not None}
     projects = _projects(project_ids)
+    pledges = _pledges(pledge_ids)
+    refunds = _refund_states(rows)
+    payments = _payments(rows)
     payouts = _payouts(project_ids)
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
@@ -226,7 +329,28 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     for row in rows:
         try:
             project = projects.get(row.project_id) if row.project_id else None
+            data = row.data or {}
+            topic = preferences.TOPIC_OF_KIND.get(row.kind)
+            token = preferences.token_for(row.user_id, topic) if topic else ""
+            unsubscribe_url = (
+                absolute_url("notifications.unsubscribe", token=token) if token else ""
+            )
+            one_click_url = absolute_url("notifications.one_click", token=token) if token else ""
             context = {
+                "data": data,
+                "pledge": pledges.get(row.pledge_id),
+                "refund_state": refunds.get(row.id, "none"),
+                "payment": payments.get(data.get("payment_id")),
+                "unsubscribe_url": unsubscribe_url,
+                "back_url": absolute_url("pledges.back", project_id=row.project_id)
+                if row.project_id
+                else site_url,
+                "pay_url": absolute_url("pledges.pay", pledge_id=row.pledge_id)
+                if row.pledge_id
+                else site_url,
+                "edit_url": absolute_url("projects.edit", project_id=row.project_id)
+                if row.project_id
+                else site_url,
                 "name": row.to_name or row.to_address,
                 "amount": row.amount or 0,
                 "currency": row.currency or "USD",
@@ -245,13 +369,15 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
             }
             with force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)):
                 rendered = render(row.kind, **context)
-            out.append((row.id, email_for(row, rendered, now)))
+            out.append((row.id, email_for(row, rendered, now, one_click_url)))
         except Exception as error:  # a broken row must not hold up the others
             out.append((row.id, error))
     return out
 
 
-def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
+def email_for(
+    row: Outbox, rendered: Rendered, now: datetime, one_click_url: str = ""
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["Subject"] = rendered.subject
@@ -262,6 +388,9 @@ def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
     domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{config['IDEMPOTENCY_PREFIX']}.outbox.{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
+    if one_click_url:  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" there
+        message["List-Unsubscribe"] = f"<{one_click_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return message

@@ -9,7 +9,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app import clock as app_clock
 from app.accounts.models import User
@@ -147,3 +147,10 @@ def html_of(message: EmailMessage) -> str:
 def words_of(message: EmailMessage) -> str:
     """The text part with its line breaks as spaces: what the reader reads, however wrapped."""
     return " ".join(text_of(message).split())
+
+
+def clear_outbox() -> None:
+    """Forget the mail written so far (the review, launch and receipts of a story's setup),
+    so a test sees only the news it is about."""
+    db.session.execute(delete(Outbox))
+    db.session.commit()
