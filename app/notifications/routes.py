@@ -33,7 +33,7 @@ def unsubscribe(token: str):
     if form.validate_on_submit():
         preferences.turn_off(user_id, topic)
         db.session.commit()
-        return render_template("mail/unsubscribed.html", topic=topic)
+        return redirect(url_for("notifications.unsubscribe", token=token))
     if request.method == "POST":  # the CSRF token was missing or stale
         abort(400)
     return render_template(
@@ -54,4 +54,4 @@ def one_click(token: str):
         abort(400)
     preferences.turn_off(user_id, topic)
     db.session.commit()
-    return render_template("mail/unsubscribed.html", topic=topic)
+    return redirect(url_for("notifications.unsubscribe", token=token))

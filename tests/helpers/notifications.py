@@ -154,3 +154,27 @@ def clear_outbox() -> None:
     so a test sees only the news it is about."""
     db.session.execute(delete(Outbox))
     db.session.commit()
+
+
+def deliver(backend) -> None:
+    """Send everything due, as the scheduler does (through the given backend)."""
+    from app.notifications import sender
+
+    report = sender.send_pending(backend=backend)
+    assert report.failed == 0, report
+
+
+def mail_to(path: Path, address: str) -> list[EmailMessage]:
+    return [m for m in read_mail(path) if m["To"].addresses[0].addr_spec == address]
+
+
+def assert_multipart(message: EmailMessage) -> tuple[str, str]:
+    """Both parts are there, from the same words; every link is absolute. (text, html)"""
+    import re
+
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = text_of(message), html_of(message)
+    assert text.strip() and html.lstrip().lower().startswith("<!doctype html>")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("http://127.0.0.1:5000/") for h in hrefs), hrefs
+    return text, html

@@ -21,6 +21,7 @@ URL_VALUES = {
     "pledge_id": "pledge_id",
     "tier_id": "tier_id",
     "name": "cover",
+    "token": "unsubscribe_token",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -49,6 +50,7 @@ POST_DATA = {
         f"{prefix}-reason": "Because." for prefix in ("approve", "changes", "reject", "suspend")
     },
     "payouts.connect": lambda w: {"country": "US"},
+    "notifications.one_click": lambda w: {"List-Unsubscribe": "One-Click"},
 }
 
 
