@@ -30,6 +30,7 @@ from tests.helpers.browser import DESKTOP, PHONE, needs_chromium
 from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 from tests.helpers.settling import Clock, make_balance_available, ready_account, settle
 from tests.helpers.stripe_fake import FakeStripe
+from tests.helpers.world import owner_unsubscribe_token
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -100,6 +101,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         held=held.id,
         pending=pending.id,
         pending_cny=pending_cny.id,
+        unsubscribe=owner_unsubscribe_token(app, cora.id),
     )
 
 
@@ -196,6 +198,7 @@ TOUR = {
     "statement": Visit("cora", "/projects/{kettle}/statement"),
     "moderation-queue": Visit("mo", "/moderation/"),
     "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
+    "unsubscribe": Visit(None, "/mail/unsubscribe/{unsubscribe}"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),
