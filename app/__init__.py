@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.follows.routes import bp as follows_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
+    from app.notifications.routes import bp as notifications_bp
     from app.payouts.routes import bp as payouts_bp
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         payouts_bp,
         statements_bp,
         sharing_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -80,6 +80,61 @@ class ReportsDecided(Event):
     report_ids: Sequence[int]
 
 
+@dataclass(frozen=True)
+class PledgeHeld(Event):
+    """A pledge's first payment succeeded and the money is held in escrow."""
+
+    pledge_id: int
+
+
+@dataclass(frozen=True)
+class PledgeChanged(Event):
+    """A held pledge was changed: ``after`` is its new total, ``before`` the old one. More
+    money came with ``payment_id``; less goes back with ``refund_ids``. ``ref`` names this
+    change among the pledge's changes (a payment, or the pledge's version)."""
+
+    pledge_id: int
+    before: int
+    after: int
+    ref: str
+    payment_id: int | None = None
+    refund_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class PledgeCancelled(Event):
+    """The backer cancelled a held pledge; ``refund_ids`` return ``amount``."""
+
+    pledge_id: int
+    amount: int
+    refund_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class PaymentFailed(Event):
+    """A pledge's payment did not go through: the card was declined (the backer may try
+    again while the payment is open) or the payment ran out of time (``expired``)."""
+
+    pledge_id: int
+    payment_id: int
+    expired: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectReviewed(Event):
+    """A moderator decided on a submitted project: ``decision`` is "approve",
+    "request_changes" or "reject"; ``reason`` is what they wrote for the creator."""
+
+    project_id: int
+    decision: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectLaunched(Event):
+    project_id: int
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

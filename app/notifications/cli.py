@@ -83,3 +83,15 @@ def purge(days: int | None, batch_size: int) -> None:
         click.echo(f"No sent message older than {days} day(s) to delete.")
         return
     click.echo(f"Deleted {deleted} sent message(s) older than {days} day(s).")
+
+
+@notifications_cli.command("digest")
+def digest() -> None:
+    """Write the daily digests of new backers that are due (as the scheduler does); they
+    are sent with the other mail. A digest already written for today is not written again."""
+    from app import clock
+    from app.notifications import digests
+
+    written = digests.write_due(clock.now())
+    db.session.commit()
+    click.echo(f"Digests written: {written}.")

@@ -45,6 +45,32 @@ def refund_failed(event: events.RefundFailed) -> None:
     notifications.refund_failed(event.pledge_id, event.refund_id, event.amount)
 
 
+def pledge_held(event: events.PledgeHeld) -> None:
+    notifications.pledge_held(event.pledge_id)
+
+
+def pledge_changed(event: events.PledgeChanged) -> None:
+    notifications.pledge_changed(
+        event.pledge_id, event.before, event.after, event.ref, event.payment_id, event.refund_ids
+    )
+
+
+def pledge_cancelled(event: events.PledgeCancelled) -> None:
+    notifications.pledge_cancelled(event.pledge_id, event.amount, event.refund_ids)
+
+
+def payment_failed(event: events.PaymentFailed) -> None:
+    notifications.payment_failed(event.pledge_id, event.payment_id, event.expired)
+
+
+def project_reviewed(event: events.ProjectReviewed) -> None:
+    notifications.project_reviewed(_project(event.project_id), event.decision, event.reason)
+
+
+def project_launched(event: events.ProjectLaunched) -> None:
+    notifications.project_launched(_project(event.project_id))
+
+
 HANDLERS = {
     events.ProjectFunded: project_funded,
     events.ProjectFailed: project_failed,
@@ -54,6 +80,12 @@ HANDLERS = {
     events.PaymentReturned: payment_returned,
     events.PledgesRefunded: pledges_refunded,
     events.RefundFailed: refund_failed,
+    events.PledgeHeld: pledge_held,
+    events.PledgeChanged: pledge_changed,
+    events.PledgeCancelled: pledge_cancelled,
+    events.PaymentFailed: payment_failed,
+    events.ProjectReviewed: project_reviewed,
+    events.ProjectLaunched: project_launched,
 }
 
 

@@ -1,14 +1,24 @@
-"""Turning outbox rows into e-mails: the kind's plain-text template, absolute links, headers.
+"""Turning outbox rows into e-mails: one template per kind gives the subject, a text part and
+an HTML part (multipart/alternative), with absolute links and headers.
 
-A template's first line is ``Subject: ...``; the rest is the body. Amounts are shown with
-``app.money.format_money`` (the ``money`` filter) and links are absolute, built on BASE_URL.
-Each message is written in its recipient's language (``users.locale``; English when they
-never chose one), whatever the language of the request or job that sends it: the templates'
-``{% trans %}`` blocks and the money filter read the locale ``force_locale`` sets.
+A message is ``templates/notifications/<kind>.html``: it extends ``_layout.html`` (the plain
+layout, inline styles, the signature) and fills two blocks, ``subject`` (one line) and
+``content``, written with the macros of ``_mail.html`` (``p``, ``greeting``, ``button``,
+``link``, ``facts``, ``quote``). ``render`` renders it twice, once as text (nothing escaped,
+paragraphs wrapped at 72 columns, links written out) and once as HTML (everything escaped);
+each macro writes itself for the part being rendered. Amounts are shown with
+``app.money.format_money`` (the ``money`` filter), moments with ``moment`` (the site's
+``in_zone``), and links are absolute, built on BASE_URL. Each message is written in its
+recipient's language (``users.locale``; English when they never chose one), whatever the
+language of the request or job that sends it: the templates' ``{% trans %}`` blocks and the
+filters read the locale ``force_locale`` sets.
 """
 
 from __future__ import annotations
 
+import re
+import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,55 +30,129 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, get_translations
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 
-from app import i18n
+from app import i18n, templating
 from app.accounts.models import User
 from app.extensions import db
 from app.i18n import web as i18n_web
 from app.money import format_money
+from app.notifications import preferences
 from app.notifications.models import Outbox
 from app.payouts.models import Payout
-from app.pledges.models import Pledge
+from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from app.projects.models import Project, ProjectEvent
 from app.projects.slugs import slug_of
+from app.rewards.models import RewardTier
 
-# Plain text: nothing is HTML-escaped (the only HTML would be in an .html template).
-TEMPLATES = Environment(
-    loader=PackageLoader("app.notifications", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    extensions=["jinja2.ext.i18n"],
-)
-# As Flask-Babel installs them for the site's templates: Jinja fills in the variables.
-TEMPLATES.install_gettext_callables(  # type: ignore[attr-defined]
-    lambda text: get_translations().ugettext(text),
-    lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
-    newstyle=True,
-)
-TEMPLATES.filters["money"] = lambda minor, code: format_money(
-    minor, code, locale=i18n_web.current()
-)
-TEMPLATES.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
+
+def _environment(html: bool) -> Environment:
+    """The message templates, HTML-escaped (``html``) or not (the text part)."""
+    env = Environment(
+        loader=PackageLoader("app.notifications", "templates"),
+        autoescape=html,  # noqa: S701 - the text part is plain text, never HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+    )
+    # As Flask-Babel installs them for the site's templates: Jinja fills in the variables
+    # (escaped in the HTML part).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: get_translations().ugettext(text),
+        lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.filters["money"] = lambda minor, code: format_money(minor, code, locale=i18n_web.current())
+    env.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
+    env.filters["moment"] = moment
+    env.filters["country_name"] = templating.country_name
+    env.filters["wrap"] = wrap
+    env.filters["facts_text"] = facts_text
+    env.filters["quoted"] = quoted
+    return env
+
+
+TEXT_WIDTH = 72
+
+
+def moment(value: datetime | str | None, zone: str | None = None) -> str:
+    """A moment in the reader's locale and the given zone (the site's by default); stored
+    facts keep moments as ISO 8601 text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return templating.in_zone(value, zone)
+
+
+def wrap(text: str) -> str:
+    """A paragraph of the text part: its lines joined and wrapped at 72 characters (words
+    and links are never broken; Chinese, written without spaces, stays on its line)."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=TEXT_WIDTH,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a fixed-width font: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def facts_text(rows: Iterable[tuple[str, str]]) -> str:
+    """A table of label and value, aligned, for the text part."""
+    rows = [(str(label), str(value)) for label, value in rows]
+    widest = max((_width(label) for label, _value in rows), default=0)
+    return "\n".join(
+        f"  {label}{' ' * (widest - _width(label))}   {value}" for label, value in rows
+    )
+
+
+def quoted(text: str) -> str:
+    """Someone's words, quoted as mail quotes them ("> ")."""
+    return "\n".join(f"> {line}".rstrip() for line in str(text).strip().splitlines())
+
+
+HTML = _environment(html=True)
+TEXT = _environment(html=False)
 
 
 @dataclass(frozen=True)
 class Rendered:
     subject: str
-    body: str
+    text: str
+    html: str
+
+    @property
+    def body(self) -> str:
+        return self.text
 
 
 def render(kind: str, **context: Any) -> Rendered:
-    """The subject and body of ``templates/notifications/<kind>.txt``."""
-    text = TEMPLATES.get_template(f"notifications/{kind}.txt").render(**context)
-    first, _, body = text.lstrip("\n").partition("\n")
-    if not first.startswith("Subject:"):
-        raise ValueError(f"template {kind} must start with a Subject: line")
-    return Rendered(subject=one_line(first.removeprefix("Subject:")), body=body)
+    """The subject, text and HTML of ``templates/notifications/<kind>.html``: one template,
+    rendered twice (``html`` false, then true); its ``subject`` block is the subject."""
+    name = f"notifications/{kind}.html"
+    text_template = TEXT.get_template(name)
+    if "subject" not in text_template.blocks:
+        raise ValueError(f"template {kind} must have a subject block")
+    context = {"unsubscribe_url": "", **context, "html": False}
+    subject = one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
+    if not subject:
+        raise ValueError(f"template {kind} wrote an empty subject")
+    context["subject"] = subject
+    context["html_lang"] = i18n_web.current().replace("_", "-")
+    text = _tidy(text_template.render(context))
+    html = HTML.get_template(name).render({**context, "html": True})
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def _tidy(text: str) -> str:
+    """No spaces at line ends (but the signature's "-- "), at most one blank line in a row."""
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
 def one_line(text: str) -> str:
@@ -95,18 +179,108 @@ class ProjectFacts:
     status: str
     goal: int
     backers: int
+    deadline: datetime | None
+    zone: str
+    days: int
 
 
 def _projects(ids: set[int]) -> dict[int, ProjectFacts]:
     rows = db.session.execute(
         select(
-            Project.id, Project.title, Project.status, Project.goal_amount, Project.backer_count
+            Project.id,
+            Project.title,
+            Project.status,
+            Project.goal_amount,
+            Project.backer_count,
+            Project.deadline,
+            Project.creator_timezone,
+            Project.duration_days,
         ).where(Project.id.in_(ids))
     )
     return {
-        r.id: ProjectFacts(r.id, r.title, r.status.value, r.goal_amount, r.backer_count)
+        r.id: ProjectFacts(
+            r.id,
+            r.title,
+            r.status.value,
+            r.goal_amount,
+            r.backer_count,
+            r.deadline,
+            r.creator_timezone or "UTC",
+            r.duration_days or 0,
+        )
         for r in rows
     }
+
+
+@dataclass(frozen=True)
+class PledgeFacts:
+    """A pledge as its backer's mail shows it, as it is when the mail is written."""
+
+    id: int
+    status: str
+    reward: str
+    amount: int
+    shipping_fee: int
+    shipping_country: str | None
+    total: int
+
+
+def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
+    rows = db.session.execute(
+        select(
+            Pledge.id,
+            Pledge.status,
+            RewardTier.title,
+            Pledge.amount,
+            Pledge.shipping_fee,
+            Pledge.shipping_country,
+        )
+        .join(RewardTier, RewardTier.id == Pledge.tier_id)
+        .where(Pledge.id.in_(ids))
+    )
+    return {
+        r.id: PledgeFacts(
+            r.id,
+            r.status.value,
+            r.title,
+            r.amount,
+            r.shipping_fee,
+            r.shipping_country,
+            r.amount + r.shipping_fee,
+        )
+        for r in rows
+    }
+
+
+def refund_state(statuses: Iterable[RefundStatus]) -> str:
+    """What the backer is told of a change's or a cancel's refunds, as they stand: "none",
+    "made", "pending" (being made, or to be retried) or "refused" (our team is on it)."""
+    statuses = set(statuses)
+    if not statuses:
+        return "none"
+    if RefundStatus.FAILED in statuses:
+        return "refused"
+    if statuses == {RefundStatus.SUCCEEDED}:
+        return "made"
+    return "pending"
+
+
+def _refund_states(rows: list[Outbox]) -> dict[int, str]:
+    wanted = {r.id: list((r.data or {}).get("refund_ids") or []) for r in rows}
+    ids = {i for refund_ids in wanted.values() for i in refund_ids}
+    status = {
+        r.id: r.status
+        for r in db.session.execute(select(Refund.id, Refund.status).where(Refund.id.in_(ids)))
+    }
+    return {
+        row_id: refund_state(status[i] for i in refund_ids if i in status)
+        for row_id, refund_ids in wanted.items()
+    }
+
+
+def _payments(rows: list[Outbox]) -> dict[int, Payment]:
+    ids = {(r.data or {}).get("payment_id") for r in rows} - {None}
+    return {p.id: p for p in db.session.scalars(select(Payment).where(Payment.id.in_(ids)))}
 
 
 def _payouts(project_ids: set[int]) -> dict[int, Payout]:
@@ -144,6 +318,9 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     project_ids = {r.project_id for r in rows if r.project_id is not None}
     pledge_ids = {r.pledge_id for r in rows if r.pledge_id is not None}
     projects = _projects(project_ids)
+    pledges = _pledges(pledge_ids)
+    refunds = _refund_states(rows)
+    payments = _payments(rows)
     payouts = _payouts(project_ids)
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
@@ -154,7 +331,28 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     for row in rows:
         try:
             project = projects.get(row.project_id) if row.project_id else None
+            data = row.data or {}
+            topic = preferences.TOPIC_OF_KIND.get(row.kind)
+            token = preferences.token_for(row.user_id, topic) if topic else ""
+            unsubscribe_url = (
+                absolute_url("notifications.unsubscribe", token=token) if token else ""
+            )
+            one_click_url = absolute_url("notifications.one_click", token=token) if token else ""
             context = {
+                "data": data,
+                "pledge": pledges.get(row.pledge_id),
+                "refund_state": refunds.get(row.id, "none"),
+                "payment": payments.get(data.get("payment_id")),
+                "unsubscribe_url": unsubscribe_url,
+                "back_url": absolute_url("pledges.back", project_id=row.project_id)
+                if row.project_id
+                else site_url,
+                "pay_url": absolute_url("pledges.pay", pledge_id=row.pledge_id)
+                if row.pledge_id
+                else site_url,
+                "edit_url": absolute_url("projects.edit", project_id=row.project_id)
+                if row.project_id
+                else site_url,
                 "name": row.to_name or row.to_address,
                 "amount": row.amount or 0,
                 "currency": row.currency or "USD",
@@ -177,13 +375,15 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
             }
             with force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)):
                 rendered = render(row.kind, **context)
-            out.append((row.id, email_for(row, rendered, now)))
+            out.append((row.id, email_for(row, rendered, now, one_click_url)))
         except Exception as error:  # a broken row must not hold up the others
             out.append((row.id, error))
     return out
 
 
-def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
+def email_for(
+    row: Outbox, rendered: Rendered, now: datetime, one_click_url: str = ""
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["Subject"] = rendered.subject
@@ -194,5 +394,9 @@ def email_for(row: Outbox, rendered: Rendered, now: datetime) -> EmailMessage:
     domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{config['IDEMPOTENCY_PREFIX']}.outbox.{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.body)
+    if one_click_url:  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" there
+        message["List-Unsubscribe"] = f"<{one_click_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
     return message

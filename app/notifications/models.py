@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
@@ -42,6 +42,9 @@ class Outbox(db.Model):
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
     amount: Mapped[int | None] = mapped_column(BigInteger)  # minor units, as of the news
     currency: Mapped[str | None] = mapped_column(String(3))
+    # Other facts of the news, as they were when it happened (the amounts before and after a
+    # change, the refunds it planned, a moderator's reason, a digest's lines): JSON.
+    data: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(
             OutboxStatus,
@@ -64,3 +67,29 @@ class Outbox(db.Model):
 
     def __repr__(self) -> str:
         return f"<Outbox {self.id} {self.key} {self.status.value}>"
+
+
+class MailOptOut(db.Model):
+    """A kind of mail (a ``Topic`` of ``app.notifications.preferences``) one user turned off.
+    No row: they get it. Receipts and money mail have no topic and cannot be turned off."""
+
+    __tablename__ = "mail_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
+
+
+class MailDigest(db.Model):
+    """One digest written to one user: the period it covers. Unique per user, kind and end,
+    so two scheduler runs on the same day write one digest, not two."""
+
+    __tablename__ = "mail_digests"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "period_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)

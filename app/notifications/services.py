@@ -33,12 +33,12 @@ from app.db_types import UTCDateTime
 from app.extensions import db
 from app.notifications.models import Outbox, OutboxStatus
 from app.pledges.domain import PledgeStatus
-from app.pledges.models import Pledge, Refund, RefundStatus
-from app.projects.models import Project
+from app.pledges.models import Payment, Pledge, Refund, RefundStatus
+from app.projects.models import Project, ProjectEvent
 
 
 class Kind(enum.StrEnum):
-    """What a message says; each has a template ``templates/notifications/<kind>.txt``."""
+    """What a message says; each has a template ``templates/notifications/<kind>.html``."""
 
     PROJECT_FUNDED_CREATOR = "project_funded_creator"
     PROJECT_FUNDED_BACKER = "project_funded_backer"
@@ -50,6 +50,15 @@ class Kind(enum.StrEnum):
     REFUND_COMPLETE_BACKER = "refund_complete_backer"
     PAYMENT_RETURNED_BACKER = "payment_returned_backer"  # landed for a pledge that had moved
     REFUND_FAILED_BACKER = "refund_failed_backer"  # Stripe gave the money back to us
+    PLEDGE_RECEIPT_BACKER = "pledge_receipt_backer"  # the money is held
+    PLEDGE_CHANGED_BACKER = "pledge_changed_backer"  # more charged, or the difference refunded
+    PLEDGE_CANCELLED_BACKER = "pledge_cancelled_backer"
+    PAYMENT_FAILED_BACKER = "payment_failed_backer"  # declined, or ran out of time
+    PROJECT_APPROVED_CREATOR = "project_approved_creator"
+    PROJECT_CHANGES_REQUESTED_CREATOR = "project_changes_requested_creator"
+    PROJECT_REJECTED_CREATOR = "project_rejected_creator"
+    PROJECT_LAUNCHED_CREATOR = "project_launched_creator"
+    NEW_BACKERS_DIGEST_CREATOR = "new_backers_digest_creator"  # daily, may be turned off
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.
@@ -80,6 +89,15 @@ def _constants(kind: Kind) -> tuple[ColumnElement[Any], ...]:
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
     )
+
+
+def _insert_statement(table):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"notifications do not support {dialect}")  # pragma: no cover
 
 
 def _insert_new(rows: Select) -> None:
@@ -240,4 +258,144 @@ def refund_failed(pledge_id: int, refund_id: int, amount: int) -> None:
         Pledge.id == pledge_id,
         amount=literal(amount, BigInteger),
         key=f"{Kind.REFUND_FAILED_BACKER.value}:{refund_id}",
+    )
+
+
+def to_user(
+    kind: Kind,
+    key: str,
+    user_id: int,
+    *,
+    project_id: int | None = None,
+    pledge_id: int | None = None,
+    amount: int | None = None,
+    currency: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """One message to one user, unless one with ``key`` (which names the news) exists."""
+    user = db.session.execute(select(User.email, User.display_name).where(User.id == user_id)).one()
+    now = clock.now()
+    db.session.execute(
+        _insert_statement(Outbox.__table__)
+        .values(
+            key=key[:120],
+            kind=kind.value,
+            user_id=user_id,
+            to_address=user.email,
+            to_name=user.display_name,
+            project_id=project_id,
+            pledge_id=pledge_id,
+            amount=amount,
+            currency=currency,
+            data=data,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            last_error="",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    db.session.flush()
+
+
+def _to_backer_of(kind: Kind, key: str, pledge_id: int, amount: int | None = None, **data) -> None:
+    pledge = db.session.execute(
+        select(Pledge.backer_id, Pledge.project_id, Pledge.currency, Pledge.amount,
+               Pledge.shipping_fee).where(Pledge.id == pledge_id)
+    ).one()  # fmt: skip
+    to_user(
+        kind,
+        key,
+        pledge.backer_id,
+        project_id=pledge.project_id,
+        pledge_id=pledge_id,
+        amount=pledge.amount + pledge.shipping_fee if amount is None else amount,
+        currency=pledge.currency,
+        data=data or None,
+    )
+
+
+def pledge_held(pledge_id: int) -> None:
+    """The receipt: the money is charged and held until the deadline."""
+    _to_backer_of(Kind.PLEDGE_RECEIPT_BACKER, f"{Kind.PLEDGE_RECEIPT_BACKER.value}:{pledge_id}",
+                  pledge_id)  # fmt: skip
+
+
+def pledge_changed(
+    pledge_id: int,
+    before: int,
+    after: int,
+    ref: str,
+    payment_id: int | None,
+    refund_ids: Sequence[int],
+) -> None:
+    """A change confirmed: the new total, what was charged or what is refunded."""
+    _to_backer_of(
+        Kind.PLEDGE_CHANGED_BACKER,
+        f"{Kind.PLEDGE_CHANGED_BACKER.value}:{pledge_id}:{ref}",
+        pledge_id,
+        amount=after,
+        before=before,
+        payment_id=payment_id,
+        refund_ids=list(refund_ids),
+    )
+
+
+def pledge_cancelled(pledge_id: int, amount: int, refund_ids: Sequence[int]) -> None:
+    _to_backer_of(
+        Kind.PLEDGE_CANCELLED_BACKER,
+        f"{Kind.PLEDGE_CANCELLED_BACKER.value}:{pledge_id}",
+        pledge_id,
+        amount=amount,
+        refund_ids=list(refund_ids),
+    )
+
+
+def payment_failed(pledge_id: int, payment_id: int, expired: bool) -> None:
+    """Once per payment: a decline (the first one) or its running out of time."""
+    amount = db.session.scalar(select(Payment.amount).where(Payment.id == payment_id))
+    _to_backer_of(
+        Kind.PAYMENT_FAILED_BACKER,
+        f"{Kind.PAYMENT_FAILED_BACKER.value}:{payment_id}:{'expired' if expired else 'declined'}",
+        pledge_id,
+        amount=amount,
+        payment_id=payment_id,
+        expired=expired,
+    )
+
+
+REVIEW_KINDS = {
+    "approve": Kind.PROJECT_APPROVED_CREATOR,
+    "request_changes": Kind.PROJECT_CHANGES_REQUESTED_CREATOR,
+    "reject": Kind.PROJECT_REJECTED_CREATOR,
+}
+
+
+def project_reviewed(project: Project, decision: str, reason: str) -> None:
+    """A moderator's decision, with what they wrote, to the creator (once per decision: a
+    project may be sent back and reviewed again)."""
+    kind = REVIEW_KINDS[decision]
+    decided = db.session.scalar(
+        select(func.count()).select_from(ProjectEvent).where(ProjectEvent.project_id == project.id)
+    )
+    to_user(
+        kind,
+        f"{kind.value}:{project.id}:{decided}",
+        project.owner_id,
+        project_id=project.id,
+        currency=project.currency,
+        amount=project.goal_amount,
+        data={"reason": reason},
+    )
+
+
+def project_launched(project: Project) -> None:
+    to_user(
+        Kind.PROJECT_LAUNCHED_CREATOR,
+        f"{Kind.PROJECT_LAUNCHED_CREATOR.value}:{project.id}",
+        project.owner_id,
+        project_id=project.id,
+        currency=project.currency,
+        amount=project.goal_amount,
     )

@@ -326,7 +326,7 @@ def record_intent(
         return Confirmation(Confirmed.PROCESSING)
 
 
-def abandon(payment_id: int, reason: str) -> None:
+def abandon(payment_id: int, reason: str, expired: bool = False) -> None:
     """Stop a payment that has not succeeded: cancel its intent first, so it never can."""
     with transaction():
         intent_id = db.session.get(Payment, payment_id).stripe_payment_intent_id
@@ -339,7 +339,7 @@ def abandon(payment_id: int, reason: str) -> None:
             record_intent(payment_id, "succeeded", intent.charge_id)
             return
     with transaction():
-        services.payment_abandoned(payment_id, reason)
+        services.payment_abandoned(payment_id, reason, expired=expired)
 
 
 def sweep_expired_payments() -> int:
@@ -348,7 +348,7 @@ def sweep_expired_payments() -> int:
         expired = services.expired_payments(clock.now())
     for payment_id, _intent in expired:
         try:
-            abandon(payment_id, "The payment was not completed in time.")
+            abandon(payment_id, "The payment was not completed in time.", expired=True)
         except GatewayError as error:
             db.session.rollback()
             log.warning("payment %s: expiry postponed: %s", payment_id, error)

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import delete, func, or_, select
 
-from app import clock
+from app import clock, events
 from app.accounts.models import User
 from app.errors import UserError
 from app.extensions import db
@@ -292,14 +292,17 @@ def submit(project: Project, owner: User) -> None:
 
 def approve(project: Project, moderator: User, note: str = "") -> None:
     change_status(project, Action.APPROVE, moderator, note)
+    events.publish(events.ProjectReviewed(project.id, "approve", note.strip()))
 
 
 def request_changes(project: Project, moderator: User, reason: str) -> None:
     change_status(project, Action.REQUEST_CHANGES, moderator, _required(reason), submitted_at=None)
+    events.publish(events.ProjectReviewed(project.id, "request_changes", reason.strip()))
 
 
 def reject(project: Project, moderator: User, reason: str) -> None:
     change_status(project, Action.REJECT, moderator, _required(reason))
+    events.publish(events.ProjectReviewed(project.id, "reject", reason.strip()))
 
 
 def launch(project: Project, owner: User, now: datetime | None = None) -> None:
@@ -312,6 +315,7 @@ def launch(project: Project, owner: User, now: datetime | None = None) -> None:
         launched_at=now,
         deadline=deadline_for(now, project.duration_days),
     )
+    events.publish(events.ProjectLaunched(project.id))
 
 
 def cancel(project: Project, owner: User, reason: str = "", now: datetime | None = None) -> None:

@@ -72,8 +72,10 @@ def send_notifications() -> None:
     """Send the outbox; at most once a day, also purge old sent rows (every job here runs
     every interval, and the purge is not worth a scan a minute)."""
     global _purged_at
-    from app.notifications import sender
+    from app.notifications import digests, sender
 
+    digests.write_due(clock.now())  # at most one a day per creator, however often run
+    db.session.commit()
     sender.send_pending()
     now = clock.now()
     if _purged_at is None or now - _purged_at >= PURGE_EVERY:
@@ -84,7 +86,11 @@ def send_notifications() -> None:
 JOBS = (
     (sweep_pledges, "pledges-sweep", "expire payments, resume refunds"),
     (settle_projects, "settlement", "settle projects past their deadline"),
-    (send_notifications, "notifications-send", "send notification e-mails, purge old ones"),
+    (
+        send_notifications,
+        "notifications-send",
+        "write the daily digests, send notification e-mails, purge old ones",
+    ),
 )
 
 

@@ -36,6 +36,7 @@ from tests.helpers.browser import DESKTOP, PHONE, needs_chromium
 from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 from tests.helpers.settling import Clock, make_balance_available, ready_account, settle
 from tests.helpers.stripe_fake import FakeStripe
+from tests.helpers.world import owner_unsubscribe_token
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -122,6 +123,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         held=held.id,
         pending=pending.id,
         pending_cny=pending_cny.id,
+        unsubscribe=owner_unsubscribe_token(app, cora.id),
     )
 
 
@@ -225,6 +227,7 @@ TOUR = {
     "report-project": Visit("bea", "/projects/{moon}/report"),
     "reports-queue": Visit("mo", "/moderation/reports"),
     "saved-projects": Visit("cy", "/my/saved"),
+    "unsubscribe": Visit(None, "/mail/unsubscribe/{unsubscribe}"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),

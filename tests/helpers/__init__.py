@@ -148,9 +148,13 @@ def gen_project(
     duration_days: int = 30,
     category_slug: str = "design",
     tiers: int = 1,
+    mail: bool = False,
     **fields,
 ):
-    """A project in the given state, reached through the real services (so the log is real)."""
+    """A project in the given state, reached through the real services (so the log is real).
+
+    The review decision's and the launch's e-mails to the creator are forgotten unless
+    ``mail``: they are the setup, not the news a test is about."""
     from sqlalchemy import select
 
     from app.projects import services
@@ -191,9 +195,23 @@ def gen_project(
             services.suspend(project, moderator, "Breaks the rules.")
     elif status != "submitted":
         raise ValueError(f"gen_project cannot make a {status} project")
+    if not mail:
+        _forget_setup_mail(project.id)
     db.session.commit()
     assert project.status.value == status
     return project
+
+
+def _forget_setup_mail(project_id: int) -> None:
+    from sqlalchemy import delete
+
+    from app.notifications.models import Outbox
+    from app.notifications.services import REVIEW_KINDS, Kind
+
+    setup = [k.value for k in (*REVIEW_KINDS.values(), Kind.PROJECT_LAUNCHED_CREATOR)]
+    db.session.execute(
+        delete(Outbox).where(Outbox.project_id == project_id, Outbox.kind.in_(setup))
+    )
 
 
 def _system_moderator() -> User:

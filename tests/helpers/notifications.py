@@ -9,7 +9,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app import clock as app_clock
 from app.accounts.models import User
@@ -138,3 +138,43 @@ def read_mail(path: Path) -> list[EmailMessage]:
 
 def text_of(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def words_of(message: EmailMessage) -> str:
+    """The text part with its line breaks as spaces: what the reader reads, however wrapped."""
+    return " ".join(text_of(message).split())
+
+
+def clear_outbox() -> None:
+    """Forget the mail written so far (the review, launch and receipts of a story's setup),
+    so a test sees only the news it is about."""
+    db.session.execute(delete(Outbox))
+    db.session.commit()
+
+
+def deliver(backend) -> None:
+    """Send everything due, as the scheduler does (through the given backend)."""
+    from app.notifications import sender
+
+    report = sender.send_pending(backend=backend)
+    assert report.failed == 0, report
+
+
+def mail_to(path: Path, address: str) -> list[EmailMessage]:
+    return [m for m in read_mail(path) if m["To"].addresses[0].addr_spec == address]
+
+
+def assert_multipart(message: EmailMessage) -> tuple[str, str]:
+    """Both parts are there, from the same words; every link is absolute. (text, html)"""
+    import re
+
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = text_of(message), html_of(message)
+    assert text.strip() and html.lstrip().lower().startswith("<!doctype html>")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("http://127.0.0.1:5000/") for h in hrefs), hrefs
+    return text, html

@@ -25,6 +25,7 @@ URL_VALUES = {
     "question_id": "question_id",
     "revision_id": "revision_id",
     "slug": "slug",
+    "token": "unsubscribe_token",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -59,6 +60,7 @@ POST_DATA = {
     "questions.answer": lambda w: {f"q{w.question_id}-answer": "Yes, in three steps."},
     "reports.report_project": lambda w: {"reason": "spam", "details": "Copied from elsewhere."},
     "reports.decide": lambda w: {"note": "Checked the listing."},
+    "notifications.one_click": lambda w: {"List-Unsubscribe": "One-Click"},
 }
 
 

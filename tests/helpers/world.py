@@ -43,12 +43,21 @@ class World:
     cover: str  # the live project's cover file name
     ended_project_id: int  # the owner's cancelled project: it has a statement
     user_ids: dict[str, int]
+    unsubscribe_token: str = ""  # the owner's link to turn the new-backer digest off
     clients: dict = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     faq_entry_id: int = 0  # an entry of the project's FAQ
     question_id: int = 0  # a question the backer asked its creator, not yet answered
     revision_id: int = 0  # a change to the project's title, which a moderator may revert
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
+
+
+def owner_unsubscribe_token(app, user_id: int) -> str:
+    """The signed link a digest would carry for ``user_id`` (turns that digest off)."""
+    from app.notifications import preferences
+
+    with app.test_request_context():
+        return preferences.token_for(user_id, preferences.Topic.NEW_BACKERS_DIGEST)
 
 
 def email_of(visitor: str) -> str:
@@ -102,6 +111,7 @@ def build_world(app, stripe_fake) -> World:
         ended_project_id=ended.id,
         user_ids={v: u.id for v, u in users.items()},
         slug=project.slug,
+        unsubscribe_token=owner_unsubscribe_token(app, owner.id),
     )
     for visitor in VISITORS:
         world.clients[visitor] = app.test_client()

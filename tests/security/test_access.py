@@ -52,7 +52,14 @@ from tests.helpers.rows import changed_tables, snapshot
 from tests.helpers.settling import ready_account
 from tests.helpers.stripe_fake import FakeStripe
 from tests.helpers.webhooks import forged_events
-from tests.helpers.world import NO_PLEDGE_START_LIMITS, World, clear_flashes, flashed, held_pledge
+from tests.helpers.world import (
+    NO_PLEDGE_START_LIMITS,
+    World,
+    clear_flashes,
+    flashed,
+    held_pledge,
+    owner_unsubscribe_token,
+)
 from tests.helpers.world import log_in as log_in_as
 
 VISITORS = ("anonymous", "other", "backer", "owner", "moderator", "admin")
@@ -466,6 +473,23 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "statements.backers_csv GET": {
         "cancelled": (LOGIN,    403,      403,      200,      200,       200),
     },
+
+    # The signed link in a digest is the authority, whoever holds it (a forwarded mail can
+    # turn off only that one kind of mail, for that one user): no log in. The page asks; its
+    # form carries CSRF. The one-click address is what mail clients POST to (RFC 8058),
+    # deliberately without CSRF; test_creator_mail.py checks forged links and bad bodies.
+    "notifications.unsubscribe GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "notifications.unsubscribe POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "notifications.one_click GET": {
+        ANY:         (REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "notifications.one_click POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
+    },
 }
 # fmt: on
 
@@ -542,6 +566,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         db.session.flush()
         faq[state] = entry.id, asked.id, change.id
     db.session.commit()
+    unsubscribe_token = owner_unsubscribe_token(app, owner.id)
     for state, project in projects.items():
         place.views[state] = World(
             project_id=project.id,
@@ -552,6 +577,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             cover=project.cover_image,
             ended_project_id=ended.id,
             user_ids={v: u.id for v, u in users.items()},
+            unsubscribe_token=unsubscribe_token,
             clients=place.clients,
             tokens=place.tokens,
             faq_entry_id=faq[state][0],

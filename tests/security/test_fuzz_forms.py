@@ -35,6 +35,7 @@ from app import clock, money
 from app.accounts.models import Role, User
 from app.audit import books
 from app.extensions import db, limiter
+from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount
 from app.payouts.services import COUNTRIES
 from app.pledges import checkout
@@ -410,7 +411,12 @@ def test_moderation_decisions(app, moderator, data):
     reason = (first(pairs, f"{prefix}-reason") or "").strip()
     assert event.reason == reason and len(reason) <= 2000
     assert reason or decision == "approve"
+    told = db.session.scalar(  # a review decision is mailed to the creator at once
+        select(func.count()).select_from(Outbox).where(Outbox.project_id == project_id)
+    )
+    assert told == (0 if decision == "suspend" else 1)  # suspending: when settled
     db.session.execute(delete(ProjectEvent).where(ProjectEvent.id == event.id))
+    db.session.execute(delete(Outbox).where(Outbox.project_id == project_id))
     restore(Project, was)
     db.session.commit()
     assert snapshot() == before

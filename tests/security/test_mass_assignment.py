@@ -260,7 +260,9 @@ def test_moderation_decisions(world, decision, status, columns):
     )
     assert response.status_code == 302
     d = diff(before, rows())
-    assert_only(d, changed={"projects": columns}, added={"project_events"})
+    # A review decision is mailed to the creator (an outbox row); suspending is, on settling.
+    assert_only(d, changed={"projects": columns}, added={"project_events", "outbox"})
+    assert ("outbox" in d.added) is (decision != "suspend")
     assert set(d.changed["projects"]) == {(project_id,)}
     assert d.changed["projects"][(project_id,)]["status"][1] == status
     event = d.new("project_events")

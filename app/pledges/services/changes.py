@@ -12,6 +12,7 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import update
 
+from app import events
 from app.extensions import db
 from app.i18n import N_
 from app.pledges.domain import (
@@ -96,7 +97,11 @@ def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None
     set_status(pledge, P.REFUNDING, N_("Cancelled by the backer."))
     _lower_totals(pledge.project_id, pledge.total, 1)
     release_place(pledge.tier_id)
-    return plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
+    refunds = plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
+    events.publish(
+        events.PledgeCancelled(pledge.id, sum(r.amount for r in refunds), [r.id for r in refunds])
+    )
+    return refunds
 
 
 def _unrefunded(pledge: Pledge) -> int:
@@ -137,10 +142,16 @@ def change_pledge(
     if tier.id != pledge.tier_id:
         release_place(pledge.tier_id)
     _lower_totals(project.id, change.refund, 0)
+    before = pledge.total
     pledge.tier_id, pledge.amount = tier.id, terms.amount
     pledge.shipping_fee, pledge.shipping_country = shipping, country
     db.session.flush()
     refunds = plan_refunds(pledge, change.refund, "reduced_by_backer") if change.refund else []
+    events.publish(
+        events.PledgeChanged(
+            pledge.id, before, new_total, f"v{pledge.version}", refund_ids=[r.id for r in refunds]
+        )
+    )
     return ChangePlan(refunds=tuple(refunds))
 
 

@@ -202,6 +202,7 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
     )
     db.session.expire(payment)
     if accepted:
+        before = pledge.total
         if not first and payment.target_tier_id != pledge.tier_id:
             release_place(pledge.tier_id)
         pledge.tier_id = payment.target_tier_id
@@ -211,6 +212,13 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
         db.session.flush()
         if first:
             set_status(pledge, P.HELD)
+            events.publish(events.PledgeHeld(pledge.id))
+        else:
+            events.publish(
+                events.PledgeChanged(
+                    pledge.id, before, new_total, f"p{payment_id}", payment_id=payment_id
+                )
+            )
         return Outcome(accepted=True)
     # The money goes straight back: the project closed while the backer paid, or the pledge
     # no longer waits for this payment (cancelled, being refunded, given up).
@@ -243,24 +251,36 @@ def _raise_totals(project_id: int, amount: int, backers: int, now: datetime) -> 
 
 def payment_declined(payment_id: int, message: str) -> None:
     """A decline leaves the payment open: the backer may try another card until it expires."""
-    db.session.execute(
+    pledge_id = db.session.scalar(
         update(Payment)
         .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
         .values(failure_message=message[:500])
+        .returning(Payment.pledge_id)
     )
+    if pledge_id is not None:
+        events.publish(events.PaymentFailed(pledge_id, payment_id))
 
 
-def payment_abandoned(payment_id: int, reason: str) -> bool:
-    """Close a payment that will not complete, releasing what it reserved."""
+def payment_abandoned(payment_id: int, reason: str, expired: bool = False) -> bool:
+    """Close a payment that will not complete, releasing what it reserved; one that ran out
+    of time (``expired``) is told to the backer."""
+    closed = _close_payment(payment_id, reason)
+    if closed is not None and expired:
+        events.publish(events.PaymentFailed(closed, payment_id, expired=True))
+    return closed is not None
+
+
+def _close_payment(payment_id: int, reason: str) -> int | None:
+    """The pledge id of the payment this call closed, or None if it was not open."""
     pledge_id = db.session.scalar(select(Payment.pledge_id).where(Payment.id == payment_id))
     if pledge_id is None:
-        return False
+        return None
     pledge = take(pledge_id)
     won = move(
         Payment, payment_id, {PaymentStatus.PENDING}, PaymentStatus.FAILED, completed_at=clock.now()
     )
     if not won:
-        return False
+        return None
     payment = db.session.get(Payment, payment_id)
     db.session.expire(payment)
     if pledge.status is P.PENDING:
@@ -270,7 +290,7 @@ def payment_abandoned(payment_id: int, reason: str) -> bool:
         release_place(payment.target_tier_id)  # the place reserved for a tier change
     if pledge.status is P.REFUNDING:  # its refunds were done, this payment was still open
         _mark_refunded(_fully_refunded({pledge.id}), clock.now())
-    return True
+    return pledge_id
 
 
 def open_payments_to_recheck(
