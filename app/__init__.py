@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.rewards.routes import bp as rewards_bp
+    from app.settings.routes import bp as settings_bp
     from app.statements.routes import bp as statements_bp
 
     for blueprint in (
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         payouts_bp,
         statements_bp,
+        settings_bp,
     ):
         app.register_blueprint(blueprint)
 

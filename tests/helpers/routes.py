@@ -20,6 +20,7 @@ URL_VALUES = {
     "project_id": "project_id",
     "pledge_id": "pledge_id",
     "tier_id": "tier_id",
+    "session_id": "owner_session_id",
     "name": "cover",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant

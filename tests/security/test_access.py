@@ -48,7 +48,14 @@ from tests.helpers.routes import WEBHOOK, Route, post_data, site_routes, url_of
 from tests.helpers.rows import changed_tables, snapshot
 from tests.helpers.settling import ready_account
 from tests.helpers.webhooks import forged_events
-from tests.helpers.world import NO_PLEDGE_START_LIMITS, World, clear_flashes, flashed, held_pledge
+from tests.helpers.world import (
+    NO_PLEDGE_START_LIMITS,
+    World,
+    clear_flashes,
+    flashed,
+    held_pledge,
+    newest_session_of,
+)
 from tests.helpers.world import log_in as log_in_as
 
 VISITORS = ("anonymous", "other", "backer", "owner", "moderator", "admin")
@@ -85,8 +92,23 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "accounts.register POST": {
         ANY:         (DONE,     REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
-    # Logging out changes the session only, never a row.
+    # Logging out ends the visitor's own server-side session (its row is revoked).
     "accounts.logout POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    # Settings: the visitor's own sessions only; no URL names another user's.
+    "settings.index GET": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "settings.sessions GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # The URL names the owner's session: everyone else is told it is not theirs (404).
+    "settings.end_session POST": {
+        ANY:         (LOGIN,    404,      404,      DONE,     404,       404),
+    },
+    # Each visitor here is logged in on one device: there is no other session to end.
+    "settings.end_other_sessions POST": {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
     # The footer's language switch: a visitor's choice lives in the session only; a signed-in
@@ -404,6 +426,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         live = projects["live"]
         backer = place.clients["backer"]
         pledge_id, intent_id = held_pledge(backer, stripe_fake, live, live.tiers[0])
+    owner_session = newest_session_of(users["owner"].id) if "owner" in place.clients else 0
     ended = projects.get("cancelled", next(iter(projects.values())))
     for state, project in projects.items():
         place.views[state] = World(
@@ -414,6 +437,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             payment_intent_id=intent_id,
             cover=project.cover_image,
             ended_project_id=ended.id,
+            owner_session_id=owner_session,
             user_ids={v: u.id for v, u in users.items()},
             clients=place.clients,
             tokens=place.tokens,
