@@ -25,7 +25,6 @@ from app import clock
 from app.accounts.models import User
 from app.db_types import UTCDateTime
 from app.extensions import db
-from app.i18n import gettext
 
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 
@@ -180,7 +179,3 @@ def disable(user: User) -> int:
 def enable(user: User) -> None:
     user.disabled_at = None
     db.session.flush()
-
-
-def unknown_device_label() -> str:
-    return gettext("Unknown device")
