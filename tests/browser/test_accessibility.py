@@ -176,11 +176,13 @@ TOUR = {
     "project": Visit(None, "/projects/{moon}"),
     "project-ended": Visit(None, "/projects/{kettle}"),
     "project-owner": Visit("cora", "/projects/{moon}"),
+    "project-backed": Visit("cy", "/projects/{moon}"),  # "You backed this"
     "back": Visit("bea", "/projects/{moon}/back"),
     "back-errors": Visit("bea", "/projects/{moon}/back", then=_low_pledge),
     "pay": Visit("bea", "/pledges/{pending}/pay"),
     "pay-wallets": Visit("bea", "/pledges/{pending_cny}/pay"),
     "my-pledges": Visit("bea", "/my/pledges"),
+    "settings-sessions": Visit("bea", "/settings/sessions"),
     "pledge": Visit("bea", "/pledges/{collected}"),
     "pledge-held": Visit("cy", "/pledges/{held}"),
     "pledge-change": Visit("cy", "/pledges/{held}/change"),
