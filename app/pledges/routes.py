@@ -51,7 +51,7 @@ def _terms(form: PledgeForm) -> services.Terms:
 
 
 def _account_key() -> str:
-    return f"user:{current_user.get_id()}"
+    return f"user:{current_user.id}"
 
 
 @bp.route("/projects/<int:project_id>/back", methods=["GET", "POST"])

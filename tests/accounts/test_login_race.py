@@ -16,6 +16,7 @@ from app.accounts import services
 from tests.helpers import PASSWORD, Browser, gen_user, parse_forms
 
 GUESSES = 24
+WRONG = "wrong password!"
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def ready_login_form(client) -> dict:
     return form["fields"]
 
 
-def guess_at_once(app, ips: list[str], password: str = "wrong password!") -> list[int]:
+def guess_at_once(app, ips: list[str], password: str = WRONG) -> list[int]:
     """One wrong guess from each IP's own client, all sent at the same moment."""
     clients = [client_at(app, ip) for ip in ips]
     forms = [ready_login_form(c) for c in clients]
