@@ -24,10 +24,13 @@ def index():
 @bp.route("/sessions", endpoint="sessions")
 @login_required
 def sessions_page():
+    current = current_user.current_session
+    rows = sessions.active_sessions(current_user)
+    rows.sort(key=lambda row: current is None or row.id != current.id)  # this device first
     return render_template(
         "settings/sessions.html",
-        rows=sessions.active_sessions(current_user),
-        current=current_user.current_session,
+        rows=rows,
+        current=current,
         form=EndSessionsForm(),
     )
 
