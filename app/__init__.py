@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from app.questions.routes import bp as questions_bp
     from app.reports.routes import bp as reports_bp
     from app.rewards.routes import bp as rewards_bp
+    from app.settings.routes import bp as settings_bp
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
 
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         statements_bp,
         sharing_bp,
         notifications_bp,
+        settings_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -39,9 +39,13 @@ DEFAULTS: dict[str, Any] = {
     # Accounts
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's method string; tests use a cheap one
-    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",  # failed attempts only
-    "LOGIN_LIMIT_PER_IP": "30 per minute; 300 per hour",  # failed attempts only
+    # Log in attempts, counted before the password is checked; successful ones given back.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",  # per account and IP (or device)
+    "LOGIN_LIMIT_PER_IP": "30 per minute; 300 per hour",  # per IP, across accounts
+    "LOGIN_LIMIT_ACCOUNT_WIDE": "20 per hour",  # per account from new places: then attacked
+    "LOGIN_LIMIT_WHILE_ATTACKED": "1 per minute",  # per account and IP while attacked
     "REGISTER_LIMIT_PER_IP": "10 per hour",  # sign-up attempts, successful or not
+    "SESSION_IDLE_DAYS": 14,  # a session not remembered ends after this long unused
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis://... with several web workers
     # Payments

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.accounts.models import Role, User
+from app.accounts.sessions import UserSession
 from app.follows.models import Follow
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
@@ -32,4 +33,5 @@ __all__ = [
     "Role",
     "StripeEvent",
     "User",
+    "UserSession",
 ]

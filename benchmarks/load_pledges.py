@@ -139,12 +139,10 @@ def session_cookies(app, backer_ids: list[int]) -> list[tuple[str, str]]:
     identifier matches the real requests.
     """
     from flask import g, session
-    from flask_login import UserMixin, login_user
+    from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
-    class Backer(UserMixin):
-        def __init__(self, user_id: int) -> None:
-            self.id = user_id
+    from app.accounts import sessions
 
     serializer = app.session_interface.get_signing_serializer(app)
     out = []
@@ -154,9 +152,13 @@ def session_cookies(app, backer_ids: list[int]) -> list[tuple[str, str]]:
         for user_id in backer_ids:
             session.clear()
             g.pop("csrf_token", None)
-            login_user(Backer(user_id))
+            # A server-side session as a log in makes (app/accounts/sessions.py).
+            user = db.session.get(User, user_id)
+            sessions.start(user, "127.0.0.1", USER_AGENT, remember=False)
+            login_user(user)
             token = generate_csrf()
             out.append((serializer.dumps(dict(session)), token))
+        db.session.commit()
     return out
 
 

@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.accounts import services
+from app.accounts import services, sessions
 from app.accounts.models import Role
 from app.extensions import db
 
@@ -41,3 +41,28 @@ def set_role(email: str, role: str) -> None:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"{user.email} is now {user.role.value}.")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable(email: str) -> None:
+    """Disable an account: it cannot log in, and every session and remember-me cookie of it
+    ends at once."""
+    user = services.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email!r}.")
+    ended = sessions.disable(user)
+    db.session.commit()
+    click.echo(f"{user.email} is disabled; {ended} session(s) ended.")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable(email: str) -> None:
+    """Let a disabled account log in again (its old sessions stay ended)."""
+    user = services.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email!r}.")
+    sessions.enable(user)
+    db.session.commit()
+    click.echo(f"{user.email} may log in again.")

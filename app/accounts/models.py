@@ -48,6 +48,18 @@ class User(UserMixin, db.Model):
     # The language chosen with the footer's switch ("en", "zh_Hans_CN"): pages and e-mails
     # are in it. None: not chosen, the browser's Accept-Language decides (e-mails: English).
     locale: Mapped[str | None] = mapped_column(String(16))
+    # Set by an admin (`flask users disable`): no log in, every session ended.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The login identity of the request's session, "<session id>.<secret>" (set by
+    # app/accounts/sessions.py), never the numeric id: cookies name a session, not a user.
+    session_identity = None
+    current_session = None
+
+    def get_id(self) -> str:
+        if not self.session_identity:
+            raise RuntimeError("log in through app.accounts.sessions.start")
+        return self.session_identity
 
     @property
     def is_moderator(self) -> bool:

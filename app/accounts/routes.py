@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -18,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import services
+from app.accounts import limits, services, sessions
 from app.accounts.forms import LanguageForm, LoginForm, LogoutForm, RegisterForm
 from app.accounts.models import User
 from app.extensions import db, limiter, login_manager
@@ -29,26 +30,33 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 
 def start_session(user: User, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before, a CSRF token someone may have
-    planted or seen included, carries over into the logged-in session."""
+    planted or seen included, carries over into the logged-in session. The cookies carry a
+    new server-side session's id (app/accounts/sessions.py), so it can be ended."""
     language = session.get(i18n_web.SESSION_KEY)  # the visitor's choice is no secret
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF's copy for this request
     if language:
         session[i18n_web.SESSION_KEY] = language
+    sessions.start(user, request.remote_addr or "", request.user_agent.string, remember)
+    db.session.commit()
     login_user(user, remember=remember)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(identity: str) -> User | None:
+    return sessions.load(identity)
 
 
-def _login_email_key() -> str:
-    return "login-account:" + services.normalise_email(request.form.get("email", ""))
-
-
-def _login_failed(_response) -> bool:
-    return bool(g.get("login_failed"))
+@bp.before_app_request
+def _note_session_seen() -> None:
+    """A signed-in request marks its session as seen (at most once a minute), committed
+    now, before the view has written anything."""
+    if request.endpoint in ("static", "bootstrap.static") or "_user_id" not in session:
+        return
+    user = current_user._get_current_object()
+    row = getattr(user, "current_session", None)
+    if row is not None and sessions.seen(row, request.remote_addr or ""):
+        db.session.commit()
 
 
 def _safe_next(target: str | None) -> str:
@@ -95,39 +103,33 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-ip",
-    error_message=lambda: _("Too many failed log in attempts from your network. Try again later."),
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_email_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-    error_message=lambda: _(
-        "Too many failed log in attempts for this account. Try again in a minute."
-    ),
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        found = services.find_by_email(form.email.data)
+        device = limits.device_for(found.id if found else None)
+        account = services.normalise_email(form.email.data)
+        # Counted before the password is checked, so parallel guesses cannot slip through.
+        attempt = limits.count_attempt(account, request.remote_addr or "", device)
+        if attempt.refused:
+            abort(429, description=_(attempt.refused))
         user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.disabled_at is not None:
+            form.password.errors.append(_("This account is disabled."))
+        elif user is not None:
+            limits.give_back(attempt)
             chosen = session.get(i18n_web.SESSION_KEY)
             if user.locale is None and chosen:  # chosen before logging in: kept, for e-mails
                 user.locale = chosen
-                db.session.commit()
             start_session(user, remember=form.remember.data)
             flash(_("Logged in as %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
-        g.login_failed = True
-        form.password.errors.append(_("Wrong email or password."))
+            response = redirect(_safe_next(request.args.get("next")))
+            limits.remember_device(response, user.id)
+            return response
+        else:
+            form.password.errors.append(_("Wrong email or password."))
     return render_template("accounts/login.html", form=form, next=_next_param())
 
 
@@ -136,6 +138,10 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        row = current_user.current_session
+        if row is not None:
+            sessions.end(current_user, row.id)
+            db.session.commit()
         logout_user()
         flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))

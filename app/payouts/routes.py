@@ -76,7 +76,7 @@ def _links() -> services.Links:
 
 
 def _unreachable(error: GatewayError):
-    log.warning("user %s: Stripe call failed: %s", current_user.get_id(), error)
+    log.warning("user %s: Stripe call failed: %s", current_user.id, error)
     db.session.rollback()
     flash(gettext(UNREACHABLE), "danger")
     return redirect(url_for("payouts.account"))

@@ -24,6 +24,7 @@ from app.pledges import checkout, services
 from app.pledges.domain import PledgeRefused, PledgeStatus, check_open_for_pledges
 from app.pledges.forms import CancelForm, PledgeForm
 from app.pledges.models import Payment, PaymentStatus, Pledge
+from app.pledges.services.queries import backed_pledge
 from app.projects.forms import ConfirmForm
 from app.projects.routes import visible_project
 
@@ -50,7 +51,7 @@ def _terms(form: PledgeForm) -> services.Terms:
 
 
 def _account_key() -> str:
-    return f"user:{current_user.get_id()}"
+    return f"user:{current_user.id}"
 
 
 @bp.route("/projects/<int:project_id>/back", methods=["GET", "POST"])
@@ -172,6 +173,15 @@ def abandon(pledge_id: int):
         checkout.abandon(payment.id, N_("You stopped the payment."))  # stored in English
         flash(gettext("Payment stopped. Nothing was charged."), "info")
     return redirect(url_for("pledges.show", pledge_id=pledge_id))
+
+
+@bp.app_template_global()
+def viewer_pledge(project_id: int) -> Pledge | None:
+    """For the project page (which knows nothing of pledges): the signed-in viewer's own
+    pledge on the project, for "You backed this"."""
+    if not current_user.is_authenticated:
+        return None
+    return backed_pledge(current_user.id, project_id)
 
 
 @bp.route("/my/pledges")

@@ -20,6 +20,7 @@ URL_VALUES = {
     "project_id": "project_id",
     "pledge_id": "pledge_id",
     "tier_id": "tier_id",
+    "session_id": "owner_session_id",
     "name": "cover",
     "entry_id": "faq_entry_id",
     "question_id": "question_id",

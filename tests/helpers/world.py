@@ -44,6 +44,7 @@ class World:
     ended_project_id: int  # the owner's cancelled project: it has a statement
     user_ids: dict[str, int]
     unsubscribe_token: str = ""  # the owner's link to turn the new-backer digest off
+    owner_session_id: int = 0  # the owner's signed-in session (settings: end a session)
     clients: dict = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     faq_entry_id: int = 0  # an entry of the project's FAQ
@@ -120,6 +121,18 @@ def build_world(app, stripe_fake) -> World:
         world.clients["backer"], stripe_fake, project, backed
     )
     return world
+
+
+def newest_session_of(user_id: int) -> int:
+    """The id of the user's newest signed-in session (0 if none)."""
+    from sqlalchemy import func, select
+
+    from app.accounts.sessions import UserSession
+
+    newest = select(func.max(UserSession.id)).where(UserSession.user_id == user_id)
+    found = db.session.scalar(newest)
+    db.session.rollback()
+    return found or 0
 
 
 def clear_flashes(client) -> None:

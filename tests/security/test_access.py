@@ -58,6 +58,7 @@ from tests.helpers.world import (
     clear_flashes,
     flashed,
     held_pledge,
+    newest_session_of,
     owner_unsubscribe_token,
 )
 from tests.helpers.world import log_in as log_in_as
@@ -96,8 +97,23 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "accounts.register POST": {
         ANY:         (DONE,     REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
-    # Logging out changes the session only, never a row.
+    # Logging out ends the visitor's own server-side session (its row is revoked).
     "accounts.logout POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    # Settings: the visitor's own sessions only; no URL names another user's.
+    "settings.index GET": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "settings.sessions GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # The URL names the owner's session: everyone else is told it is not theirs (404).
+    "settings.end_session POST": {
+        ANY:         (LOGIN,    404,      404,      DONE,     404,       404),
+    },
+    # Each visitor here is logged in on one device: there is no other session to end.
+    "settings.end_other_sessions POST": {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
     # The footer's language switch: a visitor's choice lives in the session only; a signed-in
@@ -550,6 +566,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         live = projects["live"]
         backer = place.clients["backer"]
         pledge_id, intent_id = held_pledge(backer, stripe_fake, live, live.tiers[0])
+    owner_session = newest_session_of(users["owner"].id) if "owner" in place.clients else 0
     ended = projects.get("cancelled", next(iter(projects.values())))
     faq = {}
     for state, project in projects.items():  # rows as a live project would have them
@@ -576,6 +593,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             payment_intent_id=intent_id,
             cover=project.cover_image,
             ended_project_id=ended.id,
+            owner_session_id=owner_session,
             user_ids={v: u.id for v, u in users.items()},
             unsubscribe_token=unsubscribe_token,
             clients=place.clients,

@@ -157,7 +157,7 @@ def test_register(world):
     }
     assert post(world, "anonymous", "/register", fields).status_code == 302
     d = diff(before, rows())
-    assert_only(d, changed={}, added={"users"})
+    assert_only(d, changed={}, added={"users", "user_sessions"})  # signed in at once
     user = d.new("users")
     assert (user["email"], user["display_name"], user["role"]) == (
         "newcomer@example.com",
@@ -165,6 +165,9 @@ def test_register(world):
         "user",
     )
     assert user["stripe_customer_id"] is None and user["id"] != 999
+    assert user["disabled_at"] is None
+    session = d.new("user_sessions")
+    assert session["user_id"] == user["id"] and session["revoked_at"] is None
     assert user["password_hash"] != sneaky(world)["password_hash"]
     assert recent(user["created_at"])
 

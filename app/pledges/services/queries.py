@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 
 
@@ -27,3 +28,21 @@ def count_by_status(project_id: int) -> dict[str, int]:
         .group_by(Pledge.status)
     )
     return {status.value: n for status, n in rows}
+
+
+BACKED = (PledgeStatus.PENDING, PledgeStatus.HELD, PledgeStatus.COLLECTED)
+
+
+def backed_pledge(backer_id: int, project_id: int) -> Pledge | None:
+    """The backer's newest pledge on the project that is waiting for payment, held or paid
+    out (what "You backed this" links to), or None."""
+    return db.session.scalar(
+        select(Pledge)
+        .where(
+            Pledge.backer_id == backer_id,
+            Pledge.project_id == project_id,
+            Pledge.status.in_(BACKED),
+        )
+        .order_by(Pledge.id.desc())
+        .limit(1)
+    )
