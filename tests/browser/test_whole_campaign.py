@@ -271,6 +271,9 @@ def test_a_whole_campaign(
     for who, pledge_id, paid in [(bea, bea_pledge, [6000, 2000]), (cai, cai_pledge, [5000])]:
         who.page.goto(f"/pledges/{pledge_id}")
         expect(who.page.get_by_test_id("pledge-status")).to_have_text(who.t("collected"))
+        # Not "in escrow" any more: the money went to Cora.
+        expect(who.page.locator("dt", has_text=who.t("Paid to the creator"))).to_be_visible()
+        expect(who.page.get_by_text(who.t("In escrow now"))).to_have_count(0)
         receipt = who.page.get_by_test_id("receipt")
         for minor in paid:
             expect(receipt).to_contain_text(who.money(minor))
@@ -284,7 +287,9 @@ def test_a_whole_campaign(
         expect(page.locator("html")).to_have_attribute("lang", "zh-Hans-CN")
         expect(page.get_by_test_id("fee")).to_contain_text("US$")
         expect(dan.page.locator("main")).to_contain_text("退款")
-        expect(cora.page.locator("main")).to_contain_text("平台")
+        accounts = cora.page.get_by_test_id("accounts")
+        for words in ("支持者", "托管", "发起人", "平台服务费收入"):  # no bare ledger codes
+            expect(accounts).to_contain_text(words)
     for who in (cora, bea, cai, dan):
         who.context.close()
     assert problems == []
