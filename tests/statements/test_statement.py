@@ -43,9 +43,11 @@ def test_paid_out_project_statement(app, paid_out, owner_browser):
     # Ledger totals by account: backers paid in, escrow is empty, creator and fee got theirs.
     accounts = re.sub(r"\s+", " ", html.split('data-testid="accounts"')[1].split("</table>")[0])
     assert 'backers (3 accounts)</td> <td class="text-end">-$1,065.50' in accounts
-    assert f'escrow:{paid_out.id}</td> <td class="text-end">$0.00' in accounts
-    assert f'creator:{paid_out.id}</td> <td class="text-end">$1,012.22' in accounts
-    assert 'platform:fees</td> <td class="text-end">$53.28' in accounts
+    # Each account by name, with its ledger code.
+    code, amount = '<code class="text-secondary">', '</code></td> <td class="text-end">'
+    assert f"Escrow {code}escrow:{paid_out.id}{amount}$0.00" in accounts
+    assert f"Creator {code}creator:{paid_out.id}{amount}$1,012.22" in accounts
+    assert f"Platform fees {code}platform:fees{amount}$53.28" in accounts
     assert cell(html, "by-status") == "collected: 3"
     # One row per pledge with its backer, tier, shipping and PaymentIntent.
     assert html.count('data-testid="pledge-row"') == 3
