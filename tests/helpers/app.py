@@ -28,6 +28,9 @@ def config_for_tests(database_url: str, stripe_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_MIN_LENGTH": 10,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        # Many tests move the clock past a deadline weeks away with people signed in; the end
+        # of an idle session has its own test (tests/accounts/test_sessions.py).
+        "SESSION_IDLE_DAYS": 400,
     }
 
 
