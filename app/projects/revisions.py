@@ -113,7 +113,11 @@ def revert(revision: ProjectRevision, moderator_id: int) -> ProjectRevision:
     later change would be lost); the revert is recorded as a revision by the moderator."""
     if revision.field not in REVERTIBLE:
         raise RevertRefused(N_("This kind of change cannot be reverted here."))
-    project = db.session.get(Project, revision.project_id, with_for_update=True)
+    # Take the project's row (no eager joins: PostgreSQL refuses FOR UPDATE on an outer join).
+    db.session.execute(
+        select(Project.id).where(Project.id == revision.project_id).with_for_update()
+    )
+    project = db.session.get(Project, revision.project_id)
     target, attribute = project, revision.field
     if revision.field in TIER_FIELDS:
         target = next((t for t in project.tiers if t.id == revision.tier_id), None)
