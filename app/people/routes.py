@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
@@ -33,6 +35,20 @@ def person_link(user: User | None, **attributes: str) -> Markup:
     )
     href = url_for("people.show", user_id=user.id)
     return Markup('<a href="{}"{}>{}</a>').format(href, extra, name)
+
+
+@bp.app_template_filter("web_url")
+def web_url(url: str | None) -> str:
+    """The address if it is http(s) (as the profile form insists), else "": never a link that
+    runs script, whatever reached the column."""
+    value = (url or "").strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and value == url:
+        return value
+    return ""
 
 
 @bp.url_defaults
