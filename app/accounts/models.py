@@ -13,7 +13,6 @@ from app import clock
 from app.db_types import UTCDateTime
 from app.extensions import db
 from app.i18n import N_, gettext
-from app.projects.slugs import slug_of
 
 
 class Role(enum.StrEnum):
@@ -87,11 +86,6 @@ class User(UserMixin, db.Model):
     def is_gone(self) -> bool:
         """Deleted or disabled: no public profile."""
         return self.deleted_at is not None or self.disabled_at is not None
-
-    @property
-    def slug(self) -> str:
-        """The readable part of the profile's URL, from the display name (may be "")."""
-        return slug_of(self.display_name)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"

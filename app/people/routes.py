@@ -58,7 +58,7 @@ def add_slug(endpoint: str, values: dict) -> None:
         return
     if "person_slug" not in values:
         user = db.session.get(User, values["user_id"])
-        values["person_slug"] = user.slug if user else ""
+        values["person_slug"] = services.slug_of_person(user) if user else ""
     if not values["person_slug"]:
         del values["person_slug"]
 
@@ -71,7 +71,7 @@ def show(user_id: int, person_slug: str = ""):
     user = services.public_user(user_id)
     if user is None:
         abort(404)
-    if person_slug != user.slug:
+    if person_slug != services.slug_of_person(user):
         target = url_for("people.show", user_id=user.id)
         query = request.query_string.decode("latin-1")
         return redirect(f"{target}?{query}" if query else target, 301)

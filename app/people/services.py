@@ -12,6 +12,7 @@ from app.payouts import services as payouts
 from app.pledges.models import Pledge
 from app.projects.domain import FUNDED_STATUSES, PUBLIC_STATUSES, ProjectStatus
 from app.projects.models import Project
+from app.projects.slugs import slug_of
 
 NOT_FUNDED_STATUSES = frozenset(
     {ProjectStatus.FAILED, ProjectStatus.CANCELLED, ProjectStatus.SUSPENDED}
@@ -26,6 +27,11 @@ class Profile:
     not_funded: list[Project]
     backed: int  # projects backed: a count, never which
     payouts_verified: bool
+
+
+def slug_of_person(user: User) -> str:
+    """The readable part of the profile's URL, from the display name (may be "")."""
+    return slug_of(user.display_name)
 
 
 def public_user(user_id: int) -> User | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.accounts.models import Role
 from app.extensions import db
+from app.people.services import slug_of_person
 from app.pledges.models import Pledge
 from app.projects import uploads
 from tests.helpers import Browser, gen_project, gen_user, parse_forms
@@ -116,7 +117,7 @@ def build_world(app, stripe_fake) -> World:
         user_ids={v: u.id for v, u in users.items()},
         slug=project.slug,
         person_id=owner.id,
-        person_slug=owner.slug,
+        person_slug=slug_of_person(owner),
         unsubscribe_token=owner_unsubscribe_token(app, owner.id),
     )
     for visitor in VISITORS:

@@ -7,6 +7,7 @@ import re
 
 from app.accounts.models import User
 from app.extensions import db
+from app.people.services import slug_of_person
 from app.projects.domain import ProjectStatus
 from tests.helpers import Browser, gen_project, gen_user
 from tests.helpers.notifications import gen_held_pledges
@@ -15,7 +16,7 @@ from tests.helpers.settling import ready_account
 
 
 def profile_of(client, user) -> str:
-    response = client.get(f"/people/{user.id}-{user.slug}")
+    response = client.get(f"/people/{user.id}-{slug_of_person(user)}")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

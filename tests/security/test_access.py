@@ -40,6 +40,7 @@ import pytest
 from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.people.services import slug_of_person
 from app.projects import uploads
 from app.projects.models import ProjectRevision
 from app.questions.models import FaqEntry, Question
@@ -636,7 +637,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             revision_id=faq[state][2],
             slug=project.slug,
             person_id=owner.id,
-            person_slug=owner.slug,
+            person_slug=slug_of_person(owner),
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()
