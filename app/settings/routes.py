@@ -87,7 +87,14 @@ def profile():
         )
         if avatar:
             user.avatar_image = avatar
-            project_services.record_cover_upload(user.id, clock.now(), user.timezone or "UTC")
+            try:  # counted, and checked again: a parallel upload may have taken the last one
+                project_services.record_cover_upload(user.id, clock.now(), user.timezone or "UTC")
+            except project_services.CoverQuotaReached as error:
+                db.session.rollback()
+                uploads.remove(avatar)
+                form.avatar.errors = [*form.avatar.errors, str(error)]
+                flash(_("Nothing was saved: see the messages under the fields."), "danger")
+                return render_template("settings/profile.html", form=form, user=current_user)
         elif form.remove_avatar.data:
             user.avatar_image = None
         db.session.commit()

@@ -163,3 +163,16 @@ def test_a_moment_in_a_mail_is_in_the_recipients_time_zone(app):
         with templating.for_reader("Asia/Shanghai"):
             assert "20:00" in templating.in_zone(moment)
         assert "20:00" not in templating.in_zone(moment)
+
+
+def test_pictures_count_in_the_upload_quota(app):
+    app.config["COVER_UPLOADS_PER_HOUR"] = 1
+    client = signed_in(app)
+    assert save(client, avatar=(io.BytesIO(png_bytes()), "a.png")).status_code == 302
+    first = ada().avatar_image
+    response = save(client, avatar=(io.BytesIO(png_bytes((1, 2, 3))), "b.png"))
+    assert response.status_code == 200
+    (error,) = field_errors(response.get_data(as_text=True), "avatar")
+    assert "You have uploaded 1 cover in the last hour" in error or "last hour" in error
+    assert ada().avatar_image == first
+    assert sorted(p.name for p in uploads.upload_dir().iterdir()) == [first]
