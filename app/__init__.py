@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.moderation.routes import bp as moderation_bp
     from app.notifications.routes import bp as notifications_bp
     from app.payouts.routes import bp as payouts_bp
+    from app.people.routes import bp as people_bp
     from app.pledges.routes import bp as pledges_bp
     from app.projects.routes import bp as projects_bp
     from app.questions.routes import bp as questions_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         sharing_bp,
         notifications_bp,
         settings_bp,
+        people_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "COVER_MAX_BYTES": 5 * 1024 * 1024,  # largest cover image
     "COVER_MAX_SIDE": 2400,  # covers are re-encoded, at most this many pixels a side
     "COVER_UPLOADS_PER_HOUR": 20,  # per account
+    "AVATAR_MAX_SIDE": 512,  # profile pictures are re-encoded, at most this many pixels a side
     "DRAFTS_PER_ACCOUNT": 5,  # drafts (and projects in review) open at once
     "PROJECTS_PER_PAGE": 12,  # on the discover page
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (for client IPs and https)

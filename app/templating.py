@@ -7,14 +7,17 @@ through Babel; counts of time go through ngettext ("1 minute", "2 minutes").
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal, format_percent
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from flask_babel import get_translations, gettext, ngettext, pgettext
+from flask_login import current_user
 
 from app import clock, money
 from app.i18n import N_
@@ -33,13 +36,41 @@ def site_zone() -> str:
     return current_app.config["SITE_TIMEZONE"]
 
 
+def reader_zone() -> str:
+    """The zone the reader chose in their settings (an e-mail's recipient, set with
+    ``for_reader``, or the signed-in user), else the site's."""
+    if has_app_context() and (zone := g.get("reader_zone")):
+        return zone
+    if has_request_context() and current_user and getattr(current_user, "timezone", None):
+        return current_user.timezone
+    return site_zone()
+
+
+@contextmanager
+def for_reader(zone: str | None) -> Iterator[None]:
+    """Moments written inside are in ``zone`` (None: the site's): an e-mail's recipient's."""
+    before = g.get("reader_zone")
+    g.reader_zone = zone or site_zone()
+    try:
+        yield
+    finally:
+        g.reader_zone = before
+
+
+def _zone_info(zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone the tz database no longer has
+        return ZoneInfo(site_zone())
+
+
 def in_zone(moment: datetime | None, zone: str | None = None) -> str:
-    """ "Sat 12 Dec 2026, 18:00 CET" in the named zone (the site's by default), the day as
+    """ "Sat 12 Dec 2026, 18:00 CET" in the named zone (the reader's by default), the day as
     the reader's locale writes it; the zone's own abbreviation, as the tz database has it."""
     if moment is None:
         return ""
-    zone = zone or site_zone()
-    local = moment.astimezone(ZoneInfo(zone))
+    zone = zone or reader_zone()
+    local = moment.astimezone(_zone_info(zone))
     locale = i18n_web.current()
     pattern = DATE_PATTERNS.get(locale)
     day = (

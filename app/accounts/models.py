@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
@@ -50,6 +50,18 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     # Set by an admin (`flask users disable`): no log in, every session ended.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The public profile (/people/<id>-<slug>, edited at /settings/profile): plain text,
+    # shown escaped; the website is an http(s) URL checked by the form.
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    location: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    avatar_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/
+    # An IANA zone ("Europe/Paris") the user's pages and e-mails give times in; None: the
+    # site's (SITE_TIMEZONE).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Set when the person deleted their account: personal data is gone, the row stays as the
+    # pseudonymous reference of their pledges, payments and the ledger (app/settings/leaving.py).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The login identity of the request's session, "<session id>.<secret>" (set by
     # app/accounts/sessions.py), never the numeric id: cookies name a session, not a user.
@@ -69,6 +81,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_gone(self) -> bool:
+        """Deleted or disabled: no public profile."""
+        return self.deleted_at is not None or self.disabled_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"

@@ -79,7 +79,7 @@ TEXT_WIDTH = 72
 
 
 def moment(value: datetime | str | None, zone: str | None = None) -> str:
-    """A moment in the reader's locale and the given zone (the site's by default); stored
+    """A moment in the reader's locale and the given zone (the reader's by default); stored
     facts keep moments as ISO 8601 text."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -294,6 +294,12 @@ def _locales(user_ids: set[int]) -> dict[int, str]:
     return {r.id: i18n.supported(r.locale) or i18n.DEFAULT_LOCALE for r in rows}
 
 
+def _zones(user_ids: set[int]) -> dict[int, str | None]:
+    """Each recipient's time zone, as chosen in their settings (None: the site's)."""
+    rows = db.session.execute(select(User.id, User.timezone).where(User.id.in_(user_ids)))
+    return {r.id: r.timezone for r in rows}
+
+
 def _end_reasons(pledge_ids: set[int]) -> dict[int, str]:
     rows = db.session.execute(select(Pledge.id, Pledge.end_reason).where(Pledge.id.in_(pledge_ids)))
     return {r.id: r.end_reason for r in rows}
@@ -325,6 +331,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
     locales = _locales({r.user_id for r in rows})
+    zones = _zones({r.user_id for r in rows})
     config = current_app.config
     site_url = config["BASE_URL"].rstrip("/") + "/"
     out: list[tuple[int, EmailMessage | Exception]] = []
@@ -373,7 +380,10 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 if row.pledge_id
                 else absolute_url("pledges.mine"),
             }
-            with force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)):
+            with (
+                force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)),
+                templating.for_reader(zones.get(row.user_id)),
+            ):
                 rendered = render(row.kind, **context)
             out.append((row.id, email_for(row, rendered, now, one_click_url)))
         except Exception as error:  # a broken row must not hold up the others

@@ -31,6 +31,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app import clock
+from app.accounts.models import User
 from app.extensions import db
 from app.moves import move
 from app.notifications import messages
@@ -189,8 +190,20 @@ def _claimable(now: datetime):
     return and_(_due(Outbox, now), or_(Outbox.pledge_id.is_(None), ~waiting))
 
 
+def drop_for_deleted_accounts() -> int:
+    """Delete unsent mail to people who deleted their account (enqueued after they left, by
+    a set-based enqueue): it is never sent. How many rows went."""
+    gone = select(User.id).where(User.deleted_at.is_not(None))
+    return db.session.execute(
+        delete(Outbox)
+        .where(Outbox.status == Status.PENDING, Outbox.user_id.in_(gone))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def claim(token: str, now: datetime, limit: int = BATCH_SIZE, seconds: int = CLAIM_SECONDS) -> int:
     """Stamp up to ``limit`` sendable rows with ``token``; how many this sender won."""
+    drop_for_deleted_accounts()
     ids = list(
         db.session.scalars(
             select(Outbox.id)

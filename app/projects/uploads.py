@@ -46,15 +46,16 @@ def upload_dir() -> Path:
     return path
 
 
-def save_cover(data: bytes) -> str:
-    """Store an image after checking what it really is; returns the new file's name."""
+def save_cover(data: bytes, max_side: int | None = None) -> str:
+    """Store an image after checking what it really is; returns the new file's name. (Also
+    profile pictures, with a smaller ``max_side``.)"""
     limit = current_app.config["COVER_MAX_BYTES"]
     if len(data) > limit:
         raise UploadError(
             gettext("The image is too large: at most %(size)s.", size=human_size(limit))
         )
     kind = image_kind(data)
-    encoded = reencode(data, kind, current_app.config["COVER_MAX_SIDE"])
+    encoded = reencode(data, kind, max_side or current_app.config["COVER_MAX_SIDE"])
     name = f"{secrets.token_hex(16)}.{IMAGE_TYPES[kind][0]}"
     (upload_dir() / name).write_bytes(encoded)
     return name

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.helpers import Browser, gen_project, gen_user, parse_forms
 from tests.helpers.pledging import pay_through_pages, start
 
-SIGNED_IN_LINKS = ('href="/my/pledges"', 'href="/my/projects"', 'href="/settings/sessions"')
+SIGNED_IN_LINKS = ('href="/my/pledges"', 'href="/my/projects"', 'href="/settings/profile"')
 
 
 def test_a_signed_in_user_sees_their_pages_and_log_out_in_the_navigation(browser):

@@ -124,7 +124,18 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         pending=pending.id,
         pending_cny=pending_cny.id,
         unsubscribe=owner_unsubscribe_token(app, cora.id),
+        cora=cora.id,
     )
+    # Cora's public profile: a picture, a few words about her, where she is, her website.
+    cora = db.session.get(type(cora), cora.id)
+    avatar = io.BytesIO()
+    Image.new("RGB", (300, 300), (200, 120, 60)).save(avatar, "PNG")
+    cora.avatar_image = uploads.save_cover(avatar.getvalue())
+    world.covers.append(uploads.upload_dir() / cora.avatar_image)
+    cora.bio = "I make lamps and kettles in a small workshop.\nEverything is tested by hand."
+    cora.location = "Gothenburg, Sweden"
+    cora.website = "https://cora-lind.example.org/workshop"
+    db.session.commit()
 
 
 def _sign_in(chromium, live_server: str, email: str) -> dict:
@@ -178,6 +189,11 @@ def _wrong_login(page: Page) -> None:
     _submit(page)
 
 
+def _bad_website(page: Page) -> None:
+    page.fill("#website", "javascript:alert(1)")
+    _submit(page, "main form[enctype]")
+
+
 def _low_pledge(page: Page) -> None:
     page.locator("input[name=tier_id]:enabled").first.check()
     page.fill("#amount", "1")
@@ -209,6 +225,12 @@ TOUR = {
     "pay-wallets": Visit("bea", "/pledges/{pending_cny}/pay"),
     "my-pledges": Visit("bea", "/my/pledges"),
     "settings-sessions": Visit("bea", "/settings/sessions"),
+    "settings-profile": Visit("bea", "/settings/profile"),
+    "settings-profile-errors": Visit("bea", "/settings/profile", then=_bad_website),
+    "settings-notifications": Visit("cora", "/settings/notifications"),
+    "settings-account-kept": Visit("bea", "/settings/account"),  # her pledges keep it
+    "settings-account": Visit("mo", "/settings/account"),  # the delete form
+    "person": Visit(None, "/people/{cora}-cora-lind"),
     "pledge": Visit("bea", "/pledges/{collected}"),
     "pledge-held": Visit("cy", "/pledges/{held}"),
     "pledge-change": Visit("cy", "/pledges/{held}/change"),

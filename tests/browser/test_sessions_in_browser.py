@@ -84,7 +84,7 @@ def test_signed_in_navigation_and_you_backed_this(
             expect(toggler).to_be_visible()
             toggler.click()
             expect(page.locator("#nav.show:not(.collapsing)")).to_be_visible()  # opened
-        for href in ("/my/pledges", "/my/projects", "/settings/sessions"):
+        for href in ("/my/pledges", "/my/projects", "/settings/profile"):
             expect(page.locator(f"#nav a[href='{href}']")).to_be_visible()
         expect(page.locator("#nav form[action='/logout'] button")).to_be_visible()
         if nav is not None:

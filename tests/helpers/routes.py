@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from werkzeug.routing.converters import AnyConverter
 
 from app import create_app
+from tests.helpers import PASSWORD
 from tests.helpers.forms import draft_form, tier_form
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -27,6 +28,8 @@ URL_VALUES = {
     "revision_id": "revision_id",
     "slug": "slug",
     "token": "unsubscribe_token",
+    "user_id": "person_id",
+    "person_slug": "person_slug",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -62,6 +65,15 @@ POST_DATA = {
     "reports.report_project": lambda w: {"reason": "spam", "details": "Copied from elsewhere."},
     "reports.decide": lambda w: {"note": "Checked the listing."},
     "notifications.one_click": lambda w: {"List-Unsubscribe": "One-Click"},
+    "settings.profile": lambda w: {
+        "display_name": "Renamed Visitor",
+        "bio": "About me.",
+        "location": "Oslo",
+        "website": "https://example.org/me",
+        "locale": "en",
+        "timezone": "Europe/Oslo",
+    },
+    "settings.delete_account": lambda w: {"password": PASSWORD, "confirm": "y"},
 }
 
 

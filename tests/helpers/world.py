@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.accounts.models import Role
 from app.extensions import db
+from app.people.services import slug_of_person
 from app.pledges.models import Pledge
 from app.projects import uploads
 from tests.helpers import Browser, gen_project, gen_user, parse_forms
@@ -51,6 +52,8 @@ class World:
     question_id: int = 0  # a question the backer asked its creator, not yet answered
     revision_id: int = 0  # a change to the project's title, which a moderator may revert
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
+    person_id: int = 0  # the owner's public profile (/people/<id>-<slug>)
+    person_slug: str = ""
 
 
 def owner_unsubscribe_token(app, user_id: int) -> str:
@@ -96,6 +99,7 @@ def held_pledge(client, stripe_fake, project, tier) -> tuple[int, str]:
 def build_world(app, stripe_fake) -> World:
     users = {v: gen_user(email_of(v), v.title(), role=role) for v, role in ROLES.items()}
     owner = users["owner"]
+    owner.avatar_image = uploads.save_cover(png_bytes((200, 120, 40)))
     project = gen_project(owner, "live", title=TITLE, tiers=2)
     project.cover_image = uploads.save_cover(png_bytes())
     ended = gen_project(owner, "cancelled", title="Ended Sun Lamp")
@@ -112,6 +116,8 @@ def build_world(app, stripe_fake) -> World:
         ended_project_id=ended.id,
         user_ids={v: u.id for v, u in users.items()},
         slug=project.slug,
+        person_id=owner.id,
+        person_slug=slug_of_person(owner),
         unsubscribe_token=owner_unsubscribe_token(app, owner.id),
     )
     for visitor in VISITORS:

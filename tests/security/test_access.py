@@ -40,6 +40,7 @@ import pytest
 from app import create_app
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.people.services import slug_of_person
 from app.projects import uploads
 from app.projects.models import ProjectRevision
 from app.questions.models import FaqEntry, Question
@@ -107,6 +108,38 @@ ACCESS: dict[str, dict[str, tuple]] = {
     },
     "settings.sessions GET": {
         ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # The profile and e-mail preferences are the visitor's own: no URL names another user's.
+    "settings.profile GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "settings.profile POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "settings.notifications GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "settings.notifications POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "settings.account GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # One's own data only, as a file; reading it changes nothing.
+    "settings.export GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    # Deleting one's own account: the backer has a held pledge and the owner a live project,
+    # so theirs are refused, saying which; the others' accounts are deleted.
+    "settings.delete_account POST": {
+        ANY:         (LOGIN,    DONE,     REFUSED,  REFUSED,  DONE,      DONE),
+    },
+    # Public profiles (the owner's): anyone's to read, its picture too.
+    "people.show GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "people.avatar GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
     },
     # The URL names the owner's session: everyone else is told it is not theirs (404).
     "settings.end_session POST": {
@@ -548,6 +581,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
     emails = {v: f"{tag}{v}@example.com" for v in ROLES}
     users = {v: gen_user(emails[v], v.title(), role=role) for v, role in ROLES.items()}
     owner = users["owner"]
+    owner.avatar_image = uploads.save_cover(png_bytes((200, 120, 40)))
     projects = {}
     for i, state in enumerate(states):
         project = gen_project(owner, state, title=f"{tag}Secret {state} lamp", tiers=2)
@@ -602,6 +636,8 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             question_id=faq[state][1],
             revision_id=faq[state][2],
             slug=project.slug,
+            person_id=owner.id,
+            person_slug=slug_of_person(owner),
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()

@@ -810,3 +810,47 @@ def test_webhook_too_large_a_body_is_413(app):
         content_type="application/json",
     )
     assert response.status_code == 413
+
+
+# ---- settings -------------------------------------------------------------------------------
+
+PROFILE = {
+    "display_name": "Ada Lovelace",
+    "bio": "I build lamps.",
+    "location": "London",
+    "website": "https://ada.example.org/",
+    "locale": "en",
+    "timezone": "Europe/London",
+    "remove_avatar": "",
+    "csrf_token": TOKEN,
+}
+ZONES = {c.value for c in timezone_choices()}
+
+
+@pytest.fixture
+def ada(app):
+    user = gen_user()
+    client = logged_in(app, "ada@example.com")
+    return client, csrf_of(client, "/settings/profile"), user.id
+
+
+@fuzz(60)
+@given(pairs=bodies(PROFILE))
+def test_profile(app, ada, pairs):
+    client, token, user_id = ada
+    original = row_of(User, user_id)
+    before = snapshot()
+    response = post(client, "/settings/profile", pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    db.session.expire_all()
+    user = db.session.get(User, user_id)
+    assert 2 <= len(user.display_name) <= 80 and user.display_name == user.display_name.strip()
+    assert len(user.bio) <= 500 and len(user.location) <= 80
+    assert user.website == "" or user.website.split("://")[0].lower() in ("http", "https")
+    assert user.locale in ("en", "zh_Hans_CN") and user.timezone in ZONES
+    assert not any(ord(c) < 32 for c in user.display_name + user.location)
+    restore(User, original)
+    db.session.commit()

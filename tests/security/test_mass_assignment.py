@@ -76,6 +76,11 @@ def sneaky(world: World) -> dict[str, str]:
         "held_at": LONG_AGO,
         "created_at": LONG_AGO,
         "completed_at": LONG_AGO,
+        "email": "attacker@example.com",
+        "deleted_at": LONG_AGO,
+        "disabled_at": LONG_AGO,
+        "avatar_image": "../../secret_key",
+        "locale": "fr",
     }
 
 
@@ -170,6 +175,66 @@ def test_register(world):
     assert session["user_id"] == user["id"] and session["revoked_at"] is None
     assert user["password_hash"] != sneaky(world)["password_hash"]
     assert recent(user["created_at"])
+
+
+def test_edit_the_profile(world):
+    before = rows()
+    fields = {
+        "display_name": "Bea Renamed",
+        "bio": "About me.",
+        "location": "Oslo",
+        "website": "https://example.org/bea",
+        "locale": "zh_Hans_CN",
+        "timezone": "Europe/Oslo",
+    }
+    assert post(world, "backer", "/settings/profile", fields).status_code == 302
+    d = diff(before, rows())
+    profile = {"display_name", "bio", "location", "website", "locale", "timezone"}
+    # The request touches the session's last-seen time; nothing else outside the profile.
+    assert_only(d, changed={"users": profile, "user_sessions": {"last_seen_at"}})
+    (changed,) = d.changed["users"].values()
+    assert changed["display_name"][1] == "Bea Renamed"
+    assert changed["locale"][1] == "zh_Hans_CN"
+    row = after_user(world.user_ids["backer"])
+    assert row["email"] == "backer@example.com" and row["role"] == "user"
+    assert row["avatar_image"] is None and row["deleted_at"] is None
+
+
+def after_user(user_id: int) -> dict:
+    return rows()["users"][(user_id,)]
+
+
+def test_mail_preferences(world):
+    before = rows()
+    response = post(world, "moderator", "/settings/notifications", {})  # every topic off
+    assert response.status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"user_sessions": {"last_seen_at"}}, added={"mail_opt_outs"})
+    (row,) = d.added["mail_opt_outs"]
+    assert row["user_id"] == world.user_ids["moderator"]  # not the posted user_id
+
+
+def test_delete_the_account_is_the_visitors_own(world):
+    before = rows()
+    fields = {"password": "correct horse battery", "confirm": "y"}
+    assert post(world, "admin", "/settings/account/delete", fields).status_code == 302
+    d = diff(before, rows())
+    admin = (world.user_ids["admin"],)
+    assert set(d.changed["users"]) == {admin}  # not the posted user_id's (the owner's)
+    assert d.changed["users"][admin]["email"][1].endswith("@deleted.invalid")
+    assert_only(
+        d,
+        changed={
+            "users": {
+                "display_name",
+                "email",
+                "password_hash",
+                "deleted_at",
+                "disabled_at",
+            },
+            "user_sessions": {"last_seen_at", "revoked_at", "ip", "device"},
+        },
+    )
 
 
 # ---- projects ------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from app.pledges.models import Pledge
 from app.projects import services as projects
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent, ProjectRevision
+from app.projects.slugs import slug_of
 from app.questions import services as questions
 from app.questions.models import FaqEntry, Question
 from app.reports import services as reports
@@ -311,6 +312,7 @@ def build_world(app, stripe_fake) -> World:
     db.session.commit()
     ids = {name: p.id for name, p in made.items()}
     ids["tier"] = made["live"].tiers[0].id
+    ids["creator"] = creator.id
 
     clients = {
         "anonymous": app.test_client(),
@@ -407,12 +409,24 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
         ("backer", f"{p}{i['live']}/report", 200),
         ("moderator", "/moderation/reports", 200),
         ("backer", "/my/saved", 200),
+        ("creator", "/settings/profile", 200),
+        ("creator", "/settings/notifications", 200),
+        ("creator", "/settings/account", 200),  # its live projects keep the account: listed
+        ("backer", "/settings/account", 200),  # the held pledge keeps the account: listed
     ]
+
+
+def profile_url(creator_id: int, name: str) -> str:
+    """The creator's public profile at its readable URL for the name ``name``."""
+    slug = slug_of(name)
+    return f"/people/{creator_id}-{slug}" if slug else f"/people/{creator_id}"
 
 
 def write_everywhere(text: str) -> None:
     """The payload in every user-written column of every row, at once."""
-    db.session.execute(update(User).values(display_name=text))
+    db.session.execute(
+        update(User).values(display_name=text, bio=text, location=text, website=text)
+    )
     db.session.execute(update(Project).values(title=text, blurb=text, story=text))
     db.session.execute(update(RewardTier).values(title=text, description=text))
     db.session.execute(update(ProjectEvent).values(reason=text))
@@ -460,6 +474,7 @@ def test_every_payload_in_every_field_renders_harmlessly(app, xss_world, csp_che
         pages = [
             *xss_world.pages,
             ("anonymous", f"/discover?q={quote(storable(payload)[:100])}", 200),
+            ("anonymous", profile_url(xss_world.ids["creator"], storable(payload)), 200),
         ]
         for visitor, url, status in pages:
             for problem in check_page(xss_world, visitor, url, status, payload, sources):
@@ -479,7 +494,11 @@ def test_the_world_shows_every_field(app, xss_world):
         "tier description": "mark-desc",
         "reason": "mark-reason",
     }
-    db.session.execute(update(User).values(display_name=marks["display name"]))
+    db.session.execute(
+        update(User).values(
+            display_name=marks["display name"], bio="mark-bio", location="mark-location"
+        )
+    )
     db.session.execute(
         update(Project).values(title=marks["title"], blurb=marks["blurb"], story=marks["story"])
     )
@@ -493,9 +512,10 @@ def test_the_world_shows_every_field(app, xss_world):
     db.session.execute(update(Report).values(details="mark-report"))
     db.session.commit()
     marks |= {m: m for m in ("mark-faq-q", "mark-faq-a", "mark-ask", "mark-answer")}
-    marks |= {m: m for m in ("mark-old", "mark-new", "mark-report")}
+    marks |= {m: m for m in ("mark-old", "mark-new", "mark-report", "mark-bio", "mark-location")}
     seen: dict[str, set[str]] = {mark: set() for mark in marks.values()}
-    for visitor, url, _status in xss_world.pages:
+    profile = profile_url(xss_world.ids["creator"], marks["display name"])
+    for visitor, url, _status in [*xss_world.pages, ("anonymous", profile, 200)]:
         page = xss_world.clients[visitor].get(url, follow_redirects=True).get_data(as_text=True)
         for mark in marks.values():
             if mark in page:
@@ -508,7 +528,12 @@ def test_the_world_shows_every_field(app, xss_world):
         "mark-blurb": {"/", "/discover", f"/projects/{i['live']}"},
         "mark-tier": {f"/pledges/{i['live_pledge']}/pay", f"/projects/{i['suspended']}/statement"},
         "mark-name": {"/moderation/", f"/projects/{i['live']}", "/my/pledges"},
-        "mark-title": {"/", f"/pledges/{i['live_pledge']}", f"/projects/{i['live']}/edit"},
+        "mark-title": {
+            "/",
+            f"/pledges/{i['live_pledge']}",
+            f"/projects/{i['live']}/edit",
+            "/settings/account",  # the pledge and projects that keep the account
+        },
         "mark-faq-q": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
         "mark-faq-a": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
         "mark-ask": {f"/projects/{i['live']}", f"/projects/{i['live']}/faq"},
@@ -516,6 +541,8 @@ def test_the_world_shows_every_field(app, xss_world):
         "mark-old": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
         "mark-new": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
         "mark-report": {"/moderation/reports"},
+        "mark-bio": {profile},
+        "mark-location": {profile},
     }
     for mark, urls in expect.items():
         assert urls <= seen[mark], (mark, urls - seen[mark])
@@ -641,6 +668,23 @@ def test_payloads_through_the_real_forms(app, stripe_fake, csp_checked, payload)
     response = creator.submit(f"/projects/{second}/cancel", {"reason": payload})
     assert response.status_code == 302
 
+    response = creator.submit(
+        "/settings/profile",
+        {
+            "display_name": payload,
+            "bio": payload,
+            "location": payload,
+            "website": "https://example.org/?q=" + quote(payload),
+            "locale": "en",
+            "timezone": "UTC",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    response = creator.submit("/settings/profile", {"website": payload})
+    assert response.status_code == 200  # refused: not a web address
+    creator_row = db.session.scalar(select(User).where(User.email == "creator@example.com"))
+    assert (creator_row.bio, creator_row.location) == (payload, payload)
+
     stored = db.session.get(Project, first)
     assert (stored.title, stored.blurb, stored.tiers[0].title) == (payload,) * 3
     assert stored.status is ProjectStatus.SUSPENDED
@@ -659,6 +703,8 @@ def test_payloads_through_the_real_forms(app, stripe_fake, csp_checked, payload)
         (backer, f"/pledges/{pledge.id}"),
         (backer, "/my/pledges"),
         (backer, "/discover"),
+        (backer, f"/people/{creator_row.id}"),
+        (creator, "/settings/profile"),
     ]
     for browser, url in pages:
         response = browser.client.get(url, follow_redirects=True)  # to a project's readable URL
@@ -719,6 +765,8 @@ def test_payloads_with_nul_are_refused_by_every_form(app, stripe_fake, csp_check
             "suspend-reason",
         ),
         ("backer", f"/projects/{lv}/back", f"/projects/{lv}/back", "amount"),
+        ("backer", "/settings/profile", "/settings/profile", "bio"),
+        ("backer", "/settings/profile", "/settings/profile", "location"),
     ]
     before = table_snapshot()
     for visitor, page, action, name in forms:
