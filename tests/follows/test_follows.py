@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.follows.models import Follow
-from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers import Browser, csrf_token, gen_project, gen_user, page_text
 
 
 def signed_in(app, email="ann@example.com", name="Ann") -> Browser:
@@ -14,12 +14,6 @@ def signed_in(app, email="ann@example.com", name="Ann") -> Browser:
     browser = Browser(app.test_client())
     browser.login(email)
     return browser
-
-
-def text(browser, url: str) -> str:
-    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
 
 
 def follows() -> int:
@@ -34,17 +28,17 @@ def remind_me(browser, project):
 
 def test_remind_me_saves_the_project_once(app, project):
     ann = signed_in(app)
-    assert "Remind me" in text(ann, f"/projects/{project.id}")
+    assert "Remind me" in page_text(ann, f"/projects/{project.id}")
     assert remind_me(ann, project).status_code == 302
-    page = text(ann, f"/projects/{project.id}")
+    page = page_text(ann, f"/projects/{project.id}")
     assert "Saved: we will remind you." in page and "Remind me" not in page
     # A second click from a stale page saves nothing more.
     ann.client.post(
         f"/projects/{project.id}/follow",
-        data={"csrf_token": _token(ann)},
+        data={"csrf_token": csrf_token(ann)},
     )
     assert follows() == 1
-    saved = text(ann, "/my/saved")
+    saved = page_text(ann, "/my/saved")
     assert "Moon Lamp" in saved and "48 hours before it ends" in saved
 
 
@@ -53,7 +47,7 @@ def test_removing_it(app, project):
     remind_me(ann, project)
     ann.submit(f"/projects/{project.id}", action=f"/projects/{project.id}/unfollow")
     assert follows() == 0
-    assert "Nothing saved yet" in text(ann, "/my/saved")
+    assert "Nothing saved yet" in page_text(ann, "/my/saved")
 
 
 def test_an_approved_project_can_be_followed_by_who_sees_it(app, creator):
@@ -70,16 +64,16 @@ def test_an_approved_project_can_be_followed_by_who_sees_it(app, creator):
 def test_an_ended_project_is_not_followed(app, creator):
     ended = gen_project(creator, "cancelled", title="Old Lamp")
     ann = signed_in(app)
-    assert "Remind me" not in text(ann, f"/projects/{ended.id}")
-    ann.client.post(f"/projects/{ended.id}/follow", data={"csrf_token": _token(ann)})
+    assert "Remind me" not in page_text(ann, f"/projects/{ended.id}")
+    ann.client.post(f"/projects/{ended.id}/follow", data={"csrf_token": csrf_token(ann)})
     assert follows() == 0
-    assert "Only a live or an upcoming project can be followed." in text(ann, "/")
+    assert "Only a live or an upcoming project can be followed." in page_text(ann, "/")
 
 
 def test_the_creator_does_not_follow_their_own(app, creator, project):
     owner = Browser(app.test_client())
     owner.login(creator.email)
-    assert "Remind me" not in text(owner, f"/projects/{project.id}")
+    assert "Remind me" not in page_text(owner, f"/projects/{project.id}")
 
 
 def test_a_visitor_is_asked_to_log_in(app, project):
@@ -91,12 +85,5 @@ def test_a_visitor_is_asked_to_log_in(app, project):
 def test_in_chinese(app, project):
     ann = signed_in(app)
     ann.submit("/", {"locale": "zh_Hans_CN", "next": "/"}, action="/language")
-    assert "提醒我" in text(ann, f"/projects/{project.id}")
-    assert "收藏的项目" in text(ann, "/my/saved")
-
-
-def _token(browser) -> str:
-    from tests.helpers import parse_forms
-
-    forms = parse_forms(browser.client.get("/").get_data(as_text=True))
-    return next(f for f in forms if f["action"] == "/logout")["fields"]["csrf_token"]
+    assert "提醒我" in page_text(ann, f"/projects/{project.id}")
+    assert "收藏的项目" in page_text(ann, "/my/saved")

@@ -118,6 +118,19 @@ class Browser:
         return self.submit("/", action="/logout")
 
 
+def page_text(browser: Browser, url: str) -> str:
+    """The page at ``url`` as a visitor reads it (following a move to a readable URL)."""
+    response = browser.client.get(url, follow_redirects=True)
+    assert response.status_code == 200, f"GET {url} answered {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def csrf_token(browser: Browser, url: str = "/") -> str:
+    """A CSRF token as a form on ``url`` holds it (for posts that no form on the page makes)."""
+    forms = parse_forms(page_text(browser, url))
+    return next(f for f in forms if "csrf_token" in f["fields"])["fields"]["csrf_token"]
+
+
 def _main_form(forms: list[dict]) -> dict:
     """The page's own form: the first POST form that is not the navigation's log out."""
     forms = [f for f in forms if f["action"] != "/logout"]

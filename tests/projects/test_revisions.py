@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.accounts.models import Role
 from app.extensions import db
 from app.projects.models import Project, ProjectRevision
-from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers import Browser, csrf_token, gen_project, gen_user, page_text
 from tests.helpers.images import png_bytes
 from tests.helpers.pledging import pay_through_pages
 
@@ -44,12 +44,6 @@ def revisions() -> list[ProjectRevision]:
     return list(db.session.scalars(select(ProjectRevision).order_by(ProjectRevision.id)))
 
 
-def text(browser, url: str) -> str:
-    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 def test_a_live_edit_is_kept_and_a_draft_edit_is_not(app, creator, project, owner):
     from app.projects import services
 
@@ -66,20 +60,20 @@ def test_a_live_edit_is_kept_and_a_draft_edit_is_not(app, creator, project, owne
 def test_backers_see_that_the_story_changed_and_what(app, project, owner, backer, stripe_fake):
     pay_through_pages(backer, stripe_fake, project, amount="25")
     edit(owner, project, story=NEW_STORY)
-    page = text(Browser(app.test_client()), f"/projects/{project.id}")
+    page = page_text(Browser(app.test_client()), f"/projects/{project.id}")
     assert "Story edited on" in page and f"/projects/{project.id}/changes" in page
-    changes = text(Browser(app.test_client()), f"/projects/{project.id}/changes")
+    changes = page_text(Browser(app.test_client()), f"/projects/{project.id}/changes")
     assert "+ Now with a brass stand." in changes
 
 
 def test_no_story_note_without_backers(app, project, owner):
     edit(owner, project, story=NEW_STORY)
-    assert "Story edited on" not in text(Browser(app.test_client()), f"/projects/{project.id}")
+    assert "Story edited on" not in page_text(Browser(app.test_client()), f"/projects/{project.id}")
 
 
 def test_a_moderator_sees_the_diff_and_reverts_it(app, project, owner, moderator):
     edit(owner, project, title="Moon Lamp <b>Deluxe</b>")
-    review = text(moderator, f"/moderation/projects/{project.id}")
+    review = page_text(moderator, f"/moderation/projects/{project.id}")
     assert "Changes since launch" in review
     assert "\N{MINUS SIGN} Moon Lamp" in review
     assert "+ Moon Lamp &lt;b&gt;Deluxe&lt;/b&gt;" in review
@@ -106,7 +100,7 @@ def test_a_revert_that_would_lose_a_newer_change_is_refused(app, project, owner,
         f"/moderation/projects/{project.id}", action=f"/moderation/revisions/{older.id}/revert"
     )
     assert db.session.get(Project, project.id).title == "Moon Lamp III"
-    assert "has changed again since" in text(moderator, f"/moderation/projects/{project.id}")
+    assert "has changed again since" in page_text(moderator, f"/moderation/projects/{project.id}")
     assert revisions()[0].reverted_at is None
 
 
@@ -119,7 +113,7 @@ def test_a_new_cover_keeps_the_old_one_for_the_moderator(app, project, owner, mo
     response = owner.client.post(
         f"/projects/{project.id}/edit",
         data={
-            "csrf_token": _token(owner, project),
+            "csrf_token": csrf_token(owner, f"/projects/{project.id}/edit"),
             "title": project.title,
             "blurb": project.blurb,
             "story": project.story,
@@ -148,13 +142,6 @@ def test_tier_changes_are_kept(app, project, owner):
     }
 
 
-def _token(browser, project) -> str:
-    from tests.helpers import parse_forms
-
-    forms = parse_forms(text(browser, f"/projects/{project.id}/edit"))
-    return next(f for f in forms if "csrf_token" in f["fields"])["fields"]["csrf_token"]
-
-
 def test_a_deleted_tier_keeps_its_history(app, project, owner, moderator):
     tier = project.tiers[1]  # no backers
     owner.submit(f"/tiers/{tier.id}/edit", {"title": "Renamed"})
@@ -162,5 +149,5 @@ def test_a_deleted_tier_keeps_its_history(app, project, owner, moderator):
     assert response.status_code == 302
     kept = {(r.field, r.old_value, r.tier_id) for r in revisions()}
     assert ("tier_title", "Tier 2", None) in kept and ("tier_deleted", "Renamed", None) in kept
-    review = text(moderator, f"/moderation/projects/{project.id}")
+    review = page_text(moderator, f"/moderation/projects/{project.id}")
     assert "Reward deleted" in review and "Revert this change" not in review

@@ -9,7 +9,7 @@ from app.accounts.models import Role
 from app.extensions import db
 from app.projects.models import Project, ProjectEvent, ProjectStatus
 from app.reports.models import Report, ReportStatus
-from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers import Browser, csrf_token, gen_project, gen_user, page_text
 
 
 def signed_in(app, email: str, name: str, role: Role = Role.USER) -> Browser:
@@ -34,22 +34,16 @@ def reports() -> list[Report]:
     return list(db.session.scalars(select(Report).order_by(Report.id)))
 
 
-def text(browser, url: str) -> str:
-    response = browser.client.get(url, follow_redirects=True)  # a project's readable URL
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 def test_a_report_reaches_the_moderators_queue(app, project, moderator):
     ann = signed_in(app, "ann@example.com", "Ann")
-    assert "Report this project" in text(ann, f"/projects/{project.id}")
+    assert "Report this project" in page_text(ann, f"/projects/{project.id}")
     assert report(ann, project).status_code == 302
     (made,) = reports()
     assert (made.reason.value, made.status) == ("fraud", ReportStatus.OPEN)
     assert made.target_id == project.id
-    queue = text(moderator, "/moderation/reports")
+    queue = page_text(moderator, "/moderation/reports")
     assert "Moon Lamp" in queue and "The photos are someone else&#39;s." in queue
-    assert "1 open report" in text(moderator, "/moderation/")
+    assert "1 open report" in page_text(moderator, "/moderation/")
 
 
 def test_a_second_report_of_the_same_project_by_the_same_person_is_refused(app, project):
@@ -57,13 +51,13 @@ def test_a_second_report_of_the_same_project_by_the_same_person_is_refused(app, 
     report(ann, project)
     report(ann, project, reason="spam")
     assert len(reports()) == 1
-    assert "already reported this project" in text(ann, f"/projects/{project.id}")
+    assert "already reported this project" in page_text(ann, f"/projects/{project.id}")
 
 
 def test_the_creator_cannot_report_their_own_project(app, creator, project):
     owner = Browser(app.test_client())
     owner.login(creator.email)
-    assert "Report this project" not in text(owner, f"/projects/{project.id}")
+    assert "Report this project" not in page_text(owner, f"/projects/{project.id}")
     report(owner, project)
     assert reports() == []
 
@@ -83,7 +77,7 @@ def test_groups_oldest_first_and_dismissing_closes_the_group(app, creator, proje
     report(ann, other)  # first
     report(ann, project)
     report(bo, other, reason="spam")
-    queue = text(moderator, "/moderation/reports")
+    queue = page_text(moderator, "/moderation/reports")
     assert queue.index("Sun Lamp") < queue.index("Moon Lamp")
     assert "2 reports, the first on" in queue
     response = moderator.submit(
@@ -105,12 +99,12 @@ def test_suspending_from_the_queue_stops_the_project(app, project, moderator):
     report(ann, project)
     response = moderator.client.post(
         f"/moderation/reports/projects/{project.id}/suspend",
-        data={"note": "Confirmed: stolen photos.", "csrf_token": _token(moderator)},
+        data={"note": "Confirmed: stolen photos.", "csrf_token": csrf_token(moderator)},
     )
     assert response.status_code == 302
     assert db.session.get(Project, project.id).status is ProjectStatus.SUSPENDED
     assert [r.status for r in reports()] == [ReportStatus.ACTED_ON]
-    assert "No open reports." in text(moderator, "/moderation/reports")
+    assert "No open reports." in page_text(moderator, "/moderation/reports")
 
 
 def test_a_decision_needs_a_note(app, project, moderator):
@@ -118,10 +112,10 @@ def test_a_decision_needs_a_note(app, project, moderator):
     report(ann, project)
     moderator.client.post(
         f"/moderation/reports/projects/{project.id}/dismiss",
-        data={"note": "", "csrf_token": _token(moderator)},
+        data={"note": "", "csrf_token": csrf_token(moderator)},
     )
     assert [r.status for r in reports()] == [ReportStatus.OPEN]
-    assert "This field is required." in text(moderator, "/moderation/reports")
+    assert "This field is required." in page_text(moderator, "/moderation/reports")
 
 
 def test_reports_are_limited_per_account(app, creator, moderator):
@@ -137,12 +131,5 @@ def test_reports_are_limited_per_account(app, creator, moderator):
 def test_in_chinese(app, project):
     ann = signed_in(app, "ann@example.com", "Ann")
     ann.submit("/", {"locale": "zh_Hans_CN", "next": "/"}, action="/language")
-    page = text(ann, f"/projects/{project.id}/report")
+    page = page_text(ann, f"/projects/{project.id}/report")
     assert "举报这个项目" in page and "欺诈" in page
-
-
-def _token(browser) -> str:
-    from tests.helpers import parse_forms
-
-    forms = parse_forms(browser.client.get("/").get_data(as_text=True))
-    return next(f for f in forms if f["action"] == "/logout")["fields"]["csrf_token"]

@@ -20,7 +20,7 @@ from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects import uploads
 from app.questions.models import Question
-from tests.helpers import PASSWORD, Browser, gen_project
+from tests.helpers import PASSWORD, Browser, csrf_token, gen_project
 from tests.helpers.images import png_bytes
 from tests.helpers.pledging import assert_books_balance, latest_pledge, pay_through_pages
 from tests.helpers.settling import ready_account
@@ -47,20 +47,17 @@ def test_delete_is_refused_while_a_pledge_is_held_naming_it(app, backer, project
     assert "Moon Lamp" in page
     response = backer.client.post(
         "/settings/account/delete",
-        data={"password": PASSWORD, "confirm": "y", "csrf_token": _token(backer)},
+        data={
+            "password": PASSWORD,
+            "confirm": "y",
+            "csrf_token": csrf_token(backer, "/settings/profile"),
+        },
     )
     assert response.status_code == 302
     page = backer.client.get("/settings/account").get_data(as_text=True)
     assert "Your account cannot be deleted yet" in page
     assert bea().deleted_at is None
     assert backer.client.get("/my/pledges").status_code == 200  # still logged in
-
-
-def _token(browser) -> str:
-    from tests.helpers import parse_forms
-
-    forms = parse_forms(browser.client.get("/settings/profile").get_data(as_text=True))
-    return next(f for f in forms if "csrf_token" in f["fields"])["fields"]["csrf_token"]
 
 
 def test_delete_is_refused_while_a_project_is_live_naming_it(app, creator, stripe_fake):
