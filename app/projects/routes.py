@@ -44,10 +44,11 @@ def _revision_helpers() -> dict:
     }
 
 
-def visible_project(project_id: int) -> Project:
-    """The project, or 404 when it does not exist or the viewer may not see it."""
+def visible_project(project_id: int, upcoming: bool = False) -> Project:
+    """The project, or 404 when it does not exist or the viewer may not see it; with
+    ``upcoming``, an approved project (its pre-launch page) is anyone's to see."""
     project = db.session.get(Project, project_id)
-    if project is None or not project.visible_to(current_user):
+    if project is None or not (project.visible_to(current_user) or upcoming and project.may_launch):
         abort(404)
     return project
 
@@ -100,11 +101,13 @@ def add_slug(endpoint: str, values: dict) -> None:
 @bp.route("/projects/<int:project_id>")
 @bp.route("/projects/<int:project_id>-<slug>")  # registered first (decorators run bottom up)
 def show(project_id: int, slug: str = ""):
-    project = visible_project(project_id)
+    project = visible_project(project_id, upcoming=True)
     if slug != project.slug:
         target = url_for("projects.show", project_id=project.id)
         query = request.query_string.decode("latin-1")
         return redirect(f"{target}?{query}" if query else target, 301)
+    if not project.visible_to(current_user):  # approved, not launched yet: announced
+        return render_template("projects/prelaunch.html", project=project, confirm=ConfirmForm())
     launching = project.status is ProjectStatus.APPROVED and _is_owner(project)
     return render_template(
         "projects/show.html",
@@ -358,8 +361,8 @@ def upload(name: str):
     if project is None and current_user.is_authenticated and current_user.is_moderator:
         # A live project's earlier cover, kept so a moderator can see and revert the change.
         project = revisions.project_with_cover(name)
-    if project is None or not project.visible_to(current_user):
-        abort(404)
+    if project is None or not (project.visible_to(current_user) or project.may_launch):
+        abort(404)  # an approved project's cover is on its pre-launch page
     ext = name.rsplit(".", 1)[1]
     response = send_from_directory(
         uploads.upload_dir(), name, mimetype=uploads.CONTENT_TYPES[ext], max_age=86400
