@@ -99,7 +99,7 @@ def _claim(stamp_column, stamp: datetime, projects, *conditions) -> None:
 
 
 def project_launched(event: events.ProjectLaunched) -> None:
-    """"<title> is live": to every follower of the project, in the launch's transaction."""
+    """ "<title> is live": to every follower of the project, in the launch's transaction."""
     project = db.session.get(Project, event.project_id)
     stamp = project.launched_at
     ids = select(literal(project.id))

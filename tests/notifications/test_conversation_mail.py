@@ -155,9 +155,7 @@ def _report(browser, project):
     assert response.status_code == 302
 
 
-def test_each_reporter_hears_the_report_was_dismissed_once(
-    app, project, file_backend, mail_file
-):
+def test_each_reporter_hears_the_report_was_dismissed_once(app, project, file_backend, mail_file):
     ann = signed_in(app, "ann@example.com", "Ann")
     bo = signed_in(app, "bo@example.com", "Bo", locale="zh_Hans_CN")
     _report(ann, project)
