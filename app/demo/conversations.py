@@ -11,17 +11,29 @@ from app.questions import services as questions
 # (question, answer) pairs a creator puts in the FAQ, by project index among the live ones.
 FAQ = (
     (
-        ("Does it ship outside the country?", "Yes: the shipping fee for your country is added at checkout."),
-        ("When will rewards arrive?", "Each reward shows its estimated delivery month; we post an update when they ship."),
+        (
+            "Does it ship outside the country?",
+            "Yes: the shipping fee for your country is added at checkout.",
+        ),
+        (
+            "When will rewards arrive?",
+            "Each reward shows its estimated delivery month; we write when they ship.",
+        ),
     ),
     (
-        ("Can I change my pledge later?", "Yes, until the deadline: raise it, lower it or cancel it from your pledge's page."),
+        (
+            "Can I change my pledge later?",
+            "Yes, until the deadline: raise it, lower it or cancel it on your pledge's page.",
+        ),
     ),
     (
         ("Is there a digital-only option?", "Yes, the lowest tier is digital and ships nothing."),
-        ("What happens if the goal is not reached?", "Every backer is refunded in full: funding is all or nothing."),
+        (
+            "What happens if the goal is not reached?",
+            "Every backer is refunded in full: funding is all or nothing.",
+        ),
     ),
-)  # fmt: skip
+)
 ASKED = (
     "Will there be a second print run for people who miss this one?",
     "Maybe, but not at these prices: this campaign's rewards are the cheapest they will be.",

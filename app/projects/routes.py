@@ -48,7 +48,9 @@ def visible_project(project_id: int, upcoming: bool = False) -> Project:
     """The project, or 404 when it does not exist or the viewer may not see it; with
     ``upcoming``, an approved project (its pre-launch page) is anyone's to see."""
     project = db.session.get(Project, project_id)
-    if project is None or not (project.visible_to(current_user) or upcoming and project.may_launch):
+    if project is None:
+        abort(404)
+    if not (project.visible_to(current_user) or (upcoming and project.may_launch)):
         abort(404)
     return project
 

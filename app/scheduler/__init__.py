@@ -90,7 +90,7 @@ JOBS = (
     (
         send_notifications,
         "notifications-send",
-        "write the daily digests and followers' reminders, send notification e-mails, purge old ones",
+        "write digests and followers' reminders, send notification e-mails, purge old ones",
     ),
 )
 

@@ -17,7 +17,6 @@ from tests.helpers import Browser, gen_project, gen_user, project_path
 from tests.helpers.notifications import (
     assert_multipart,
     clear_outbox,
-    deliver,
     mail_to,
     outbox,
     words_of,
@@ -120,7 +119,7 @@ def test_the_reminder_goes_once_to_followers_who_have_not_backed(
     assert recipients(ENDING) == ["ann@example.com"]
     (ann,) = mail_to(mail_file, "ann@example.com")
     assert ann["Subject"] == "Moon Lamp 还剩 48 小时截止"
-    text, html = assert_multipart(ann)
+    text, _html = assert_multipart(ann)
     assert f"http://127.0.0.1:5000/projects/{project.id}/back" in text
     assert ann["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mail_to(mail_file, "cy@example.com") == []
