@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -22,7 +24,13 @@ from app import clock
 from app.extensions import db
 from app.payouts import services as payouts
 from app.projects import revisions, services, uploads
-from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
+from app.projects.forms import (
+    ConfirmForm,
+    LaunchDateForm,
+    LiveProjectForm,
+    OptionalReasonForm,
+    ProjectForm,
+)
 from app.projects.models import Project, ProjectStatus
 
 bp = Blueprint("projects", __name__, template_folder="templates")
@@ -117,6 +125,7 @@ def show(project_id: int, slug: str = ""):
         confirm=ConfirmForm(),
         now=clock.now(),
         payout_ready=payouts_ready(project.owner_id) if launching else None,
+        launch_date=launch_date_form(project, obj=project) if launching else None,
         launch_needs_payouts=current_app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"],
     )
 
@@ -310,6 +319,33 @@ def submit(project_id: int):
         db.session.commit()
         flash(gettext("Submitted for review. A moderator will look at it soon."), "success")
     return redirect(url_for("projects.mine"))
+
+
+def launch_date_form(project: Project, **kwargs) -> LaunchDateForm:
+    today = clock.now().astimezone(ZoneInfo(project.creator_timezone or "UTC")).date()
+    return LaunchDateForm(today=today, **kwargs)
+
+
+@bp.route("/projects/<int:project_id>/launch-date", methods=["POST"])
+@login_required
+def plan_launch(project_id: int):
+    """The creator of an approved project announces the day they plan to launch it."""
+    project = own_project(project_id)
+    form = launch_date_form(project)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return redirect(url_for("projects.show", project_id=project.id))
+    services.plan_launch(project, form.launch_on.data)  # refused unless approved (UserError)
+    db.session.commit()
+    flash(
+        gettext("Launch date saved: visitors see it on the pre-launch page.")
+        if form.launch_on.data
+        else gettext("Launch date removed."),
+        "success",
+    )
+    return redirect(url_for("projects.show", project_id=project.id))
 
 
 @bp.route("/projects/<int:project_id>/launch", methods=["POST"])

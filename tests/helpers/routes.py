@@ -3,6 +3,8 @@ of each filled in from a world's objects, and a complete, valid form for each PO
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import tempfile
 from dataclasses import dataclass
 
@@ -50,6 +52,7 @@ POST_DATA = {
     "projects.new": draft_form,
     "projects.edit": draft_form,  # a live project's form takes its words and ignores the rest
     "projects.cancel": lambda w: {"reason": "Changed my mind."},
+    "projects.plan_launch": lambda w: {"launch_on": str(date.today() + timedelta(days=30))},
     "rewards.new": tier_form,
     "rewards.edit": tier_form,
     "pledges.back": lambda w: {"tier_id": str(w.tier_id), "amount": "30"},

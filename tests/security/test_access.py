@@ -241,6 +241,15 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      REFUSED,  403,       403),
         "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
     },
+    # The planned launch date: the owner's, for an approved project only.
+    "projects.plan_launch POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      DONE,     403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      REFUSED,  403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
     # The confirmation page; posting it is what counts.
     "projects.cancel GET": {
         "draft":     (LOGIN,    404,      404,      200,      403,       403),

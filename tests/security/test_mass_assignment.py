@@ -475,3 +475,17 @@ def test_connect_a_payout_account(world):
     assert account["stripe_account_id"] != "acct_attacker"
     flags = ("details_submitted", "charges_enabled", "payouts_enabled")
     assert [account[f] for f in flags] == [False, False, False]
+
+
+def test_plan_a_launch_date(world):
+    from app.accounts.models import User
+
+    owner = db.session.get(User, world.user_ids["owner"])
+    upcoming = gen_project(owner, "approved", title="Sun Lamp")
+    before = rows()
+    day = (clock.now() + timedelta(days=20)).date().isoformat()
+    response = post(world, "owner", f"/projects/{upcoming.id}/launch-date", {"launch_on": day})
+    assert response.status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"projects": {"launch_on"}})
+    assert db.session.get(Project, upcoming.id).launch_on.isoformat() == day
