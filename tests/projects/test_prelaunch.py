@@ -60,3 +60,35 @@ def test_in_chinese(app, creator):
     Browser(client).submit("/", {"locale": "zh_Hans_CN", "next": "/"}, action="/language")
     _, html = page(client, project_path(upcoming))
     assert "即将上线" in html
+
+
+def test_the_creator_announces_a_launch_date_that_visitors_see(app, creator):
+    from datetime import date, timedelta
+
+    upcoming = gen_project(creator, "approved", title="Sun Lamp")
+    owner = Browser(app.test_client())
+    owner.login(creator.email)
+    url, action = project_path(upcoming), f"/projects/{upcoming.id}/launch-date"
+    past = str(date.today() - timedelta(days=2))
+    refused = owner.submit(url, {"launch_on": past}, action=action, follow_redirects=True)
+    assert "The launch date cannot be in the past." in refused.get_data(as_text=True)
+    far = str(date.today() + timedelta(days=400))
+    owner.submit(url, {"launch_on": far}, action=action)
+    db.session.refresh(upcoming)
+    assert upcoming.launch_on is None
+    day = date.today() + timedelta(days=10)
+    saved = owner.submit(url, {"launch_on": str(day)}, action=action, follow_redirects=True)
+    assert "Launch date saved" in saved.get_data(as_text=True)
+    _, html = page(app.test_client(), url)
+    assert 'data-testid="launch-on"' in html and str(day.year) in html
+    assert "The planned launch date." in html
+    owner.submit(url, {"launch_on": ""}, action=action)  # withdrawn
+    _, html = page(app.test_client(), url)
+    assert "has not set a launch date yet" in html
+
+
+def test_a_live_project_has_no_launch_date_to_plan(app, creator, project):
+    owner = Browser(app.test_client())
+    owner.login(creator.email)
+    _, html = page(owner.client, project_path(project))
+    assert 'data-testid="launch-date"' not in html
