@@ -11,7 +11,15 @@ from babel.numbers import get_currency_name
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, validators
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    validators,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,

@@ -321,7 +321,9 @@ def launch(project: Project, owner: User, now: datetime | None = None) -> None:
 def plan_launch(project: Project, day: date | None) -> None:
     """Announce (or, with None, withdraw) the day an approved project should launch."""
     if not project.may_launch:
-        raise ProjectError(gettext("Only an approved project waiting for launch has a launch date."))
+        raise ProjectError(
+            gettext("Only an approved project waiting for launch has a launch date.")
+        )
     project.launch_on = day
     db.session.flush()
 

@@ -3,10 +3,9 @@ of each filled in from a world's objects, and a complete, valid form for each PO
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import tempfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from werkzeug.routing.converters import AnyConverter
 

@@ -24,7 +24,7 @@ from tests.helpers.notifications import (
     text_of,
     words_of,
 )
-from tests.security.test_xss import PAYLOADS, storable
+from tests.helpers.xss import PAYLOADS, storable
 
 CORA = "creator@example.com"
 QUINN = "quinn@example.com"
