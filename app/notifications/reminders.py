@@ -50,7 +50,7 @@ def _hours() -> int:
 
 
 def _write(kind: Kind, stamp_column, stamp: datetime, projects) -> None:
-    """Messages to the follows of ``projects`` (a subquery of ids) stamped ``stamp``."""
+    """Messages to the follows of ``projects`` (ids, or a query of them) stamped ``stamp``."""
     k, status, attempts, next_at, created = _constants(kind)
     rows = (
         select(
@@ -99,10 +99,10 @@ def _claim(stamp_column, stamp: datetime, projects, *conditions) -> None:
 
 
 def project_launched(event: events.ProjectLaunched) -> None:
-    """ "<title> is live": to every follower of the project, in the launch's transaction."""
+    """To every follower of the project, in the launch's transaction: "<title> is live"."""
     project = db.session.get(Project, event.project_id)
     stamp = project.launched_at
-    ids = select(literal(project.id))
+    ids = [project.id]
     _claim(Follow.launch_mailed_at, stamp, ids)
     _write(Kind.FOLLOWED_LAUNCHED, Follow.launch_mailed_at, stamp, ids)
 
