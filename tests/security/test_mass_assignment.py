@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.notifications import preferences
 from app.projects import services as projects
 from app.projects.models import Project
 from tests.helpers import gen_project
@@ -210,8 +211,9 @@ def test_mail_preferences(world):
     assert response.status_code == 302
     d = diff(before, rows())
     assert_only(d, changed={"user_sessions": {"last_seen_at"}}, added={"mail_opt_outs"})
-    (row,) = d.added["mail_opt_outs"]
-    assert row["user_id"] == world.user_ids["moderator"]  # not the posted user_id
+    added = d.added["mail_opt_outs"]
+    assert len(added) == len(preferences.Topic)  # every topic off, for the visitor only
+    assert {row["user_id"] for row in added} == {world.user_ids["moderator"]}  # not the posted
 
 
 def test_delete_the_account_is_the_visitors_own(world):
