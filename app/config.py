@@ -83,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": "",
     "SMTP_USE_TLS": True,  # STARTTLS before logging in
     "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails are absolute, on this
+    "FOLLOW_REMINDER_HOURS": 48,  # followers who have not backed are reminded this long before
     "OUTBOX_KEEP_DAYS": 90,  # sent e-mails older than this are purged from the outbox
     # Languages
     "SITE_TIMEZONE": "UTC",  # moments not tied to a project's creator (receipts, logs)

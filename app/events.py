@@ -135,6 +135,20 @@ class ProjectLaunched(Event):
     project_id: int
 
 
+@dataclass(frozen=True)
+class QuestionAsked(Event):
+    """A visitor asked a project's creator a question privately."""
+
+    question_id: int
+
+
+@dataclass(frozen=True)
+class QuestionAnswered(Event):
+    """The creator answered a question (and perhaps published it in the FAQ)."""
+
+    question_id: int
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
+from app.demo import conversations
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
 from app.demo.pledging import LiveProject
 from app.extensions import db
@@ -70,13 +71,16 @@ def _seed(now: datetime, saved: list[str]) -> Summary:
         summary.people.append(person)
     summary.backer_ids = {key: user.id for key, user in _backers().items()}
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    made = []
     for index, spec in enumerate(PROJECTS):
         project = _project(spec, index, users, categories, now, saved)
+        made.append(project)
         if spec.status == "live":
             tier_ids = tuple(tier.id for tier in sorted(project.tiers, key=lambda t: t.id))
             summary.live.append(LiveProject(project.id, tier_ids, spec))
         summary.by_status[project.status.value] = summary.by_status.get(project.status.value, 0) + 1
         summary.tiers += len(spec.tiers)
+    conversations.talk(made, list(summary.backer_ids.values()))
     return summary
 
 

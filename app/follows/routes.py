@@ -23,7 +23,7 @@ def is_following(project) -> bool:
 @bp.route("/projects/<int:project_id>/follow", methods=["POST"])
 @login_required
 def follow(project_id: int):
-    project = visible_project(project_id)
+    project = visible_project(project_id, upcoming=True)
     if ConfirmForm().validate_on_submit():
         try:
             services.follow(project, current_user.id)
@@ -41,7 +41,7 @@ def follow(project_id: int):
 @bp.route("/projects/<int:project_id>/unfollow", methods=["POST"])
 @login_required
 def unfollow(project_id: int):
-    project = visible_project(project_id)
+    project = visible_project(project_id, upcoming=True)
     if ConfirmForm().validate_on_submit():
         services.unfollow(project.id, current_user.id)
         db.session.commit()

@@ -90,5 +90,12 @@ HANDLERS = {
 
 
 def register() -> None:
+    from app.notifications import conversations, reminders
+
     for event_type, handler in HANDLERS.items():
         events.subscribe(event_type, handler)
+    # Followers, askers and reporters: more than one package's news, so subscribed apart.
+    events.subscribe(events.ProjectLaunched, reminders.project_launched)
+    events.subscribe(events.QuestionAsked, conversations.question_asked)
+    events.subscribe(events.QuestionAnswered, conversations.question_answered)
+    events.subscribe(events.ReportsDecided, conversations.reports_decided)

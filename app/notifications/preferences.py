@@ -28,6 +28,8 @@ SALT = "mail-unsubscribe"
 
 class Topic(enum.StrEnum):
     NEW_BACKERS_DIGEST = "new_backers_digest"
+    FOLLOWED_PROJECTS = "followed_projects"
+    QUESTIONS_ASKED = "questions_asked"
 
     @property
     def label(self) -> str:
@@ -38,12 +40,17 @@ class Topic(enum.StrEnum):
 
 TOPIC_LABELS = {
     Topic.NEW_BACKERS_DIGEST: N_("the daily e-mail about your projects' new backers"),
+    Topic.FOLLOWED_PROJECTS: N_("reminders about projects you follow"),
+    Topic.QUESTIONS_ASKED: N_("an e-mail when someone asks a question about one of your projects"),
 }
 
 # Kinds of mail that may be turned off. Every other kind (receipts, refunds, payouts,
 # review decisions) is always sent.
 TOPIC_OF_KIND: dict[str, Topic] = {
     Kind.NEW_BACKERS_DIGEST_CREATOR.value: Topic.NEW_BACKERS_DIGEST,
+    Kind.FOLLOWED_LAUNCHED.value: Topic.FOLLOWED_PROJECTS,
+    Kind.FOLLOWED_ENDING.value: Topic.FOLLOWED_PROJECTS,
+    Kind.QUESTION_ASKED_CREATOR.value: Topic.QUESTIONS_ASKED,
 }
 
 

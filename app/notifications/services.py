@@ -59,6 +59,12 @@ class Kind(enum.StrEnum):
     PROJECT_REJECTED_CREATOR = "project_rejected_creator"
     PROJECT_LAUNCHED_CREATOR = "project_launched_creator"
     NEW_BACKERS_DIGEST_CREATOR = "new_backers_digest_creator"  # daily, may be turned off
+    # Followers, reporters and askers (app/notifications/reminders.py, conversations.py).
+    FOLLOWED_LAUNCHED = "followed_launched"  # a project one follows went live
+    FOLLOWED_ENDING = "followed_ending"  # ... ends soon, and one has not backed it
+    REPORT_DECIDED_REPORTER = "report_decided_reporter"
+    QUESTION_ASKED_CREATOR = "question_asked_creator"
+    QUESTION_ANSWERED_ASKER = "question_answered_asker"
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -10,7 +11,15 @@ from babel.numbers import get_currency_name
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField, validators
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    validators,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -160,6 +169,26 @@ class OptionalReasonForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
+
+
+LAUNCH_ON_MAX_DAYS = 365
+
+
+class LaunchDateForm(FlaskForm):
+    """The day an approved project's creator plans to launch it; empty: not announced."""
+
+    launch_on = DateField(_l("Planned launch date"), validators=[Optional()])
+    submit = SubmitField(_l("Save the date"))
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today  # in the creator's zone
+
+    def validate_launch_on(self, field: DateField) -> None:
+        if field.data and field.data < self.today:
+            raise ValidationError(_l("The launch date cannot be in the past."))
+        if field.data and field.data > self.today + timedelta(days=LAUNCH_ON_MAX_DAYS):
+            raise ValidationError(_l("Choose a date within a year from today."))
 
 
 def text_language_choices(locale: str) -> list[SelectChoice]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -90,6 +90,8 @@ class Project(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Approved: the day (in the creator's zone) they plan to launch, shown on the pre-launch page.
+    launch_on: Mapped[date | None] = mapped_column(Date)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Settlement: who works on it until when (a lease, so a crashed run is resumed by

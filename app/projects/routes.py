@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -22,7 +24,13 @@ from app import clock
 from app.extensions import db
 from app.payouts import services as payouts
 from app.projects import revisions, services, uploads
-from app.projects.forms import ConfirmForm, LiveProjectForm, OptionalReasonForm, ProjectForm
+from app.projects.forms import (
+    ConfirmForm,
+    LaunchDateForm,
+    LiveProjectForm,
+    OptionalReasonForm,
+    ProjectForm,
+)
 from app.projects.models import Project, ProjectStatus
 
 bp = Blueprint("projects", __name__, template_folder="templates")
@@ -44,10 +52,13 @@ def _revision_helpers() -> dict:
     }
 
 
-def visible_project(project_id: int) -> Project:
-    """The project, or 404 when it does not exist or the viewer may not see it."""
+def visible_project(project_id: int, upcoming: bool = False) -> Project:
+    """The project, or 404 when it does not exist or the viewer may not see it; with
+    ``upcoming``, an approved project (its pre-launch page) is anyone's to see."""
     project = db.session.get(Project, project_id)
-    if project is None or not project.visible_to(current_user):
+    if project is None:
+        abort(404)
+    if not (project.visible_to(current_user) or (upcoming and project.may_launch)):
         abort(404)
     return project
 
@@ -100,11 +111,13 @@ def add_slug(endpoint: str, values: dict) -> None:
 @bp.route("/projects/<int:project_id>")
 @bp.route("/projects/<int:project_id>-<slug>")  # registered first (decorators run bottom up)
 def show(project_id: int, slug: str = ""):
-    project = visible_project(project_id)
+    project = visible_project(project_id, upcoming=True)
     if slug != project.slug:
         target = url_for("projects.show", project_id=project.id)
         query = request.query_string.decode("latin-1")
         return redirect(f"{target}?{query}" if query else target, 301)
+    if not project.visible_to(current_user):  # approved, not launched yet: announced
+        return render_template("projects/prelaunch.html", project=project, confirm=ConfirmForm())
     launching = project.status is ProjectStatus.APPROVED and _is_owner(project)
     return render_template(
         "projects/show.html",
@@ -112,6 +125,7 @@ def show(project_id: int, slug: str = ""):
         confirm=ConfirmForm(),
         now=clock.now(),
         payout_ready=payouts_ready(project.owner_id) if launching else None,
+        launch_date=launch_date_form(project, obj=project) if launching else None,
         launch_needs_payouts=current_app.config["LAUNCH_NEEDS_PAYOUT_ACCOUNT"],
     )
 
@@ -307,6 +321,33 @@ def submit(project_id: int):
     return redirect(url_for("projects.mine"))
 
 
+def launch_date_form(project: Project, **kwargs) -> LaunchDateForm:
+    today = clock.now().astimezone(ZoneInfo(project.creator_timezone or "UTC")).date()
+    return LaunchDateForm(today=today, **kwargs)
+
+
+@bp.route("/projects/<int:project_id>/launch-date", methods=["POST"])
+@login_required
+def plan_launch(project_id: int):
+    """The creator of an approved project announces the day they plan to launch it."""
+    project = own_project(project_id)
+    form = launch_date_form(project)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return redirect(url_for("projects.show", project_id=project.id))
+    services.plan_launch(project, form.launch_on.data)  # refused unless approved (UserError)
+    db.session.commit()
+    flash(
+        gettext("Launch date saved: visitors see it on the pre-launch page.")
+        if form.launch_on.data
+        else gettext("Launch date removed."),
+        "success",
+    )
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
 @bp.route("/projects/<int:project_id>/launch", methods=["POST"])
 @login_required
 def launch(project_id: int):
@@ -358,8 +399,8 @@ def upload(name: str):
     if project is None and current_user.is_authenticated and current_user.is_moderator:
         # A live project's earlier cover, kept so a moderator can see and revert the change.
         project = revisions.project_with_cover(name)
-    if project is None or not project.visible_to(current_user):
-        abort(404)
+    if project is None or not (project.visible_to(current_user) or project.may_launch):
+        abort(404)  # an approved project's cover is on its pre-launch page
     ext = name.rsplit(".", 1)[1]
     response = send_from_directory(
         uploads.upload_dir(), name, mimetype=uploads.CONTENT_TYPES[ext], max_age=86400

@@ -9,7 +9,7 @@ audit log records who, when, what and why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -316,6 +316,16 @@ def launch(project: Project, owner: User, now: datetime | None = None) -> None:
         deadline=deadline_for(now, project.duration_days),
     )
     events.publish(events.ProjectLaunched(project.id))
+
+
+def plan_launch(project: Project, day: date | None) -> None:
+    """Announce (or, with None, withdraw) the day an approved project should launch."""
+    if not project.may_launch:
+        raise ProjectError(
+            gettext("Only an approved project waiting for launch has a launch date.")
+        )
+    project.launch_on = day
+    db.session.flush()
 
 
 def cancel(project: Project, owner: User, reason: str = "", now: datetime | None = None) -> None:

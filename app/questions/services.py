@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from app import clock
+from app import clock, events
 from app.extensions import db
 from app.i18n import N_
 from app.moves import move
@@ -65,6 +65,7 @@ def ask(project: Project, asker_id: int, body: str) -> Question:
     question = Question(project_id=project.id, asker_id=asker_id, body=body)
     db.session.add(question)
     db.session.flush()
+    events.publish(events.QuestionAsked(question.id))
     return question
 
 
@@ -87,6 +88,7 @@ def answer(question: Question, text: str, publish_as: str | None = None) -> bool
         entry = add_entry(project, publish_as, text)
         question.faq_entry_id = entry.id
         db.session.flush()
+    events.publish(events.QuestionAnswered(question.id))
     return True
 
 

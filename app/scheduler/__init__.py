@@ -72,9 +72,10 @@ def send_notifications() -> None:
     """Send the outbox; at most once a day, also purge old sent rows (every job here runs
     every interval, and the purge is not worth a scan a minute)."""
     global _purged_at
-    from app.notifications import digests, sender
+    from app.notifications import digests, reminders, sender
 
     digests.write_due(clock.now())  # at most one a day per creator, however often run
+    reminders.write_due(clock.now())  # once per follower of a project near its deadline
     db.session.commit()
     sender.send_pending()
     now = clock.now()
@@ -89,7 +90,7 @@ JOBS = (
     (
         send_notifications,
         "notifications-send",
-        "write the daily digests, send notification e-mails, purge old ones",
+        "write digests and followers' reminders, send notification e-mails, purge old ones",
     ),
 )
 

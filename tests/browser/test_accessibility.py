@@ -12,6 +12,7 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,11 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     questions.answer(answered, "An E14 LED, included.")
     questions.ask(moon, cy_user.id, "Can I choose the colour?")
     follows.follow(boat, cy_user.id)  # Cy saved the paper boat
+    # Approved, not launched: its pre-launch page, with the day Cora plans to launch it.
+    sundial = gen_project(cora, "approved", title="Sun Dial")
+    _cover(sundial, (190, 150, 40), world)
+    project_services.plan_launch(sundial, (app_clock.now() + timedelta(days=12)).date())
+    follows.follow(sundial, cy_user.id)
     # Two reports of the paper boat, for the moderators' queue.
     reports.report_project(boat, bea_user, ReportReason.SPAM, "The same text as another site.")
     reports.report_project(boat, cy_user, ReportReason.FRAUD, "")
@@ -119,6 +125,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         kettle=kettle.id,
         moon=moon.id,
         garden=garden.id,
+        sundial=sundial.id,
         collected=collected.id,
         held=held.id,
         pending=pending.id,
@@ -219,6 +226,9 @@ TOUR = {
     "project-owner": Visit("cora", "/projects/{moon}"),
     "project-asker": Visit("cy", "/projects/{moon}"),  # "You backed this", and Cy's questions
     "faq-and-questions": Visit("cora", "/projects/{moon}/faq"),
+    "prelaunch": Visit(None, "/projects/{sundial}"),
+    "prelaunch-follower": Visit("cy", "/projects/{sundial}"),  # saved: "we will remind you"
+    "prelaunch-owner": Visit("cora", "/projects/{sundial}"),  # Launch now, the launch date
     "back": Visit("bea", "/projects/{moon}/back"),
     "back-errors": Visit("bea", "/projects/{moon}/back", then=_low_pledge),
     "pay": Visit("bea", "/pledges/{pending}/pay"),

@@ -227,3 +227,24 @@ def test_unreachable_payment_provider_gives_projects_without_pledges(app, runner
     statuses = db.session.scalars(select(Pledge.status)).all()
     assert [s.value for s in statuses] == ["failed"]
     assert books.check() == []
+
+
+def test_some_projects_have_a_faq_an_answered_question_and_followers(seeded, client):
+    from app.follows.models import Follow
+    from app.questions.models import FaqEntry, Question
+
+    live = live_projects()
+    with_faq = {e.project_id for e in db.session.scalars(select(FaqEntry))}
+    assert 2 <= len(with_faq) < len(live)
+    (published, private) = db.session.scalars(select(Question).order_by(Question.id)).all()
+    assert published.answer and published.faq_entry_id and private.answer
+    assert not private.faq_entry_id
+    followed = Counter(f.project_id for f in db.session.scalars(select(Follow)))
+    approved = db.session.scalar(select(Project).where(Project.status == ProjectStatus.APPROVED))
+    assert followed[approved.id] > 0 and all(followed[p.id] > 0 for p in live)
+    # A visitor reads the FAQ and the published answer on the project page.
+    project = db.session.get(Project, published.project_id)
+    page = client.get(project_path(project)).get_data(as_text=True)
+    assert str(escape(published.body)) in page and "Does it ship outside" in page
+    # The upcoming project's pre-launch page is public.
+    assert "Coming soon" in client.get(project_path(approved)).get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from werkzeug.routing.converters import AnyConverter
 
@@ -50,6 +51,7 @@ POST_DATA = {
     "projects.new": draft_form,
     "projects.edit": draft_form,  # a live project's form takes its words and ignores the rest
     "projects.cancel": lambda w: {"reason": "Changed my mind."},
+    "projects.plan_launch": lambda w: {"launch_on": str(date.today() + timedelta(days=30))},
     "rewards.new": tier_form,
     "rewards.edit": tier_form,
     "pledges.back": lambda w: {"tier_id": str(w.tier_id), "amount": "30"},

@@ -9,8 +9,9 @@ test walks ``app.url_map``: a rule and method without a row fails, naming the ro
 The world: an owner with a project in each state (two tiers and a real cover file each, its
 payout account ready at the fake Stripe), a backer with a held pledge on the live one, a
 user with no stake in anything (``other``), a moderator and an admin, each logged in with
-their own client. A project is drafted, submitted, approved or rejected in private (404 to
-all but its owner, moderators and admins) and public from the moment it goes live. Only its
+their own client. A project is drafted, submitted or rejected in private (404 to all but
+its owner, moderators and admins), announced once approved (its pre-launch page and cover are
+anyone's, nothing else of it) and public from the moment it goes live. Only its
 owner changes it; only moderators and admins moderate; a pledge is its backer's alone.
 
 POSTs carry a valid CSRF token of the visitor's own session and a complete, valid form, so
@@ -173,16 +174,18 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "projects.show GET": {
         "draft":     (404,      404,      404,      200,      200,       200),
         "submitted": (404,      404,      404,      200,      200,       200),
-        "approved":  (404,      404,      404,      200,      200,       200),
+        # Approved: anyone reads its pre-launch page (the owner and staff the full page).
+        "approved":  (200,      200,      200,      200,      200,       200),
         "rejected":  (404,      404,      404,      200,      200,       200),
         "live":      (200,      200,      200,      200,      200,       200),
         "cancelled": (200,      200,      200,      200,      200,       200),
     },
-    # A cover follows its project: a draft's cover is not served to who may not see the draft.
+    # A cover follows its project: a draft's cover is not served to who may not see the draft;
+    # an approved project's is on its pre-launch page.
     "projects.upload GET": {
         "draft":     (404,      404,      404,      200,      200,       200),
         "submitted": (404,      404,      404,      200,      200,       200),
-        "approved":  (404,      404,      404,      200,      200,       200),
+        "approved":  (200,      200,      200,      200,      200,       200),
         "rejected":  (404,      404,      404,      200,      200,       200),
         "live":      (200,      200,      200,      200,      200,       200),
         "cancelled": (200,      200,      200,      200,      200,       200),
@@ -231,6 +234,15 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
     },
     "projects.launch POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      DONE,     403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      REFUSED,  403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # The planned launch date: the owner's, for an approved project only.
+    "projects.plan_launch POST": {
         "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
         "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
         "approved":  (LOGIN,    404,      404,      DONE,     403,       403),
@@ -453,16 +465,17 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
         "cancelled": (LOGIN,    403,      403,      403,      REFUSED,   REFUSED),
     },
-    # Saved projects ("Remind me"): anyone signed in who may see a live or an approved project
-    # follows it (not its owner); removing one that was never saved changes nothing.
+    # Saved projects ("Remind me"): anyone signed in follows a live or an approved project
+    # (not its owner); removing one that was never saved changes nothing.
     "follows.follow POST": {
         "draft":     (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
-        "approved":  (LOGIN,    404,      404,      REFUSED,  DONE,      DONE),
+        "approved":  (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
         "live":      (LOGIN,    DONE,     DONE,     REFUSED,  DONE,      DONE),
         "cancelled": (LOGIN,    REFUSED,  REFUSED,  REFUSED,  REFUSED,   REFUSED),
     },
     "follows.unfollow POST": {
         "draft":     (LOGIN,    404,      404,      REDIRECT, REDIRECT,  REDIRECT),
+        "approved":  (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
         "live":      (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
     },
     "follows.saved GET": {

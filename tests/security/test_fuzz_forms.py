@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import stripe
@@ -368,6 +368,27 @@ def test_project_cancel_form(app, creator, pairs):
     assert db.session.get(Project, project.id).status.value == "cancelled"
     assert event.reason == (first(pairs, "reason") or "").strip() and len(event.reason) <= 2000
     db.session.execute(delete(ProjectEvent).where(ProjectEvent.id == event.id))
+    restore(Project, was)
+    db.session.commit()
+    assert snapshot() == before
+
+
+@fuzz(40)
+@given(pairs=bodies({"launch_on": "2027-01-15", "csrf_token": TOKEN}))
+def test_plan_launch_form(app, creator, pairs):
+    owner, client, token = creator
+    project = db.session.scalar(select(Project)) or gen_project(owner, "approved")
+    was, before = row_of(Project, project.id), snapshot()
+    response = post(client, f"/projects/{project.id}/launch-date", pairs, token)
+    check_answer(response)
+    day = db.session.get(Project, project.id).launch_on
+    if day is None:
+        restore(Project, was)
+        db.session.commit()
+        assert snapshot() == before
+        return
+    today = clock.now().date()
+    assert today - timedelta(days=1) <= day <= today + timedelta(days=366)
     restore(Project, was)
     db.session.commit()
     assert snapshot() == before

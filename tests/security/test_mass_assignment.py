@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.notifications import preferences
 from app.projects import services as projects
 from app.projects.models import Project
 from tests.helpers import gen_project
@@ -210,8 +211,9 @@ def test_mail_preferences(world):
     assert response.status_code == 302
     d = diff(before, rows())
     assert_only(d, changed={"user_sessions": {"last_seen_at"}}, added={"mail_opt_outs"})
-    (row,) = d.added["mail_opt_outs"]
-    assert row["user_id"] == world.user_ids["moderator"]  # not the posted user_id
+    added = d.added["mail_opt_outs"]
+    assert len(added) == len(preferences.Topic)  # every topic off, for the visitor only
+    assert {row["user_id"] for row in added} == {world.user_ids["moderator"]}  # not the posted
 
 
 def test_delete_the_account_is_the_visitors_own(world):
@@ -475,3 +477,17 @@ def test_connect_a_payout_account(world):
     assert account["stripe_account_id"] != "acct_attacker"
     flags = ("details_submitted", "charges_enabled", "payouts_enabled")
     assert [account[f] for f in flags] == [False, False, False]
+
+
+def test_plan_a_launch_date(world):
+    from app.accounts.models import User
+
+    owner = db.session.get(User, world.user_ids["owner"])
+    upcoming = gen_project(owner, "approved", title="Sun Lamp")
+    before = rows()
+    day = (clock.now() + timedelta(days=20)).date().isoformat()
+    response = post(world, "owner", f"/projects/{upcoming.id}/launch-date", {"launch_on": day})
+    assert response.status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"projects": {"launch_on"}})
+    assert db.session.get(Project, upcoming.id).launch_on.isoformat() == day

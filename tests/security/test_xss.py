@@ -32,7 +32,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -56,31 +55,11 @@ from app.rewards.models import RewardTier
 from app.text import render_markdown
 from tests.helpers import Browser, dangerous_markup, gen_project, gen_user, parse_forms
 from tests.helpers.pledging import pay_through_pages
+from tests.helpers.xss import PAYLOADS, storable
 
-PAYLOAD_FILE = Path(__file__).with_name("xss_payloads.txt")
-MARKERS = {"⟪NUL⟫": "\x00", "⟪LF⟫": "\n"}
-
-
-def load_payloads() -> list[str]:
-    payloads = []
-    for line in PAYLOAD_FILE.read_text(encoding="utf-8").split("\n"):
-        if not line or line.startswith("#"):
-            continue
-        for marker, char in MARKERS.items():
-            line = line.replace(marker, char)
-        payloads.append(line)
-    return payloads
-
-
-PAYLOADS = load_payloads()
 CHUNK = 8
 CHUNKS = [PAYLOADS[i : i + CHUNK] for i in range(0, len(PAYLOADS), CHUNK)]
 NUL_PAYLOADS = [p for p in PAYLOADS if "\x00" in p]
-
-
-def storable(payload: str) -> str:
-    """What can reach the database: NUL is refused by every form (see the last tests)."""
-    return payload.replace("\x00", "")
 
 
 def test_the_corpus_is_large_and_fits_every_field():
