@@ -135,6 +135,13 @@ class ProjectLaunched(Event):
     project_id: int
 
 
+@dataclass(frozen=True)
+class CommentPosted(Event):
+    """A comment or a reply was posted (the author of the comment a reply answers hears)."""
+
+    comment_id: int
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 
