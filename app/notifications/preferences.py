@@ -28,6 +28,8 @@ SALT = "mail-unsubscribe"
 
 class Topic(enum.StrEnum):
     NEW_BACKERS_DIGEST = "new_backers_digest"
+    COMMENT_REPLIES = "comment_replies"
+    NEW_COMMENTS_DIGEST = "new_comments_digest"
 
     @property
     def label(self) -> str:
@@ -38,12 +40,16 @@ class Topic(enum.StrEnum):
 
 TOPIC_LABELS = {
     Topic.NEW_BACKERS_DIGEST: N_("the daily e-mail about your projects' new backers"),
+    Topic.COMMENT_REPLIES: N_("an e-mail when someone replies to your comment"),
+    Topic.NEW_COMMENTS_DIGEST: N_("the daily e-mail about new comments on your projects"),
 }
 
 # Kinds of mail that may be turned off. Every other kind (receipts, refunds, payouts,
 # review decisions) is always sent.
 TOPIC_OF_KIND: dict[str, Topic] = {
     Kind.NEW_BACKERS_DIGEST_CREATOR.value: Topic.NEW_BACKERS_DIGEST,
+    Kind.COMMENT_REPLY.value: Topic.COMMENT_REPLIES,
+    Kind.NEW_COMMENTS_DIGEST_CREATOR.value: Topic.NEW_COMMENTS_DIGEST,
 }
 
 

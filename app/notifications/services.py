@@ -59,6 +59,8 @@ class Kind(enum.StrEnum):
     PROJECT_REJECTED_CREATOR = "project_rejected_creator"
     PROJECT_LAUNCHED_CREATOR = "project_launched_creator"
     NEW_BACKERS_DIGEST_CREATOR = "new_backers_digest_creator"  # daily, may be turned off
+    COMMENT_REPLY = "comment_reply"  # someone answered your comment; may be turned off
+    NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.

@@ -72,9 +72,10 @@ def send_notifications() -> None:
     """Send the outbox; at most once a day, also purge old sent rows (every job here runs
     every interval, and the purge is not worth a scan a minute)."""
     global _purged_at
-    from app.notifications import digests, sender
+    from app.notifications import comments, digests, sender
 
     digests.write_due(clock.now())  # at most one a day per creator, however often run
+    comments.write_due_digests(clock.now())
     db.session.commit()
     sender.send_pending()
     now = clock.now()
