@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app import clock
 from app.accounts.models import User
 from app.comments import services
 from app.comments.forms import CommentForm, EditForm, HideForm
@@ -37,6 +38,7 @@ class ThreadView:
     refusal: str | None  # why the reader may not post ("login", "closed", "backers")
     hider: HiddenBy | None  # as whom the reader may hide comments
     is_moderator: bool
+    accepting: bool  # pledges are taken: a reader who may not post is shown the way in
     form: CommentForm
     confirm: ConfirmForm
 
@@ -49,6 +51,7 @@ def comment_thread(project: Project, update_id: int | None = None, page: int = 1
         refusal=services.why_not(project, current_user),
         hider=services.hider_role(project, current_user),
         is_moderator=current_user.is_authenticated and current_user.is_moderator,
+        accepting=project.is_live and bool(project.deadline) and project.deadline > clock.now(),
         form=CommentForm(formdata=None),
         confirm=ConfirmForm(),
     )
