@@ -118,7 +118,12 @@ def post(project_id: int):
         flash(gettext(str(refused)), "warning")
         return _to_thread(project.id)
     db.session.commit()
-    flash(gettext("Your reply is posted.") if comment.is_reply else gettext("Your comment is posted."), "success")
+    flash(
+        gettext("Your reply is posted.")
+        if comment.is_reply
+        else gettext("Your comment is posted."),
+        "success",
+    )
     return _to_thread(project.id, comment.id)
 
 

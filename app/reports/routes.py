@@ -6,10 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app.accounts.models import User
 from app.comments.models import Comment
 from app.errors import UserError
 from app.extensions import db, limiter
-from app.accounts.models import User
 from app.moderation.routes import moderator_required
 from app.projects.models import Project
 from app.projects.routes import visible_project
@@ -70,9 +70,7 @@ def report_comment(comment_id: int):
     if comment is None:
         abort(404)
     project = visible_project(comment.project_id)
-    back = redirect(
-        url_for("comments.thread", project_id=project.id) + f"#comment-{comment.id}"
-    )
+    back = redirect(url_for("comments.thread", project_id=project.id) + f"#comment-{comment.id}")
     if not comment.is_shown:
         flash(gettext("This comment is no longer shown."), "warning")
         return back

@@ -107,7 +107,11 @@ def queue() -> list[Group]:
         )
     }
     return [
-        Group(reports[0].project, reports, found.get(target_id) if kind == ReportTarget.COMMENT else None)
+        Group(
+            reports[0].project,
+            reports,
+            found.get(target_id) if kind == ReportTarget.COMMENT else None,
+        )
         for (kind, target_id), reports in groups.items()
     ]
 

@@ -94,7 +94,9 @@ def test_refunded_backers_of_an_ended_project_still_talk_but_those_who_cancelled
     failed = gen_project(creator, "cancelled", title="Cancelled Lamp", tiers=1)
     kept = gen_user("kept@example.com", "Kept")
     left = gen_user("left@example.com", "Left")
-    gen_backing(failed, kept, PledgeStatus.REFUNDED, end_reason="The creator cancelled the project.")
+    gen_backing(
+        failed, kept, PledgeStatus.REFUNDED, end_reason="The creator cancelled the project."
+    )
     gen_backing(failed, left, PledgeStatus.REFUNDED, end_reason="Cancelled by the backer.")
     assert say(signed_in(app, kept), failed, "Sad, try again?").status_code == 302
     refused = signed_in(app, left)
