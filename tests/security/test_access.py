@@ -39,11 +39,11 @@ import pytest
 
 from app import create_app
 from app.accounts.models import Role
+from app.comments.models import Comment
 from app.extensions import db, limiter
 from app.people.services import slug_of_person
 from app.projects import uploads
 from app.projects.models import ProjectRevision
-from app.comments.models import Comment
 from app.questions.models import FaqEntry, Question
 from app.reports.models import Report
 from tests.helpers import SharedTemplateCache, gen_project, gen_user
