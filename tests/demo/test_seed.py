@@ -227,3 +227,29 @@ def test_unreachable_payment_provider_gives_projects_without_pledges(app, runner
     statuses = db.session.scalars(select(Pledge.status)).all()
     assert [s.value for s in statuses] == ["failed"]
     assert books.check() == []
+
+
+def test_backers_comment_and_creators_reply_on_live_projects(seeded, client):
+    from app.comments.models import Comment
+
+    made = list(db.session.scalars(select(Comment).order_by(Comment.id)))
+    assert f"Posted {len(made)} comments and creator replies" in seeded.output
+    with_comments = {c.project_id for c in made}
+    assert len(with_comments) >= 2
+    for comment in made:
+        project = db.session.get(Project, comment.project_id)
+        if comment.parent_id is None:  # a backer asks
+            assert comment.author_id != project.owner_id
+            assert db.session.scalar(
+                select(Pledge.id).where(
+                    Pledge.project_id == project.id, Pledge.backer_id == comment.author_id
+                )
+            )
+    replies = [c for c in made if c.parent_id is not None]
+    assert any(c.author_id == db.session.get(Project, c.project_id).owner_id for c in replies), (
+        "a creator replies"
+    )
+    project = db.session.get(Project, made[0].project_id)
+    html = client.get(f"/projects/{project.id}/comments").get_data(as_text=True)
+    assert 'data-testid="creator-badge"' in html
+    assert str(escape(made[0].body)) in html
