@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
 
 from app import clock as app_clock
 from app import create_app
-from app.accounts.models import Role
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.comments import services as comments
 from app.comments.models import HiddenBy
 from app.extensions import db, limiter
