@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from app import clock, events
@@ -135,11 +135,16 @@ def edit(comment: Comment, body: str) -> None:
 
 
 def delete(comment: Comment) -> bool:
-    """The author deletes their words (their replies stay); False if already deleted."""
+    """The author deletes their words (their replies stay); False if already deleted. A
+    hidden comment keeps its words for the moderators."""
     deleted = move(
-        Comment, comment.id, None, where=[Comment.deleted_at.is_(None)], deleted_at=clock.now(),
-        body="",
-    )  # fmt: skip
+        Comment,
+        comment.id,
+        None,
+        where=[Comment.deleted_at.is_(None)],
+        deleted_at=clock.now(),
+        body=case((Comment.hidden_at.is_(None), ""), else_=Comment.body),
+    )
     db.session.refresh(comment)
     return deleted
 

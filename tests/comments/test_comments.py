@@ -14,8 +14,8 @@ from app.comments.models import Comment
 from app.extensions import db
 from app.pledges.domain import PledgeStatus
 from app.projects.models import ProjectEvent
-from tests.comments.conftest import gen_backing, signed_in
 from tests.helpers import gen_project, gen_user
+from tests.helpers.comments import gen_backing, signed_in
 from tests.helpers.world import flashed
 
 
@@ -303,3 +303,16 @@ def test_in_chinese(app, project, bea):
     say(bea, project, "你好")
     html = page(bea, f"/projects/{project.id}")
     assert "评论" in html and "你好" in html
+
+
+def test_a_hidden_comment_deleted_by_its_author_keeps_its_words_for_moderators(
+    app, project, bea, cora
+):
+    say(bea, project, "Insulting words")
+    comment = only_comment()
+    cora.submit(f"/comments/{comment.id}/hide", {"reason": "Insults"})
+    bea.submit(thread_url(project), action=f"/comments/{comment.id}/delete")
+    assert "Comment deleted." in page(app.test_client(), thread_url(project))
+    mo = signed_in(app, gen_user("mo@example.com", "Mo", role=Role.MODERATOR))
+    html = page(mo, thread_url(project))
+    assert "Insulting words" in html and "Reason given: Insults" in html

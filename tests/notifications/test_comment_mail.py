@@ -10,8 +10,8 @@ from app.extensions import db
 from app.notifications import preferences
 from app.notifications.models import MailDigest
 from app.scheduler import send_notifications
-from tests.comments.conftest import gen_backing
 from tests.helpers import gen_project, gen_user
+from tests.helpers.comments import gen_backing
 from tests.helpers.notifications import assert_multipart, clear_outbox, mail_to, outbox
 
 CORA = "creator@example.com"

@@ -14,8 +14,8 @@ from app.comments.models import Comment
 from app.extensions import db
 from app.projects.models import ProjectEvent
 from app.reports.models import Report, ReportStatus
-from tests.comments.conftest import gen_backing, signed_in
 from tests.helpers import gen_user
+from tests.helpers.comments import gen_backing, signed_in
 
 
 @pytest.fixture
