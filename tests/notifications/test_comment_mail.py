@@ -102,3 +102,81 @@ def test_no_digest_for_a_creator_who_turned_it_off(app, creator, project, bea, c
     send_notifications()
     assert outbox("new_comments_digest_creator") == []
     assert comment_digests() == 0
+
+
+@pytest.mark.postgres
+def test_two_digest_runs_at_once_write_one_digest(app, creator, project, bea, clock):
+    """Two scheduler processes after midnight: each creator still gets one digest."""
+    import threading
+
+    from app.notifications import comments as comment_mail
+
+    clear_outbox()
+    comments.post(project, bea, "Hello")
+    db.session.commit()
+    clock.advance(days=1)
+    start = threading.Barrier(2)
+    written, errors = [], []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                written.append(comment_mail.write_due_digests(clock.now()))
+                db.session.commit()
+            except Exception as error:  # surfaced below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(written) == [0, 1]
+    assert len(outbox("new_comments_digest_creator")) == 1
+    assert comment_digests() == 1
+
+
+@pytest.mark.postgres
+def test_two_moderators_hiding_at_once_hide_once(app, project, bea):
+    """One hide wins; the audit log has one entry, the reason is the winner's."""
+    import threading
+
+    from app.accounts.models import Role, User
+    from app.comments.models import Comment, HiddenBy
+    from app.projects.models import ProjectEvent
+
+    comment = comments.post(project, bea, "Rude")
+    mods = [gen_user(f"mo{i}@example.com", f"Mo {i}", role=Role.MODERATOR).id for i in range(2)]
+    db.session.commit()
+    start = threading.Barrier(2)
+    won, errors = [], []
+
+    def run(moderator_id: int) -> None:
+        with app.app_context():
+            try:
+                target = db.session.get(Comment, comment.id)
+                moderator = db.session.get(User, moderator_id)
+                start.wait()
+                won.append(
+                    comments.hide(target, moderator, HiddenBy.MODERATOR, f"by {moderator_id}")
+                )
+                db.session.commit()
+            except Exception as error:  # surfaced below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in mods]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and sorted(won) == [False, True]
+    db.session.expire_all()
+    logged = db.session.scalars(select(ProjectEvent).where(ProjectEvent.action == "hide_comment"))
+    (entry,) = logged.all()
+    assert db.session.get(Comment, comment.id).hidden_reason == entry.reason.split(": ", 1)[1]
