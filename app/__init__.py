@@ -102,6 +102,7 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
+    from app.comments.routes import bp as comments_bp
     from app.follows.routes import bp as follows_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         rewards_bp,
         pledges_bp,
         questions_bp,
+        comments_bp,
         moderation_bp,
         reports_bp,
         follows_bp,

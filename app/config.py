@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_START_LIMIT_PER_IP": "30 per hour",
     "QUESTION_LIMIT_PER_ACCOUNT": "10 per hour",  # private questions one account asks creators
     "REPORT_LIMIT_PER_ACCOUNT": "10 per day",  # reports one account sends the moderators
+    "COMMENT_LIMIT_PER_ACCOUNT": "5 per minute; 60 per day",  # comments and replies posted
+    "COMMENT_EDIT_MINUTES": 15,  # how long after posting a comment its author may edit it
+    "COMMENTS_PER_PAGE": 20,  # top-level comments per page of a thread (with all their replies)
     "OPEN_PLEDGES_PER_ACCOUNT": 3,  # unpaid pledges one account may have across the site
     "ABANDONED_BEFORE_SLOWDOWN": 3,  # unpaid pledges in 24 h before new ones must wait
     "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one

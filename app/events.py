@@ -149,6 +149,13 @@ class QuestionAnswered(Event):
     question_id: int
 
 
+@dataclass(frozen=True)
+class CommentPosted(Event):
+    """A comment or a reply was posted (the author of the comment a reply answers hears)."""
+
+    comment_id: int
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

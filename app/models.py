@@ -2,6 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.accounts.sessions import UserSession
+from app.comments.models import Comment
 from app.follows.models import Follow
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
@@ -14,6 +15,7 @@ from app.rewards.models import RewardTier
 
 __all__ = [
     "Category",
+    "Comment",
     "ConnectedAccount",
     "FaqEntry",
     "Follow",

@@ -168,6 +168,8 @@ def action_label(action: str) -> str:
         "cancel": pgettext("audit log", "cancelled"),
         "suspend": pgettext("audit log", "suspended"),
         "dismiss_reports": pgettext("audit log", "reports dismissed"),
+        "hide_comment": pgettext("audit log", "comment hidden"),
+        "dismiss_comment_reports": pgettext("audit log", "reports of a comment dismissed"),
         "claim_for_settlement": pgettext("audit log", "claimed for settlement"),
         "mark_funded": pgettext("audit log", "marked funded"),
         "mark_failed": pgettext("audit log", "marked failed"),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts.models import User
 from app.accounts.services import AccountError
-from app.demo import ending, pledging
+from app.demo import conversation, ending, pledging
 from app.demo import seed as demo
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
 from app.extensions import db
@@ -34,6 +34,8 @@ def seed_command() -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     pledges = pledging.make_pledges(summary.live, summary.backer_ids)
+    with transaction():
+        posted = conversation.add_comments([live.id for live in summary.live])
 
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
     projects = sum(summary.by_status.values())
@@ -45,6 +47,7 @@ def seed_command() -> None:
         f"Made {pledges.made} pledges through the payment provider with a test card; "
         f"held in escrow: {held or 'nothing'}."
     )
+    click.echo(f"Posted {posted} comments and creator replies on live projects.")
     if pledges.warning:
         click.echo(_warning(pledges), err=True)
     _print_logins()

@@ -87,11 +87,12 @@ def purge(days: int | None, batch_size: int) -> None:
 
 @notifications_cli.command("digest")
 def digest() -> None:
-    """Write the daily digests of new backers that are due (as the scheduler does); they
-    are sent with the other mail. A digest already written for today is not written again."""
+    """Write the daily digests of new backers and of new comments that are due (as the
+    scheduler does); they are sent with the other mail. A digest already written for today
+    is not written again."""
     from app import clock
-    from app.notifications import digests
+    from app.notifications import comments, digests
 
-    written = digests.write_due(clock.now())
+    written = digests.write_due(clock.now()) + comments.write_due_digests(clock.now())
     db.session.commit()
     click.echo(f"Digests written: {written}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app import events
 from app.extensions import db
+from app.notifications import comments
 from app.notifications import services as notifications
 from app.projects.models import Project
 
@@ -71,6 +72,10 @@ def project_launched(event: events.ProjectLaunched) -> None:
     notifications.project_launched(_project(event.project_id))
 
 
+def comment_posted(event: events.CommentPosted) -> None:
+    comments.comment_posted(event.comment_id)
+
+
 HANDLERS = {
     events.ProjectFunded: project_funded,
     events.ProjectFailed: project_failed,
@@ -86,6 +91,7 @@ HANDLERS = {
     events.PaymentFailed: payment_failed,
     events.ProjectReviewed: project_reviewed,
     events.ProjectLaunched: project_launched,
+    events.CommentPosted: comment_posted,
 }
 
 

@@ -377,6 +377,9 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 )
                 if row.project_id
                 else site_url,
+                "comments_url": absolute_url("comments.thread", project_id=row.project_id)
+                if row.project_id
+                else site_url,
                 "projects_url": absolute_url("projects.mine"),
                 "pledges_url": absolute_url("pledges.mine"),
                 "pledge_url": absolute_url("pledges.show", pledge_id=row.pledge_id)

@@ -30,6 +30,8 @@ class Topic(enum.StrEnum):
     NEW_BACKERS_DIGEST = "new_backers_digest"
     FOLLOWED_PROJECTS = "followed_projects"
     QUESTIONS_ASKED = "questions_asked"
+    COMMENT_REPLIES = "comment_replies"
+    NEW_COMMENTS_DIGEST = "new_comments_digest"
 
     @property
     def label(self) -> str:
@@ -42,6 +44,8 @@ TOPIC_LABELS = {
     Topic.NEW_BACKERS_DIGEST: N_("the daily e-mail about your projects' new backers"),
     Topic.FOLLOWED_PROJECTS: N_("reminders about projects you follow"),
     Topic.QUESTIONS_ASKED: N_("an e-mail when someone asks a question about one of your projects"),
+    Topic.COMMENT_REPLIES: N_("an e-mail when someone replies to your comment"),
+    Topic.NEW_COMMENTS_DIGEST: N_("the daily e-mail about new comments on your projects"),
 }
 
 # Kinds of mail that may be turned off. Every other kind (receipts, refunds, payouts,
@@ -51,6 +55,8 @@ TOPIC_OF_KIND: dict[str, Topic] = {
     Kind.FOLLOWED_LAUNCHED.value: Topic.FOLLOWED_PROJECTS,
     Kind.FOLLOWED_ENDING.value: Topic.FOLLOWED_PROJECTS,
     Kind.QUESTION_ASKED_CREATOR.value: Topic.QUESTIONS_ASKED,
+    Kind.COMMENT_REPLY.value: Topic.COMMENT_REPLIES,
+    Kind.NEW_COMMENTS_DIGEST_CREATOR.value: Topic.NEW_COMMENTS_DIGEST,
 }
 
 

@@ -65,6 +65,8 @@ class Kind(enum.StrEnum):
     REPORT_DECIDED_REPORTER = "report_decided_reporter"
     QUESTION_ASKED_CREATOR = "question_asked_creator"
     QUESTION_ANSWERED_ASKER = "question_answered_asker"
+    COMMENT_REPLY = "comment_reply"  # someone answered your comment; may be turned off
+    NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.

@@ -21,9 +21,9 @@ class ReportForm(FlaskForm):
     )
     submit = SubmitField(_l("Send the report"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, reasons=tuple(ReportReason), **kwargs):
         super().__init__(*args, **kwargs)
-        self.reason.choices = [(r.value, r.label) for r in ReportReason]
+        self.reason.choices = [(r.value, r.label) for r in reasons]
 
 
 class DecisionForm(FlaskForm):

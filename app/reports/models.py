@@ -16,6 +16,7 @@ from app.i18n import N_, gettext
 
 if TYPE_CHECKING:
     from app.accounts.models import User
+    from app.comments.models import Comment
     from app.projects.models import Project
 
 DETAILS_MAX = 2000
@@ -44,10 +45,26 @@ REASON_LABELS = {
 }
 
 
+class ReportTarget(enum.StrEnum):
+    """What a report is about; an update will be one more, with its own nullable column."""
+
+    PROJECT = "project"
+    COMMENT = "comment"
+
+
+# What a comment may be reported for (fraud and prohibited projects are about projects).
+COMMENT_REASONS = (
+    ReportReason.OFFENSIVE,
+    ReportReason.SPAM,
+    ReportReason.INTELLECTUAL_PROPERTY,
+    ReportReason.OTHER,
+)
+
+
 class ReportStatus(enum.StrEnum):
     OPEN = "open"
     DISMISSED = "dismissed"  # looked at: nothing against the rules
-    ACTED_ON = "acted_on"  # the project was suspended
+    ACTED_ON = "acted_on"  # the project was suspended, or the comment hidden
 
     @property
     def label(self) -> str:
@@ -67,9 +84,11 @@ class Report(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    # What is reported: the project itself for now (updates and comments come with them).
-    target_type: Mapped[str] = mapped_column(String(20), default="project")
+    # What is reported: the project itself, or one of its comments (``comment_id``, also
+    # ``target_id``). Reports are grouped by target type and id.
+    target_type: Mapped[str] = mapped_column(String(20), default=ReportTarget.PROJECT.value)
     target_id: Mapped[int]
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
     reason: Mapped[ReportReason] = mapped_column(enum_type(ReportReason, "report_reason"))
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ReportStatus] = mapped_column(
@@ -82,3 +101,11 @@ class Report(db.Model):
 
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
     project: Mapped[Project] = relationship("Project")
+    comment: Mapped[Comment | None] = relationship("Comment")
+
+    @property
+    def outcome(self) -> str:
+        """The status as its reporter reads it."""
+        if self.status is ReportStatus.ACTED_ON and self.target_type == ReportTarget.COMMENT:
+            return gettext(N_("comment hidden"))
+        return self.status.label

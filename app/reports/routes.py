@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app.accounts.models import User
+from app.comments.models import Comment
 from app.errors import UserError
 from app.extensions import db, limiter
 from app.moderation.routes import moderator_required
@@ -13,7 +15,7 @@ from app.projects.models import Project
 from app.projects.routes import visible_project
 from app.reports import services
 from app.reports.forms import DecisionForm, ReportForm
-from app.reports.models import ReportReason
+from app.reports.models import COMMENT_REASONS, ReportReason
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -54,6 +56,47 @@ def report_project(project_id: int):
     return render_template("reports/new.html", project=project, form=form)
 
 
+@bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["REPORT_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: f"user:{current_user.id}",
+    methods=["POST"],
+    scope="reports-account",
+    error_message=lambda: gettext("You have sent many reports lately. Try again later."),
+)
+def report_comment(comment_id: int):
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    project = visible_project(comment.project_id)
+    back = redirect(url_for("comments.thread", project_id=project.id) + f"#comment-{comment.id}")
+    if not comment.is_shown:
+        flash(gettext("This comment is no longer shown."), "warning")
+        return back
+    form = ReportForm(reasons=COMMENT_REASONS)
+    if form.validate_on_submit():
+        try:
+            services.report_comment(
+                comment, current_user, ReportReason(form.reason.data), form.details.data or ""
+            )
+        except services.ReportRefused as refused:
+            flash(gettext(str(refused)), "warning")
+        else:
+            db.session.commit()
+            flash(
+                gettext(
+                    "Thank you: a moderator will look at it, and you will hear what they decide."
+                ),
+                "success",
+            )
+        return back
+    author = db.session.get(User, comment.author_id)
+    return render_template(
+        "reports/new_comment.html", project=project, comment=comment, author=author, form=form
+    )
+
+
 @bp.route("/moderation/reports")
 @moderator_required
 def queue():
@@ -87,6 +130,35 @@ def decide(project_id: int, decision: str):
             gettext("Reports dismissed.")
             if decision == "dismiss"
             else gettext("Project suspended: every backer will be refunded."),
+            "success",
+        )
+    else:
+        flash(gettext("These reports were already decided."), "info")
+    return redirect(url_for("reports.queue"))
+
+
+@bp.route(
+    "/moderation/reports/comments/<int:comment_id>/<any(dismiss, hide):decision>",
+    methods=["POST"],
+)
+@moderator_required
+def decide_comment(comment_id: int, decision: str):
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(gettext("Note: %(error)s", error=error), "danger")
+        return redirect(url_for("reports.queue"))
+    decided = services.decide_comment(comment, current_user, decision == "hide", form.note.data)
+    db.session.commit()
+    if decided:
+        flash(
+            gettext("Reports dismissed.")
+            if decision == "dismiss"
+            else gettext("Comment hidden: the reporters will hear."),
             "success",
         )
     else:

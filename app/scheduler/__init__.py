@@ -72,10 +72,11 @@ def send_notifications() -> None:
     """Send the outbox; at most once a day, also purge old sent rows (every job here runs
     every interval, and the purge is not worth a scan a minute)."""
     global _purged_at
-    from app.notifications import digests, reminders, sender
+    from app.notifications import comments, digests, reminders, sender
 
     digests.write_due(clock.now())  # at most one a day per creator, however often run
     reminders.write_due(clock.now())  # once per follower of a project near its deadline
+    comments.write_due_digests(clock.now())
     db.session.commit()
     sender.send_pending()
     now = clock.now()

@@ -18,10 +18,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
 
 from app import clock as app_clock
 from app import create_app
-from app.accounts.models import Role
+from app.accounts.models import Role, User
+from app.comments import services as comments
+from app.comments.models import HiddenBy
 from app.extensions import db, limiter
 from app.follows import services as follows
 from app.i18n import HTML_LANG
@@ -117,6 +120,21 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         moon, {"story": moon.story.strip() + "\n\nNow with a brass stand."}, cora.id
     )
     db.session.commit()
+    # The moon lamp's comments: Cy (a backer) asks, Cora and Mo (staff) answer, Cy thanks
+    # them; a comment Cy deleted (its reply stays), one Cora hid, and Bea's report of Cy's.
+    mo = db.session.scalar(select(User).where(User.email == "mo@example.com"))
+    asked = comments.post(moon, cy_user, "Will the brass stand fit the first batch?\nThanks!")
+    comments.post(moon, cora, "Yes: every lamp ships with it.", parent_id=asked.id)
+    comments.post(moon, mo, "Backstage checked the stand's safety papers.", parent_id=asked.id)
+    comments.post(moon, cy_user, "Great, thank you both.", parent_id=asked.id)
+    gone = comments.post(moon, cy_user, "Oops, wrong project.")
+    comments.post(moon, cora, "No problem!", parent_id=gone.id)
+    comments.delete(gone)
+    hidden = comments.post(moon, cy_user, "Cheap lamps at lamps.example, click here")
+    comments.hide(hidden, cora, HiddenBy.CREATOR, "Advertising")
+    comments.post(moon, mo, "Shipping news: the lamps leave the workshop in March.")
+    reports.report_comment(asked, bea_user, ReportReason.SPAM, "Looks like an advert to me.")
+    db.session.commit()
     assert start(bea, boat, amount="30").status_code == 302
     pending = latest_pledge()
     assert start(bea, robot, amount="88").status_code == 302
@@ -132,6 +150,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         pending_cny=pending_cny.id,
         unsubscribe=owner_unsubscribe_token(app, cora.id),
         cora=cora.id,
+        asked=asked.id,
     )
     # Cora's public profile: a picture, a few words about her, where she is, her website.
     cora = db.session.get(type(cora), cora.id)
@@ -258,7 +277,14 @@ TOUR = {
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
     "story-changes": Visit(None, "/projects/{moon}/changes"),
     "report-project": Visit("bea", "/projects/{moon}/report"),
-    "reports-queue": Visit("mo", "/moderation/reports"),
+    "reports-queue": Visit("mo", "/moderation/reports"),  # a project's reports, a comment's
+    "comments": Visit(None, "/projects/{moon}/comments"),  # replies, deleted, hidden, staff
+    "comments-backer": Visit("cy", "/projects/{moon}/comments"),  # the form, reply boxes
+    "comments-not-backer": Visit("bea", "/projects/{moon}/comments"),  # "Only backers..."
+    "comments-moderator": Visit("mo", "/projects/{moon}/comments"),  # the hidden words
+    "comment-hide": Visit("cora", "/comments/{asked}/hide"),
+    "comment-hide-errors": Visit("cora", "/comments/{asked}/hide", then=_submit),
+    "report-comment": Visit("bea", "/comments/{asked}/report"),
     "saved-projects": Visit("cy", "/my/saved"),
     "unsubscribe": Visit(None, "/mail/unsubscribe/{unsubscribe}"),
     "login": Visit(None, "/login"),

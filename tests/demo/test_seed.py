@@ -248,3 +248,29 @@ def test_some_projects_have_a_faq_an_answered_question_and_followers(seeded, cli
     assert str(escape(published.body)) in page and "Does it ship outside" in page
     # The upcoming project's pre-launch page is public.
     assert "Coming soon" in client.get(project_path(approved)).get_data(as_text=True)
+
+
+def test_backers_comment_and_creators_reply_on_live_projects(seeded, client):
+    from app.comments.models import Comment
+
+    made = list(db.session.scalars(select(Comment).order_by(Comment.id)))
+    assert f"Posted {len(made)} comments and creator replies" in seeded.output
+    with_comments = {c.project_id for c in made}
+    assert len(with_comments) >= 2
+    for comment in made:
+        project = db.session.get(Project, comment.project_id)
+        if comment.parent_id is None:  # a backer asks
+            assert comment.author_id != project.owner_id
+            assert db.session.scalar(
+                select(Pledge.id).where(
+                    Pledge.project_id == project.id, Pledge.backer_id == comment.author_id
+                )
+            )
+    replies = [c for c in made if c.parent_id is not None]
+    assert any(c.author_id == db.session.get(Project, c.project_id).owner_id for c in replies), (
+        "a creator replies"
+    )
+    project = db.session.get(Project, made[0].project_id)
+    html = client.get(f"/projects/{project.id}/comments").get_data(as_text=True)
+    assert 'data-testid="creator-badge"' in html
+    assert str(escape(made[0].body)) in html

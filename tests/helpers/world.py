@@ -50,6 +50,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     faq_entry_id: int = 0  # an entry of the project's FAQ
     question_id: int = 0  # a question the backer asked its creator, not yet answered
+    comment_id: int = 0  # a comment the backer wrote on the project, reported by its owner
     revision_id: int = 0  # a change to the project's title, which a moderator may revert
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
     person_id: int = 0  # the owner's public profile (/people/<id>-<slug>)

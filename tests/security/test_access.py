@@ -40,6 +40,7 @@ import pytest
 
 from app import create_app
 from app.accounts.models import Role
+from app.comments.models import Comment
 from app.extensions import db, limiter
 from app.people.services import slug_of_person
 from app.projects import uploads
@@ -526,6 +527,63 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      DONE,     403,       403),
         "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
     },
+    # Comments: anyone who may see the project reads them; its backers (a pledge held, or
+    # refunded at the end), its owner and staff post once it is public (others are told
+    # why); only the author edits (within COMMENT_EDIT_MINUTES) and deletes; the owner and
+    # staff hide. The world's comment is the backer's, on every project.
+    "comments.thread GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "submitted": (404,      404,      404,      200,      200,       200),
+        "approved":  (404,      404,      404,      200,      200,       200),
+        "rejected":  (404,      404,      404,      200,      200,       200),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    "comments.post POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  REFUSED,   REFUSED),
+        "live":      (LOGIN,    REFUSED,  DONE,     DONE,     DONE,      DONE),
+        "cancelled": (LOGIN,    REFUSED,  REFUSED,  DONE,     DONE,      DONE),
+    },
+    "comments.edit GET": {
+        "draft":     (LOGIN,    404,      404,      403,      403,       403),
+        "live":      (LOGIN,    403,      200,      403,      403,       403),
+    },
+    "comments.edit POST": {
+        "draft":     (LOGIN,    404,      404,      403,      403,       403),
+        "live":      (LOGIN,    403,      DONE,     403,      403,       403),
+        "cancelled": (LOGIN,    403,      DONE,     403,      403,       403),
+    },
+    "comments.delete POST": {
+        "draft":     (LOGIN,    404,      404,      403,      403,       403),
+        "live":      (LOGIN,    403,      DONE,     403,      403,       403),
+    },
+    "comments.hide GET": {
+        "draft":     (LOGIN,    404,      404,      200,      200,       200),
+        "live":      (LOGIN,    403,      403,      200,      200,       200),
+    },
+    "comments.hide POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     DONE,      DONE),
+        "live":      (LOGIN,    403,      403,      DONE,     DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      DONE,     DONE,      DONE),
+    },
+    # Reports of a comment: anyone signed in who may see it, but its author; moderators
+    # decide (the world's comment has an open report, by the owner).
+    "reports.report_comment GET": {
+        "draft":     (LOGIN,    404,      404,      200,      200,       200),
+        "live":      (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "reports.report_comment POST": {  # the owner has reported it already
+        "live":      (LOGIN,    DONE,     REFUSED,  REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    DONE,     REFUSED,  REFUSED,  DONE,      DONE),
+    },
+    "reports.decide_comment POST decision=dismiss": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
+    "reports.decide_comment POST decision=hide": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
 
     # The statement of the owner's ended project: money and backers' addresses, so only its
     # owner, moderators and admins; a backer of another project is refused.
@@ -626,9 +684,21 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         report = Report(
             reporter_id=owner.id, project_id=project.id, target_id=project.id, reason="spam"
         )
-        db.session.add_all([entry, asked, change, report])
+        # The backer's comment, reported by the owner (as a row: a draft takes no comments).
+        comment = Comment(project_id=project.id, author_id=users["backer"].id, body="Warm?")
+        db.session.add_all([entry, asked, change, report, comment])
         db.session.flush()
-        faq[state] = entry.id, asked.id, change.id
+        db.session.add(
+            Report(
+                reporter_id=owner.id,
+                project_id=project.id,
+                target_type="comment",
+                target_id=comment.id,
+                comment_id=comment.id,
+                reason="spam",
+            )
+        )
+        faq[state] = entry.id, asked.id, change.id, comment.id
     db.session.commit()
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
     for state, project in projects.items():
@@ -648,6 +718,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             faq_entry_id=faq[state][0],
             question_id=faq[state][1],
             revision_id=faq[state][2],
+            comment_id=faq[state][3],
             slug=project.slug,
             person_id=owner.id,
             person_slug=slug_of_person(owner),

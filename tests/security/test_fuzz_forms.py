@@ -390,6 +390,61 @@ def test_plan_launch_form(app, creator, pairs):
     today = clock.now().date()
     assert today - timedelta(days=1) <= day <= today + timedelta(days=366)
     restore(Project, was)
+
+
+# ---- comments --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def commenter(app):
+    """The creator of a live project (who may comment on it), logged in, and one comment."""
+    from app.comments import services as comments
+
+    owner = gen_user("creator@example.com", "Cora")
+    project = gen_project(owner, "live")
+    parent = comments.post(project, owner, "First")
+    db.session.commit()
+    client = logged_in(app, owner.email)
+    return client, csrf_of(client, f"/projects/{project.id}/comments"), project.id, parent.id
+
+
+@fuzz(60)
+@given(pairs=bodies({"body": "When does it ship?", "parent_id": "", "csrf_token": TOKEN}))
+def test_comment_form(app, no_rate_limits, commenter, pairs):
+    from app.comments.models import Comment
+
+    client, token, project_id, parent_id = commenter
+    before, last = snapshot(), max_id(Comment)
+    response = post(client, f"/projects/{project_id}/comments", pairs, token)
+    check_answer(response)
+    made = list(db.session.scalars(select(Comment).where(Comment.id > last)))
+    if not made:
+        assert snapshot() == before
+        return
+    (comment,) = made
+    assert 1 <= len(comment.body) <= 5000 and comment.body == comment.body.strip()
+    assert comment.project_id == project_id and comment.parent_id in (None, parent_id)
+    db.session.execute(delete(Comment).where(Comment.id == comment.id))
+    db.session.commit()
+    assert snapshot() == before
+
+
+@fuzz(40)
+@given(pairs=bodies({"reason": "Off topic.", "csrf_token": TOKEN}))
+def test_hide_form(app, commenter, pairs):
+    from app.comments.models import Comment
+
+    client, token, _project_id, comment_id = commenter
+    was, before = row_of(Comment, comment_id), snapshot()
+    response = post(client, f"/comments/{comment_id}/hide", pairs, token)
+    check_answer(response)
+    hidden = db.session.get(Comment, comment_id)
+    db.session.refresh(hidden)
+    if hidden.hidden_at is None:
+        assert snapshot() == before
+        return
+    assert 1 <= len(hidden.hidden_reason) <= 500 and hidden.hidden_by.value == "creator"
+    restore(Comment, was)
     db.session.commit()
     assert snapshot() == before
 

@@ -82,6 +82,16 @@ def sneaky(world: World) -> dict[str, str]:
         "disabled_at": LONG_AGO,
         "avatar_image": "../../secret_key",
         "locale": "fr",
+        "author_id": someone_else,
+        "reporter_id": someone_else,
+        "hidden_by_id": someone_else,
+        "hidden_by": "moderator",
+        "hidden_at": LONG_AGO,
+        "edited_at": LONG_AGO,
+        "update_id": "7",
+        "comment_id": "1",
+        "target_type": "project",
+        "target_id": "1",
     }
 
 
@@ -491,3 +501,74 @@ def test_plan_a_launch_date(world):
     d = diff(before, rows())
     assert_only(d, changed={"projects": {"launch_on"}})
     assert db.session.get(Project, upcoming.id).launch_on.isoformat() == day
+
+
+# ---- comments ---------------------------------------------------------------------------------
+
+
+def _comment(world: World) -> dict:
+    """The backer's comment on the live project, through its form."""
+    url = f"/projects/{world.project_id}/comments"
+    assert post(world, "backer", url, {"body": "Is it dimmable?"}).status_code == 302
+    (comment,) = rows()["comments"].values()
+    return comment
+
+
+def test_post_a_comment(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/comments"
+    response = post(world, "backer", url, {"body": "Is it dimmable?", "parent_id": ""})
+    assert response.status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"comments"})
+    comment = d.new("comments")
+    assert (comment["author_id"], comment["project_id"]) == (
+        world.user_ids["backer"],
+        world.project_id,
+    )
+    assert comment["body"] == "Is it dimmable?" and recent(comment["created_at"])
+    for column in ("update_id", "parent_id", "hidden_at", "hidden_by", "edited_at"):
+        assert comment[column] is None, column
+
+
+def test_edit_a_comment(world):
+    comment = _comment(world)
+    before = rows()
+    url = f"/comments/{comment['id']}/edit"
+    assert post(world, "backer", url, {"body": "Is it dimmable, really?"}).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"comments": {"body", "edited_at"}})
+    (cols,) = d.changed["comments"].values()
+    assert cols["body"][1] == "Is it dimmable, really?" and recent(cols["edited_at"][1])
+
+
+def test_hide_a_comment(world):
+    comment = _comment(world)
+    before = rows()
+    url = f"/comments/{comment['id']}/hide"
+    assert post(world, "owner", url, {"reason": "Off topic."}).status_code == 302
+    d = diff(before, rows())
+    assert_only(
+        d, changed={"comments": {"hidden_at", "hidden_by", "hidden_by_id", "hidden_reason"}}
+    )
+    (cols,) = d.changed["comments"].values()
+    assert cols["hidden_by"][1] == "creator"  # the owner, never the posted "moderator"
+    assert cols["hidden_by_id"][1] == world.user_ids["owner"]
+
+
+def test_report_a_comment(world):
+    comment = _comment(world)
+    before = rows()
+    url = f"/comments/{comment['id']}/report"
+    fields = {"reason": "spam", "details": "An advert."}
+    assert post(world, "owner", url, fields).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"reports"})
+    report = d.new("reports")
+    assert (report["reporter_id"], report["comment_id"], report["target_id"]) == (
+        world.user_ids["owner"],
+        comment["id"],
+        comment["id"],
+    )
+    assert (report["target_type"], report["status"]) == ("comment", "open")
+    assert report["project_id"] == world.project_id and report["decided_by_id"] is None

@@ -4,7 +4,8 @@ The fields: display names, project title, blurb and story, tier title and descri
 reasons in the audit log (request changes, approve, reject, suspend, cancel), which the
 creator sees on "My projects" and moderators in the review page, the FAQ's questions and
 answers, private questions and their answers, a live project's revisions (the diffs backers
-and moderators read) and reports' details. The pages: home, discover
+and moderators read), reports' details, comments and replies (shown, hidden with a reason,
+reported). The pages: home, discover
 (and a search for the payload), project pages in every state, my projects, the edit pages,
 the moderation queue and review, the pledge form, change, pay, receipt and cancel pages, the
 statement, error pages and the targets of redirects.
@@ -38,6 +39,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.accounts.models import Role, User
+from app.comments import services as comments
+from app.comments.models import Comment, HiddenBy
 from app.extensions import db
 from app.follows import services as follows
 from app.pledges import checkout
@@ -325,6 +328,14 @@ def build_world(app, stripe_fake) -> World:
     projects.update_project(live, {"story": live.story.strip() + " more"}, creator.id)
     reports.report_project(live, backer, ReportReason.SPAM, "details")
     follows.follow(live, backer.id)
+    # Comments: a moderator's (staff may post; with the creator's reply), one the creator
+    # hid with a reason (moderators read both), and the creator's report of the first.
+    said = comments.post(live, moderator, "comment")
+    comments.post(live, creator, "reply", parent_id=said.id)
+    hidden = comments.post(live, moderator, "hidden")
+    comments.hide(hidden, creator, HiddenBy.CREATOR, "reason")
+    reports.report_comment(said, creator, ReportReason.SPAM, "details")
+    ids["comment"] = said.id
     db.session.commit()
     world = World(ids=ids, clients=clients)
     world.pages = pages_of(ids)
@@ -388,6 +399,11 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
         ("backer", f"{p}{i['live']}/report", 200),
         ("moderator", "/moderation/reports", 200),
         ("backer", "/my/saved", 200),
+        ("anonymous", f"{p}{i['live']}/comments", 200),
+        ("moderator", f"{p}{i['live']}/comments", 200),  # hidden words and the reason
+        ("moderator", f"/comments/{i['comment']}/edit", 200),
+        ("creator", f"/comments/{i['comment']}/hide", 200),
+        ("creator", f"/comments/{i['comment']}/report", 200),
         ("creator", "/settings/profile", 200),
         ("creator", "/settings/notifications", 200),
         ("creator", "/settings/account", 200),  # its live projects keep the account: listed
@@ -413,6 +429,7 @@ def write_everywhere(text: str) -> None:
     db.session.execute(update(Question).values(body=text, answer=text))
     db.session.execute(update(ProjectRevision).values(old_value=text, new_value=text + "\n+"))
     db.session.execute(update(Report).values(details=text))
+    db.session.execute(update(Comment).values(body=text, hidden_reason=text[:500]))
     db.session.commit()
 
 
@@ -489,9 +506,11 @@ def test_the_world_shows_every_field(app, xss_world):
     db.session.execute(update(Question).values(body="mark-ask", answer="mark-answer"))
     db.session.execute(update(ProjectRevision).values(old_value="mark-old", new_value="mark-new"))
     db.session.execute(update(Report).values(details="mark-report"))
+    db.session.execute(update(Comment).values(body="mark-comment", hidden_reason="mark-hidden"))
     db.session.commit()
     marks |= {m: m for m in ("mark-faq-q", "mark-faq-a", "mark-ask", "mark-answer")}
     marks |= {m: m for m in ("mark-old", "mark-new", "mark-report", "mark-bio", "mark-location")}
+    marks |= {m: m for m in ("mark-comment", "mark-hidden")}
     seen: dict[str, set[str]] = {mark: set() for mark in marks.values()}
     profile = profile_url(xss_world.ids["creator"], marks["display name"])
     for visitor, url, _status in [*xss_world.pages, ("anonymous", profile, 200)]:
@@ -520,6 +539,15 @@ def test_the_world_shows_every_field(app, xss_world):
         "mark-old": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
         "mark-new": {f"/projects/{i['live']}/changes", f"/moderation/projects/{i['live']}"},
         "mark-report": {"/moderation/reports"},
+        "mark-comment": {
+            f"/projects/{i['live']}",
+            f"/projects/{i['live']}/comments",
+            f"/comments/{i['comment']}/edit",
+            f"/comments/{i['comment']}/hide",
+            f"/comments/{i['comment']}/report",
+            "/moderation/reports",
+        },
+        "mark-hidden": {f"/projects/{i['live']}/comments"},  # for the moderator only
         "mark-bio": {profile},
         "mark-location": {profile},
     }
