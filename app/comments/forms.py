@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from app.comments.models import BODY_MAX, REASON_MAX
-from app.forms import strip
+from app.forms import WholeNumberField, strip
 
 
 class CommentForm(FlaskForm):
@@ -20,7 +20,7 @@ class CommentForm(FlaskForm):
         render_kw={"rows": 3},
     )
     # The comment a reply answers; none for a new comment.
-    parent_id = IntegerField(
+    parent_id = WholeNumberField(
         widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
     )
     submit = SubmitField(_l("Post comment"))

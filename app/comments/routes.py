@@ -91,7 +91,7 @@ def thread(project_id: int):
     )
 
 
-@bp.route("/projects/<int:project_id>/comments", methods=["POST"])
+@bp.route("/projects/<int:project_id>/comments/new", methods=["POST"])
 @login_required
 @limiter.limit(
     lambda: current_app.config["COMMENT_LIMIT_PER_ACCOUNT"],

@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -30,7 +29,7 @@ from wtforms.validators import (
 )
 
 from app import i18n, money
-from app.forms import strip
+from app.forms import WholeNumberField, strip
 from app.i18n import web as i18n_web
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
 
@@ -93,7 +92,7 @@ class ProjectForm(LiveProjectForm):
         validators=[InputRequired()],
         description=_l("All or nothing: backers are charged only if you reach it."),
     )
-    duration_days = IntegerField(
+    duration_days = WholeNumberField(
         _l("Duration in days"),
         default=30,
         validators=[

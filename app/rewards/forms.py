@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, MonthField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, MonthField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from app import clock, money
-from app.forms import strip
+from app.forms import WholeNumberField, strip
 from app.i18n import web as i18n_web
 from app.projects.forms import NumberRange  # safe for integers too large for a float
 
@@ -33,7 +33,7 @@ class TierForm(FlaskForm):
         render_kw={"rows": 4},
     )
     minimum = StringField(_l("Minimum pledge"), filters=[strip], validators=[InputRequired()])
-    quantity_limit = IntegerField(
+    quantity_limit = WholeNumberField(
         _l("Limited quantity"),
         validators=[
             Optional(),

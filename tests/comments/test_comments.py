@@ -35,7 +35,7 @@ def say(browser, project, body: str, parent: Comment | None = None):
     data = {"body": body}
     if parent is not None:
         data["parent_id"] = str(parent.id)
-    return browser.submit(thread_url(project), data, action=thread_url(project))
+    return browser.submit(thread_url(project), data, action=thread_url(project) + "/new")
 
 
 def count() -> int:
@@ -70,7 +70,7 @@ def test_someone_who_did_not_back_it_is_told_why_and_cannot_post(app, project, o
     assert f'href="/projects/{project.id}/back"' in html  # the way in
     assert 'data-testid="comment-form"' not in html
     response = otto.client.post(
-        thread_url(project), data={"csrf_token": token_of(otto), "body": "Hi"}
+        thread_url(project) + "/new", data={"csrf_token": token_of(otto), "body": "Hi"}
     )
     assert response.status_code == 302
     assert ("warning", "Only backers can comment.") in flashed(otto.client)
@@ -284,7 +284,7 @@ def token_of(browser) -> str:
 def test_comments_on_an_update_wait_for_updates(app, project, bea):
     say(bea, project, "On the project")
     response = bea.client.post(
-        thread_url(project) + "?update=1", data={"csrf_token": token_of(bea), "body": "Hi"}
+        thread_url(project) + "/new?update=1", data={"csrf_token": token_of(bea), "body": "Hi"}
     )
     assert response.status_code == 404
     assert count() == 1

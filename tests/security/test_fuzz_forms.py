@@ -390,6 +390,8 @@ def test_plan_launch_form(app, creator, pairs):
     today = clock.now().date()
     assert today - timedelta(days=1) <= day <= today + timedelta(days=366)
     restore(Project, was)
+    db.session.commit()
+    assert snapshot() == before
 
 
 # ---- comments --------------------------------------------------------------------------------
@@ -415,7 +417,7 @@ def test_comment_form(app, no_rate_limits, commenter, pairs):
 
     client, token, project_id, parent_id = commenter
     before, last = snapshot(), max_id(Comment)
-    response = post(client, f"/projects/{project_id}/comments", pairs, token)
+    response = post(client, f"/projects/{project_id}/comments/new", pairs, token)
     check_answer(response)
     made = list(db.session.scalars(select(Comment).where(Comment.id > last)))
     if not made:

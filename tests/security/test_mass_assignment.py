@@ -508,7 +508,7 @@ def test_plan_a_launch_date(world):
 
 def _comment(world: World) -> dict:
     """The backer's comment on the live project, through its form."""
-    url = f"/projects/{world.project_id}/comments"
+    url = f"/projects/{world.project_id}/comments/new"
     assert post(world, "backer", url, {"body": "Is it dimmable?"}).status_code == 302
     (comment,) = rows()["comments"].values()
     return comment
@@ -516,7 +516,7 @@ def _comment(world: World) -> dict:
 
 def test_post_a_comment(world):
     before = rows()
-    url = f"/projects/{world.project_id}/comments"
+    url = f"/projects/{world.project_id}/comments/new"
     response = post(world, "backer", url, {"body": "Is it dimmable?", "parent_id": ""})
     assert response.status_code == 302
     d = diff(before, rows())
