@@ -63,7 +63,7 @@ def guess_at_once(app, ips: list[str], password: str = WRONG) -> list[int]:
     """One wrong guess from each IP's own client, all sent at the same moment."""
     clients = [client_at(app, ip) for ip in ips]
     forms = [ready_login_form(c) for c in clients]
-    start = threading.Barrier(len(clients))
+    start = threading.Barrier(len(clients), timeout=30)
 
     def guess(i: int) -> int:
         data = {**forms[i], "email": "ada@example.com", "password": password}

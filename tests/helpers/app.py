@@ -53,6 +53,17 @@ def empty_tables() -> None:
     tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # A transaction a test left open (a thread that never finished) would hold TRUNCATE,
+            # and every test after it, forever: end it, and fail the cleanup fast instead of
+            # waiting if anything else still holds a table.
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:

@@ -115,7 +115,7 @@ def test_two_digest_runs_at_once_write_one_digest(app, creator, project, bea, cl
     comments.post(project, bea, "Hello")
     db.session.commit()
     clock.advance(days=1)
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=30)
     written, errors = [], []
 
     def run() -> None:
@@ -149,16 +149,16 @@ def test_two_moderators_hiding_at_once_hide_once(app, project, bea):
     from app.comments.models import Comment, HiddenBy
     from app.projects.models import ProjectEvent
 
-    comment = comments.post(project, bea, "Rude")
+    comment_id = comments.post(project, bea, "Rude").id
     mods = [gen_user(f"mo{i}@example.com", f"Mo {i}", role=Role.MODERATOR).id for i in range(2)]
-    db.session.commit()
-    start = threading.Barrier(2)
+    db.session.commit()  # (ids only below: the threads must not load through this session)
+    start = threading.Barrier(2, timeout=30)
     won, errors = [], []
 
     def run(moderator_id: int) -> None:
         with app.app_context():
             try:
-                target = db.session.get(Comment, comment.id)
+                target = db.session.get(Comment, comment_id)
                 moderator = db.session.get(User, moderator_id)
                 start.wait()
                 won.append(
@@ -179,4 +179,4 @@ def test_two_moderators_hiding_at_once_hide_once(app, project, bea):
     db.session.expire_all()
     logged = db.session.scalars(select(ProjectEvent).where(ProjectEvent.action == "hide_comment"))
     (entry,) = logged.all()
-    assert db.session.get(Comment, comment.id).hidden_reason == entry.reason.split(": ", 1)[1]
+    assert db.session.get(Comment, comment_id).hidden_reason == entry.reason.split(": ", 1)[1]

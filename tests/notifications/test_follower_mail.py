@@ -171,7 +171,7 @@ def test_reminder_jobs_at_once_write_one_mail_per_follower(
         {**test_config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS, "max_overflow": 0}},
         instance_path=instance_dir,
     )
-    start = threading.Barrier(RACERS)
+    start = threading.Barrier(RACERS, timeout=30)
 
     def run(_: int) -> None:
         with racing.app_context():

@@ -250,7 +250,7 @@ def test_two_senders_at_once_deliver_each_message_once(app, creator, project):
     db.session.commit()
     lock = threading.Lock()
     delivered: list[str] = []
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=30)
 
     class Recording:
         def connect(self):

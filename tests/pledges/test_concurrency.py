@@ -47,7 +47,7 @@ def test_two_hundred_backers_race_for_fifty_places(app, test_config, instance_di
         {**test_config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 0}},
         instance_path=instance_dir,
     )
-    start = threading.Barrier(40)
+    start = threading.Barrier(40, timeout=30)
 
     def attempt(backer_id: int) -> str:
         with racing.app_context():

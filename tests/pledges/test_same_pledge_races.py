@@ -158,7 +158,7 @@ class Race:
             app_clock.now = real_now
 
     def _run(self, ops: tuple[Op, ...]) -> list[str]:
-        barrier = threading.Barrier(len(ops))
+        barrier = threading.Barrier(len(ops), timeout=30)
         results: list[str] = [""] * len(ops)
 
         def worker(i: int, op: Op) -> None:

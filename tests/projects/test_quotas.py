@@ -395,7 +395,7 @@ def race(app_config, instance_dir, attempt, count: int) -> list[str]:
         {**app_config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS, "max_overflow": 0}},
         instance_path=instance_dir,
     )
-    start = threading.Barrier(RACERS)
+    start = threading.Barrier(RACERS, timeout=30)
 
     def run(i: int) -> str:
         with racing.app_context():

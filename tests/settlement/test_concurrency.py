@@ -110,7 +110,7 @@ def test_racing_claims_have_exactly_one_winner(app, creator, project, stripe_fak
     project_id = project.id
     db.session.commit()
     db.session.remove()
-    start = threading.Barrier(8)
+    start = threading.Barrier(8, timeout=30)
     won: list[bool] = []
 
     def contender() -> None:

@@ -763,7 +763,7 @@ class Simulation:
         }
         names = [self.rng.choice(list(moves)) for _ in range(2)]
         results: list[str] = ["", ""]
-        barrier = threading.Barrier(2)
+        barrier = threading.Barrier(2, timeout=30)
 
         def worker(i: int) -> None:
             with self.app.app_context():
