@@ -58,6 +58,9 @@ def register_extensions(app: Flask) -> None:
     from app.notifications import handlers as notification_handlers
 
     notification_handlers.register()  # domain events -> outbox rows
+    from app.campaign import series
+
+    series.register()  # pledges held, changed, cancelled -> the funding series
     from app.payouts import workflows as payout_workflows
     from app.pledges import checkout
 
@@ -102,6 +105,7 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
+    from app.campaign.routes import bp as campaign_bp
     from app.comments.routes import bp as comments_bp
     from app.follows.routes import bp as follows_bp
     from app.main.routes import bp as main_bp
@@ -131,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         follows_bp,
         payouts_bp,
         statements_bp,
+        campaign_bp,
         sharing_bp,
         notifications_bp,
         settings_bp,

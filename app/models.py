@@ -2,6 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.accounts.sessions import UserSession
+from app.campaign.models import FundingHour
 from app.comments.models import Comment
 from app.follows.models import Follow
 from app.ledger.models import LedgerEntry, LedgerTransaction
@@ -19,6 +20,7 @@ __all__ = [
     "ConnectedAccount",
     "FaqEntry",
     "Follow",
+    "FundingHour",
     "LedgerEntry",
     "LedgerTransaction",
     "Outbox",

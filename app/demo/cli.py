@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts.models import User
 from app.accounts.services import AccountError
-from app.demo import conversation, ending, pledging
+from app.demo import conversation, ending, history, pledging
 from app.demo import seed as demo
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
 from app.extensions import db
@@ -36,6 +36,7 @@ def seed_command() -> None:
     pledges = pledging.make_pledges(summary.live, summary.backer_ids)
     with transaction():
         posted = conversation.add_comments([live.id for live in summary.live])
+        history.spread([live.id for live in summary.live], clock.now())
 
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
     projects = sum(summary.by_status.values())

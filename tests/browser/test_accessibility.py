@@ -272,6 +272,8 @@ TOUR = {
     "my-projects": Visit("cora", "/my/projects"),
     "payouts": Visit("cora", "/payouts/account"),
     "statement": Visit("cora", "/projects/{kettle}/statement"),
+    "dashboard": Visit("cora", "/projects/{moon}/dashboard"),  # figures, chart, its table
+    "dashboard-ended": Visit("cora", "/projects/{kettle}/dashboard"),
     "moderation-queue": Visit("mo", "/moderation/"),
     "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),

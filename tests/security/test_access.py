@@ -594,6 +594,26 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "cancelled": (LOGIN,    403,      403,      200,      200,       200),
     },
 
+    # The campaign dashboard: live and ended projects' figures, for the owner and staff; before
+    # launch there is none (404 to those who may see the project at all).
+    "campaign.dashboard GET": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "submitted": (LOGIN,    404,      404,      404,      404,       404),
+        "approved":  (LOGIN,    404,      404,      404,      404,       404),
+        "rejected":  (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      200,      200,       200),
+        "cancelled": (LOGIN,    403,      403,      200,      200,       200),
+    },
+    # The funding chart is public like the project page, once launched.
+    "campaign.funding_chart GET": {
+        "draft":     (404,      404,      404,      404,      404,       404),
+        "submitted": (404,      404,      404,      404,      404,       404),
+        "approved":  (404,      404,      404,      404,      404,       404),
+        "rejected":  (404,      404,      404,      404,      404,       404),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+
     # The signed link in a digest is the authority, whoever holds it (a forwarded mail can
     # turn off only that one kind of mail, for that one user): no log in. The page asks; its
     # form carries CSRF. The one-click address is what mail clients POST to (RFC 8058),
