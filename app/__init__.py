@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from app.settings.routes import bp as settings_bp
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
+    from app.updates.routes import bp as updates_bp
 
     for blueprint in (
         main_bp,
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         reports_bp,
         follows_bp,
+        updates_bp,
         payouts_bp,
         statements_bp,
         sharing_bp,

@@ -7,6 +7,7 @@ from app import events
 from app.extensions import db
 from app.notifications import comments
 from app.notifications import services as notifications
+from app.notifications import updates
 from app.projects.models import Project
 
 
@@ -74,6 +75,8 @@ def project_launched(event: events.ProjectLaunched) -> None:
 
 def comment_posted(event: events.CommentPosted) -> None:
     comments.comment_posted(event.comment_id)
+def update_published(event: events.UpdatePublished) -> None:
+    updates.update_published(event.update_id, event.project_id, event.public)
 
 
 HANDLERS = {
@@ -92,6 +95,7 @@ HANDLERS = {
     events.ProjectReviewed: project_reviewed,
     events.ProjectLaunched: project_launched,
     events.CommentPosted: comment_posted,
+    events.UpdatePublished: update_published,
 }
 
 

@@ -32,6 +32,8 @@ URL_VALUES = {
     "token": "unsubscribe_token",
     "user_id": "person_id",
     "person_slug": "person_slug",
+    "number": "update_number",
+    "image": "update_image",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -65,6 +67,9 @@ POST_DATA = {
     "questions.edit_entry": lambda w: {"question": "Does it ship abroad?", "answer": "Yes."},
     "questions.ask": lambda w: {"body": "Is the lamp dimmable?"},
     "questions.answer": lambda w: {f"q{w.question_id}-answer": "Yes, in three steps."},
+    "updates.new": lambda w: {"title": "Shipping news", "body": "Boxes.", "audience": "public"},
+    "updates.edit": lambda w: {"title": "Shipping news", "body": "Boxes.", "audience": "public"},
+    "updates.remove": lambda w: {"reason": "Posted by mistake."},
     "reports.report_project": lambda w: {"reason": "spam", "details": "Copied from elsewhere."},
     "reports.decide": lambda w: {"note": "Checked the listing."},
     "reports.report_comment": lambda w: {"reason": "spam", "details": "An advertisement."},

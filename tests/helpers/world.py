@@ -55,6 +55,8 @@ class World:
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
     person_id: int = 0  # the owner's public profile (/people/<id>-<slug>)
     person_slug: str = ""
+    update_number: int = 0  # the project's backers-only Update #1, with an image
+    update_image: str = ""
 
 
 def owner_unsubscribe_token(app, user_id: int) -> str:
@@ -127,7 +129,29 @@ def build_world(app, stripe_fake) -> World:
     world.pledge_id, world.payment_intent_id = held_pledge(
         world.clients["backer"], stripe_fake, project, backed
     )
+    world.update_number, world.update_image = gen_update_row(project, owner.id)
     return world
+
+
+def gen_update_row(project, author_id: int) -> tuple[int, str]:
+    """A backers-only update with an image, made as a row (any project state): its number
+    and image file name."""
+    from app.updates.models import Update
+
+    image = uploads.save_cover(png_bytes((90, 30, 200)))
+    db.session.add(
+        Update(
+            project_id=project.id,
+            number=1,
+            author_id=author_id,
+            title="Backers' news",
+            body="Only for backers.",
+            public=False,
+            image=image,
+        )
+    )
+    db.session.commit()
+    return 1, image
 
 
 def newest_session_of(user_id: int) -> int:
