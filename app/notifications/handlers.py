@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from app import events
 from app.extensions import db
-from app.notifications import comments
+from app.notifications import comments, updates
 from app.notifications import services as notifications
-from app.notifications import updates
 from app.projects.models import Project
 
 
@@ -75,6 +74,8 @@ def project_launched(event: events.ProjectLaunched) -> None:
 
 def comment_posted(event: events.CommentPosted) -> None:
     comments.comment_posted(event.comment_id)
+
+
 def update_published(event: events.UpdatePublished) -> None:
     updates.update_published(event.update_id, event.project_id, event.public)
 

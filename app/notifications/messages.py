@@ -350,6 +350,13 @@ def _updates(rows: list[Outbox]) -> dict[int, UpdateFacts]:
     }
 
 
+def _thread_url(project_id: int, update_number: int | None) -> str:
+    """Where a comment's thread is: the project's comments, or an update's page."""
+    if update_number:
+        return absolute_url("updates.show", project_id=project_id, number=update_number)
+    return absolute_url("comments.thread", project_id=project_id)
+
+
 def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessage | Exception]]:
     """Each row's e-mail, or the error that kept it from being written."""
     rows = list(rows)
@@ -411,7 +418,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 )
                 if row.project_id
                 else site_url,
-                "comments_url": absolute_url("comments.thread", project_id=row.project_id)
+                "comments_url": _thread_url(row.project_id, data.get("update_number"))
                 if row.project_id
                 else site_url,
                 "projects_url": absolute_url("projects.mine"),

@@ -89,6 +89,7 @@ class Report(db.Model):
     target_type: Mapped[str] = mapped_column(String(20), default=ReportTarget.PROJECT.value)
     target_id: Mapped[int]
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id"), index=True)
     reason: Mapped[ReportReason] = mapped_column(enum_type(ReportReason, "report_reason"))
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ReportStatus] = mapped_column(

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.comments.models import Comment
+from app.comments.routes import comment_of, comment_url
 from app.errors import UserError
 from app.extensions import db, limiter
 from app.moderation.routes import moderator_required
@@ -66,11 +67,8 @@ def report_project(project_id: int):
     error_message=lambda: gettext("You have sent many reports lately. Try again later."),
 )
 def report_comment(comment_id: int):
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        abort(404)
-    project = visible_project(comment.project_id)
-    back = redirect(url_for("comments.thread", project_id=project.id) + f"#comment-{comment.id}")
+    comment, project = comment_of(comment_id)
+    back = redirect(comment_url(comment))
     if not comment.is_shown:
         flash(gettext("This comment is no longer shown."), "warning")
         return back

@@ -1,4 +1,4 @@
-"""updates: a creator's numbered updates to a launched project
+"""updates: a creator's numbered updates to a launched project, comments on them, reports of them
 
 Revision ID: a7c4e2b9d1f5
 Revises: bbf721d485da
@@ -41,9 +41,27 @@ def upgrade():
     )
     with op.batch_alter_table("updates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_updates_project_id"), ["project_id"], unique=False)
+    # Comments had their update_id column before there were updates: now its foreign key.
+    with op.batch_alter_table("comments", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f("fk_comments_update_id_updates"), "updates", ["update_id"], ["id"]
+        )
+    # A report may be about an update (target_type "update", target_id = update_id).
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("update_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_reports_update_id"), ["update_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_reports_update_id_updates"), "updates", ["update_id"], ["id"]
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_reports_update_id_updates"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_reports_update_id"))
+        batch_op.drop_column("update_id")
+    with op.batch_alter_table("comments", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_comments_update_id_updates"), type_="foreignkey")
     with op.batch_alter_table("updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_updates_project_id"))
     op.drop_table("updates")

@@ -51,13 +51,13 @@ from app.projects.domain import ProjectStatus
 from app.projects.models import Project, ProjectEvent, ProjectRevision
 from app.projects.slugs import slug_of
 from app.questions import services as questions
-from app.updates import services as updates
-from app.updates.models import Update
 from app.questions.models import FaqEntry, Question
 from app.reports import services as reports
 from app.reports.models import Report, ReportReason
 from app.rewards.models import RewardTier
 from app.text import render_markdown
+from app.updates import services as updates
+from app.updates.models import Update
 from tests.helpers import Browser, dangerous_markup, gen_project, gen_user, parse_forms
 from tests.helpers.pledging import pay_through_pages
 from tests.helpers.xss import PAYLOADS, storable
