@@ -85,9 +85,9 @@ def comment_of(comment_id: int) -> tuple[Comment, Project]:
     if comment is None:
         abort(404)
     project = visible_project(comment.project_id)
-    if comment.update_id is not None:
-        if not services.may_read_update(db.session.get(Update, comment.update_id), current_user):
-            abort(404)
+    update = db.session.get(Update, comment.update_id) if comment.update_id else None
+    if update is not None and not services.may_read_update(update, current_user):
+        abort(404)
     return comment, project
 
 
@@ -181,7 +181,7 @@ def edit(comment_id: int):
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 @login_required
 def delete(comment_id: int):
-    comment, project = _own_comment(comment_id)
+    comment, _ = _own_comment(comment_id)
     if ConfirmForm().validate_on_submit() and services.delete(comment):
         db.session.commit()
         flash(gettext("Comment deleted."), "info")

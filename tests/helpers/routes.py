@@ -34,6 +34,7 @@ URL_VALUES = {
     "person_slug": "person_slug",
     "number": "update_number",
     "image": "update_image",
+    "update_id": "update_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -74,6 +75,8 @@ POST_DATA = {
     "reports.decide": lambda w: {"note": "Checked the listing."},
     "reports.report_comment": lambda w: {"reason": "spam", "details": "An advertisement."},
     "reports.decide_comment": lambda w: {"note": "Checked the comment."},
+    "reports.report_update": lambda w: {"reason": "spam", "details": "An advertisement."},
+    "reports.decide_update": lambda w: {"note": "Checked the update."},
     "comments.post": lambda w: {"body": "When does it ship?"},
     "comments.edit": lambda w: {"body": "When does it ship to Oslo?"},
     "comments.hide": lambda w: {"reason": "Off topic."},

@@ -633,6 +633,25 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      DONE,     403,       403),
         "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
     },
+    # Reports of an update: anyone signed in who reads it (the world's is backers-only, the
+    # backer's pledge on the live project), but its author; moderators decide (it has an open
+    # report, by its author, as a row).
+    "reports.report_update GET": {
+        "draft":     (LOGIN,    404,      404,      200,      200,       200),
+        "live":      (LOGIN,    404,      200,      200,      200,       200),
+        "cancelled": (LOGIN,    404,      404,      200,      200,       200),
+    },
+    "reports.report_update POST": {
+        "live":      (LOGIN,    404,      DONE,     REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    404,      404,      REFUSED,  DONE,      DONE),
+    },
+    "reports.decide_update POST decision=dismiss": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
+    "reports.decide_update POST decision=remove": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
 
     # The statement of the owner's ended project: money and backers' addresses, so only its
     # owner, moderators and admins; a backer of another project is refused.
@@ -774,6 +793,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             person_slug=slug_of_person(owner),
             update_number=updates[state][0],
             update_image=updates[state][1],
+            update_id=updates[state][2],
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()

@@ -968,10 +968,10 @@ def test_update_forms(app, no_rate_limits, published, page, pairs):
         assert snapshot() == before
         return
     db.session.expire_all()
-    for update in db.session.scalars(select(Update)):
-        assert update.project_id == project_id and update.number in (1, 2)
-        assert 1 <= len(update.title) <= 120 and 1 <= len(update.body) <= 50_000
-        assert len(update.delete_reason) <= 2000
+    for written in db.session.scalars(select(Update)):
+        assert written.project_id == project_id and written.number in (1, 2)
+        assert 1 <= len(written.title) <= 120 and 1 <= len(written.body) <= 50_000
+        assert len(written.delete_reason) <= 2000
     db.session.execute(delete(Update).where(Update.number == 2))
     restore(Update, was)
     db.session.execute(delete(Outbox))
