@@ -629,3 +629,21 @@ def test_remove_an_update(world):
     (changed,) = d.changed["updates"].values()
     assert changed["deleted_by_id"][1] == world.user_ids["owner"]
     assert changed["delete_reason"][1] == "Wrong date." and recent(changed["deleted_at"][1])
+
+
+def test_report_an_update(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/updates/{world.update_number}/report"
+    fields = {"reason": "spam", "details": "An advert.", "target_type": "project"}
+    sneaky = {"status": "dismissed", "decided_by_id": "1", "comment_id": "1", "target_id": "1"}
+    assert post(world, "backer", url, {**sneaky, **fields}).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"reports"})
+    report = d.new("reports")
+    assert (report["reporter_id"], report["update_id"], report["target_id"]) == (
+        world.user_ids["backer"],
+        world.update_id,
+        world.update_id,
+    )
+    assert (report["target_type"], report["status"]) == ("update", "open")
+    assert report["comment_id"] is None and report["decided_by_id"] is None
