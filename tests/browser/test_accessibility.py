@@ -146,6 +146,10 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     comments.hide(hidden, cora, HiddenBy.CREATOR, "Advertising")
     comments.post(moon, mo, "Shipping news: the lamps leave the workshop in March.")
     reports.report_comment(asked, bea_user, ReportReason.SPAM, "Looks like an advert to me.")
+    # Update #1's own thread (Cy asks, Cora replies) and Bea's report of it, for the queue.
+    on_news = comments.post(moon, cy_user, "Which colour came first?", update=news)
+    comments.post(moon, cora, "Amber.", parent_id=on_news.id, update=news)
+    reports.report_update(news, bea_user, ReportReason.SPAM, "It is an advert.")
     db.session.commit()
     assert start(bea, boat, amount="30").status_code == 302
     pending = latest_pledge()
@@ -289,7 +293,7 @@ TOUR = {
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
     "story-changes": Visit(None, "/projects/{moon}/changes"),
     "report-project": Visit("bea", "/projects/{moon}/report"),
-    "reports-queue": Visit("mo", "/moderation/reports"),  # a project's reports, a comment's
+    "reports-queue": Visit("mo", "/moderation/reports"),  # a project's, a comment's, an update's
     "comments": Visit(None, "/projects/{moon}/comments"),  # replies, deleted, hidden, staff
     "comments-backer": Visit("cy", "/projects/{moon}/comments"),  # the form, reply boxes
     "comments-not-backer": Visit("bea", "/projects/{moon}/comments"),  # "Only backers..."
@@ -305,6 +309,9 @@ TOUR = {
     "write-update": Visit("cora", "/projects/{moon}/updates/new"),
     "write-update-errors": Visit("cora", "/projects/{moon}/updates/new", then=_submit),
     "remove-update": Visit("cora", "/projects/{moon}/updates/1/remove"),
+    "edit-update": Visit("cora", "/projects/{moon}/updates/1/edit"),
+    "update-with-comments": Visit("cy", "/projects/{moon}/updates/1"),
+    "report-update": Visit("bea", "/projects/{moon}/updates/1/report"),
     "unsubscribe": Visit(None, "/mail/unsubscribe/{unsubscribe}"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),
