@@ -340,7 +340,8 @@ def build_world(app, stripe_fake) -> World:
     ids["comment"] = said.id
     # Updates: a public one and a removed one on the live project, a backers-only one on the
     # project the backer's pledge is held on.
-    updates.publish(live, creator.id, "update title", "update body", True)
+    news = updates.publish(live, creator.id, "update title", "update body", True)
+    reports.report_update(news, backer, ReportReason.SPAM, "details")  # the queue shows it
     removed = updates.publish(live, creator.id, "removed title", "removed body", True)
     updates.remove(removed, creator.id, "removal reason")
     updates.publish(db.session.get(Project, ids["held"]), creator.id, "secret", "body", False)
@@ -570,7 +571,11 @@ def test_the_world_shows_every_field(app, xss_world):
         },
         "mark-hidden": {f"/projects/{i['live']}/comments"},  # for the moderator only
         "mark-up-title": {f"/projects/{i['live']}", f"/projects/{i['live']}/updates"},
-        "mark-up-body": {f"/projects/{i['live']}/updates/1", f"/projects/{i['held']}/updates/1"},
+        "mark-up-body": {
+            f"/projects/{i['live']}/updates/1",
+            f"/projects/{i['held']}/updates/1",
+            "/moderation/reports",
+        },
         "mark-why": {f"/projects/{i['live']}/updates/2"},
         "mark-bio": {profile},
         "mark-location": {profile},
