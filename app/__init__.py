@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from app.settings.routes import bp as settings_bp
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
+    from app.updates.routes import bp as updates_bp
 
     for blueprint in (
         main_bp,
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         reports_bp,
         follows_bp,
+        updates_bp,
         payouts_bp,
         statements_bp,
         campaign_bp,

@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_START_LIMIT_PER_ACCOUNT": "10 per hour",  # pledges started (paid or not)
     "PLEDGE_START_LIMIT_PER_IP": "30 per hour",
     "QUESTION_LIMIT_PER_ACCOUNT": "10 per hour",  # private questions one account asks creators
+    "UPDATE_LIMIT_PER_ACCOUNT": "10 per day",  # updates one account publishes (each is mailed)
     "REPORT_LIMIT_PER_ACCOUNT": "10 per day",  # reports one account sends the moderators
     "COMMENT_LIMIT_PER_ACCOUNT": "5 per minute; 60 per day",  # comments and replies posted
     "COMMENT_EDIT_MINUTES": 15,  # how long after posting a comment its author may edit it

@@ -156,6 +156,15 @@ class CommentPosted(Event):
     comment_id: int
 
 
+@dataclass(frozen=True)
+class UpdatePublished(Event):
+    """A creator published an update: its backers (and, if public, followers) are mailed."""
+
+    update_id: int
+    project_id: int
+    public: bool
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

@@ -170,6 +170,8 @@ def action_label(action: str) -> str:
         "dismiss_reports": pgettext("audit log", "reports dismissed"),
         "hide_comment": pgettext("audit log", "comment hidden"),
         "dismiss_comment_reports": pgettext("audit log", "reports of a comment dismissed"),
+        "remove_update": pgettext("audit log", "update removed"),
+        "dismiss_update_reports": pgettext("audit log", "reports of an update dismissed"),
         "claim_for_settlement": pgettext("audit log", "claimed for settlement"),
         "mark_funded": pgettext("audit log", "marked funded"),
         "mark_failed": pgettext("audit log", "marked failed"),

@@ -34,9 +34,8 @@ class Comment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    # The update it is about (None: the project itself). The foreign key to ``updates``
-    # comes with that table.
-    update_id: Mapped[int | None]
+    # The update it is about (None: the project itself).
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)

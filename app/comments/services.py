@@ -20,6 +20,8 @@ from app.moves import move
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects.models import Project, ProjectEvent
+from app.updates import services as updates
+from app.updates.models import Update
 
 # A backer's own cancel ends their pledge with this reason (app/pledges/services/changes.py):
 # they are no longer a backer. A refund at the end (failed, cancelled, suspended) keeps them one.
@@ -69,17 +71,32 @@ REFUSALS = {
 }
 
 
+def may_read_update(update: Update, user) -> bool:
+    """Whether ``user`` sees an update's comments: those who read the update in full (its
+    backers only, if it is for them), while it is not removed (moderators still may)."""
+    project = db.session.get(Project, update.project_id)
+    if update.is_deleted and not getattr(user, "is_moderator", False):
+        return False
+    return updates.full_readers_check(project, user)(update)
+
+
 def post(
     project: Project,
     author: User,
     body: str,
     parent_id: int | None = None,
-    update_id: int | None = None,
+    update: Update | None = None,
 ) -> Comment:
-    """A comment, or a reply to one (a reply to a reply answers its comment: one level)."""
+    """A comment on the project or one of its updates, or a reply to one (a reply to a
+    reply answers its comment: one level)."""
     refused = why_not(project, author)
     if refused:
         raise CommentRefused(REFUSALS[refused])
+    if update is not None and (
+        update.project_id != project.id or update.is_deleted or not may_read_update(update, author)
+    ):
+        raise CommentRefused(N_("This update cannot be commented on."))
+    update_id = update.id if update is not None else None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.project_id != project.id or parent.update_id != update_id:

@@ -37,6 +37,7 @@ def seed_command() -> None:
     with transaction():
         posted = conversation.add_comments([live.id for live in summary.live])
         history.spread([live.id for live in summary.live], clock.now())
+        published = conversation.add_updates(summary.live[0].id) if summary.live else 0
 
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
     projects = sum(summary.by_status.values())
@@ -49,6 +50,7 @@ def seed_command() -> None:
         f"held in escrow: {held or 'nothing'}."
     )
     click.echo(f"Posted {posted} comments and creator replies on live projects.")
+    click.echo(f"Published {published} updates (one for backers only) on a live project.")
     if pledges.warning:
         click.echo(_warning(pledges), err=True)
     _print_logins()

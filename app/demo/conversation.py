@@ -1,5 +1,7 @@
-"""The demo's comments: backers ask on a few live projects and their creators reply, through
-the real comment services, after the pledges are made (only backers may comment)."""
+"""The demo's comments and updates: backers ask on a few live projects and their creators
+reply, and the first live project posts updates (one for backers only) with a comment or two,
+through the real services, after the pledges are made (only backers may comment, and an
+update's mail goes to its backers)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from app.extensions import db
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 from app.projects.models import Project
+from app.updates import services as updates
 
 # (a backer's comment, the creator's reply or None, a backer's thanks or None)
 THREADS = (
@@ -28,6 +31,28 @@ THREADS = (
     ("Backed on day one. Good luck, hope you make it!", None, None),
 )
 PROJECTS_WITH_COMMENTS = 4
+# (title, Markdown body, public), in the order they are published.
+UPDATES = (
+    (
+        "We are funded: thank you!",
+        "You made it happen in **nine days**. Next: the final prototype, then production.\n\n"
+        "- Prototype review next week\n- Production slot booked for next month",
+        True,
+    ),
+    (
+        "For backers: the prototype, up close",
+        "Here is what the workshop looks like this week, and the two colours we are choosing "
+        "between. Tell us which one you prefer in the comments.",
+        False,
+    ),
+    (
+        "Shipping plan",
+        "Rewards ship in the order pledges came in; each gets a tracking number.",
+        True,
+    ),
+)
+UPDATE_COMMENT = "Which courier will you use for Europe?"
+UPDATE_REPLY = "DHL for Europe; the tracking number comes by e-mail."
 
 
 def add_comments(project_ids: list[int]) -> int:
@@ -55,3 +80,27 @@ def add_comments(project_ids: list[int]) -> int:
                 comments.post(project, backer, thanks, parent_id=comment.id)
                 posted += 1
     return posted
+
+
+def add_updates(project_id: int) -> int:
+    """The project's updates, and on the first a backer's question and the creator's reply;
+    how many updates were published. Flushes; the command commits."""
+    project = db.session.get(Project, project_id)
+    published = [
+        updates.publish(project, project.owner_id, title, body, public)
+        for title, body, public in UPDATES
+    ]
+    backer_id = db.session.scalar(
+        select(Pledge.backer_id)
+        .where(Pledge.project_id == project_id, Pledge.status == PledgeStatus.HELD)
+        .order_by(Pledge.backer_id)
+        .limit(1)
+    )
+    if backer_id is not None:
+        first = published[0]
+        asked = comments.post(
+            project, db.session.get(User, backer_id), UPDATE_COMMENT, update=first
+        )
+        creator = db.session.get(User, project.owner_id)
+        comments.post(project, creator, UPDATE_REPLY, parent_id=asked.id, update=first)
+    return len(published)

@@ -18,6 +18,7 @@ from app.notifications.digests import LOOKBACK, period_end
 from app.notifications.models import MailDigest
 from app.notifications.services import Kind
 from app.projects.models import Project
+from app.updates.models import Update
 
 EXCERPT = 500  # characters of a reply quoted in its mail
 DIGEST = Kind.NEW_COMMENTS_DIGEST_CREATOR
@@ -36,6 +37,9 @@ def comment_posted(comment_id: int) -> None:
     if not preferences.wants(parent.author_id, preferences.Topic.COMMENT_REPLIES):
         return
     replier = db.session.scalar(select(User.display_name).where(User.id == reply.author_id))
+    on_update = reply.update_id and db.session.scalar(
+        select(Update.number).where(Update.id == reply.update_id)
+    )
     notifications.to_user(
         Kind.COMMENT_REPLY,
         f"{Kind.COMMENT_REPLY.value}:{reply.id}",
@@ -47,6 +51,7 @@ def comment_posted(comment_id: int) -> None:
             "replier": replier,
             "reply": reply.body[:EXCERPT],
             "comment": parent.body[:EXCERPT],
+            "update_number": on_update or None,  # the thread is on that update's page
         },
     )
 

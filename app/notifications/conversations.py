@@ -52,9 +52,9 @@ def reports_decided(event: events.ReportsDecided) -> None:
     """Each reporter is told what the moderators decided about their report."""
     kind = Kind.REPORT_DECIDED_REPORTER
     reports = db.session.execute(
-        select(Report.id, Report.reporter_id, Report.project_id, Report.status).where(
-            Report.id.in_(list(event.report_ids))
-        )
+        select(
+            Report.id, Report.reporter_id, Report.project_id, Report.status, Report.target_type
+        ).where(Report.id.in_(list(event.report_ids)))
     )
     for report in reports:
         to_user(
@@ -62,5 +62,5 @@ def reports_decided(event: events.ReportsDecided) -> None:
             f"{kind.value}:{report.id}",
             report.reporter_id,
             project_id=report.project_id,
-            data={"outcome": report.status.value},
+            data={"outcome": report.status.value, "target": report.target_type},
         )

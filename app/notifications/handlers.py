@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app import events
 from app.extensions import db
-from app.notifications import comments
+from app.notifications import comments, updates
 from app.notifications import services as notifications
 from app.projects.models import Project
 
@@ -76,6 +76,10 @@ def comment_posted(event: events.CommentPosted) -> None:
     comments.comment_posted(event.comment_id)
 
 
+def update_published(event: events.UpdatePublished) -> None:
+    updates.update_published(event.update_id, event.project_id, event.public)
+
+
 HANDLERS = {
     events.ProjectFunded: project_funded,
     events.ProjectFailed: project_failed,
@@ -92,6 +96,7 @@ HANDLERS = {
     events.ProjectReviewed: project_reviewed,
     events.ProjectLaunched: project_launched,
     events.CommentPosted: comment_posted,
+    events.UpdatePublished: update_published,
 }
 
 

@@ -45,6 +45,8 @@ from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from app.projects.models import Project, ProjectEvent
 from app.projects.slugs import slug_of
 from app.rewards.models import RewardTier
+from app.text import render_markdown
+from app.updates.models import Update
 
 
 def _environment(html: bool) -> Environment:
@@ -318,6 +320,43 @@ def _stop_reasons(project_ids: set[int]) -> dict[int, str]:
     return {r.project_id: r.reason for r in rows}
 
 
+@dataclass(frozen=True)
+class UpdateFacts:
+    """A published update as its mail shows it, as it reads when the mail is written."""
+
+    number: int
+    title: str
+    body: str  # Markdown, for the text part
+    body_html: Any  # sanitised HTML, for the HTML part
+    removed: bool
+    url: str
+
+
+def _updates(rows: list[Outbox]) -> dict[int, UpdateFacts]:
+    ids = {(r.data or {}).get("update_id") for r in rows} - {None}
+    if not ids:
+        return {}
+    found = db.session.scalars(select(Update).where(Update.id.in_(ids)))
+    return {
+        u.id: UpdateFacts(
+            u.number,
+            u.title,
+            u.body,
+            render_markdown(u.body),
+            u.deleted_at is not None,
+            absolute_url("updates.show", project_id=u.project_id, number=u.number),
+        )
+        for u in found
+    }
+
+
+def _thread_url(project_id: int, update_number: int | None) -> str:
+    """Where a comment's thread is: the project's comments, or an update's page."""
+    if update_number:
+        return absolute_url("updates.show", project_id=project_id, number=update_number)
+    return absolute_url("comments.thread", project_id=project_id)
+
+
 def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessage | Exception]]:
     """Each row's e-mail, or the error that kept it from being written."""
     rows = list(rows)
@@ -330,6 +369,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     payouts = _payouts(project_ids)
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
+    updates = _updates(rows)
     locales = _locales({r.user_id for r in rows})
     zones = _zones({r.user_id for r in rows})
     config = current_app.config
@@ -350,6 +390,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "pledge": pledges.get(row.pledge_id),
                 "refund_state": refunds.get(row.id, "none"),
                 "payment": payments.get(data.get("payment_id")),
+                "update": updates.get(data.get("update_id")),
                 "unsubscribe_url": unsubscribe_url,
                 "back_url": absolute_url("pledges.back", project_id=row.project_id)
                 if row.project_id
@@ -377,7 +418,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 )
                 if row.project_id
                 else site_url,
-                "comments_url": absolute_url("comments.thread", project_id=row.project_id)
+                "comments_url": _thread_url(row.project_id, data.get("update_number"))
                 if row.project_id
                 else site_url,
                 "projects_url": absolute_url("projects.mine"),

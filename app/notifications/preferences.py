@@ -32,6 +32,7 @@ class Topic(enum.StrEnum):
     QUESTIONS_ASKED = "questions_asked"
     COMMENT_REPLIES = "comment_replies"
     NEW_COMMENTS_DIGEST = "new_comments_digest"
+    PROJECT_UPDATES = "project_updates"
 
     @property
     def label(self) -> str:
@@ -46,6 +47,7 @@ TOPIC_LABELS = {
     Topic.QUESTIONS_ASKED: N_("an e-mail when someone asks a question about one of your projects"),
     Topic.COMMENT_REPLIES: N_("an e-mail when someone replies to your comment"),
     Topic.NEW_COMMENTS_DIGEST: N_("the daily e-mail about new comments on your projects"),
+    Topic.PROJECT_UPDATES: N_("updates from projects I back or follow"),
 }
 
 # Kinds of mail that may be turned off. Every other kind (receipts, refunds, payouts,
@@ -57,6 +59,7 @@ TOPIC_OF_KIND: dict[str, Topic] = {
     Kind.QUESTION_ASKED_CREATOR.value: Topic.QUESTIONS_ASKED,
     Kind.COMMENT_REPLY.value: Topic.COMMENT_REPLIES,
     Kind.NEW_COMMENTS_DIGEST_CREATOR.value: Topic.NEW_COMMENTS_DIGEST,
+    Kind.UPDATE_PUBLISHED.value: Topic.PROJECT_UPDATES,
 }
 
 

@@ -67,6 +67,7 @@ class Kind(enum.StrEnum):
     QUESTION_ANSWERED_ASKER = "question_answered_asker"
     COMMENT_REPLY = "comment_reply"  # someone answered your comment; may be turned off
     NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
+    UPDATE_PUBLISHED = "update_published"  # to backers and followers, may be turned off
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.

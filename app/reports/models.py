@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.accounts.models import User
     from app.comments.models import Comment
     from app.projects.models import Project
+    from app.updates.models import Update
 
 DETAILS_MAX = 2000
 
@@ -46,14 +47,17 @@ REASON_LABELS = {
 
 
 class ReportTarget(enum.StrEnum):
-    """What a report is about; an update will be one more, with its own nullable column."""
+    """What a report is about: the project, or one of its comments or updates (each with its
+    own nullable column)."""
 
     PROJECT = "project"
     COMMENT = "comment"
+    UPDATE = "update"
 
 
-# What a comment may be reported for (fraud and prohibited projects are about projects).
-COMMENT_REASONS = (
+# What a comment or an update may be reported for (fraud and prohibited projects are about
+# projects).
+CONTENT_REASONS = (
     ReportReason.OFFENSIVE,
     ReportReason.SPAM,
     ReportReason.INTELLECTUAL_PROPERTY,
@@ -64,7 +68,7 @@ COMMENT_REASONS = (
 class ReportStatus(enum.StrEnum):
     OPEN = "open"
     DISMISSED = "dismissed"  # looked at: nothing against the rules
-    ACTED_ON = "acted_on"  # the project was suspended, or the comment hidden
+    ACTED_ON = "acted_on"  # the project was suspended, the comment hidden, the update removed
 
     @property
     def label(self) -> str:
@@ -84,11 +88,12 @@ class Report(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    # What is reported: the project itself, or one of its comments (``comment_id``, also
-    # ``target_id``). Reports are grouped by target type and id.
+    # What is reported: the project itself, or one of its comments (``comment_id``) or
+    # updates (``update_id``), also ``target_id``. Reports are grouped by target type and id.
     target_type: Mapped[str] = mapped_column(String(20), default=ReportTarget.PROJECT.value)
     target_id: Mapped[int]
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id"), index=True)
     reason: Mapped[ReportReason] = mapped_column(enum_type(ReportReason, "report_reason"))
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ReportStatus] = mapped_column(
@@ -102,10 +107,17 @@ class Report(db.Model):
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
     project: Mapped[Project] = relationship("Project")
     comment: Mapped[Comment | None] = relationship("Comment")
+    update: Mapped[Update | None] = relationship("Update")
 
     @property
     def outcome(self) -> str:
         """The status as its reporter reads it."""
-        if self.status is ReportStatus.ACTED_ON and self.target_type == ReportTarget.COMMENT:
-            return gettext(N_("comment hidden"))
+        if self.status is ReportStatus.ACTED_ON and self.target_type in ACTED_ON_LABELS:
+            return gettext(ACTED_ON_LABELS[self.target_type])
         return self.status.label
+
+
+ACTED_ON_LABELS = {
+    ReportTarget.COMMENT.value: N_("comment hidden"),
+    ReportTarget.UPDATE.value: N_("update removed"),
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,10 +18,52 @@ from app.i18n import N_
 from app.projects import services as projects
 from app.projects.models import Project, ProjectEvent
 from app.reports.models import Report, ReportReason, ReportStatus, ReportTarget
+from app.updates import services as updates
+from app.updates.models import Update
 
 
 class ReportRefused(Exception):
     """The message is a catalogue entry."""
+
+
+def _file(
+    reporter: User,
+    target: ReportTarget,
+    target_id: int,
+    project_id: int,
+    reason: ReportReason,
+    details: str,
+    **column: int,
+) -> Report:
+    """The reporter's report of the target, unless they have one open about it already."""
+    if db.session.scalar(
+        select(Report.id).where(
+            Report.reporter_id == reporter.id,
+            Report.target_type == target.value,
+            Report.target_id == target_id,
+            Report.status == ReportStatus.OPEN,
+        )
+    ):
+        raise ReportRefused(ALREADY[target])
+    report = Report(
+        reporter_id=reporter.id,
+        project_id=project_id,
+        target_type=target.value,
+        target_id=target_id,
+        reason=reason,
+        details=details,
+        **column,
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+ALREADY = {
+    ReportTarget.PROJECT: N_("You have already reported this project: a moderator will look."),
+    ReportTarget.COMMENT: N_("You have already reported this comment: a moderator will look."),
+    ReportTarget.UPDATE: N_("You have already reported this update: a moderator will look."),
+}
 
 
 def report_project(project: Project, reporter: User, reason: ReportReason, details: str) -> Report:
@@ -28,26 +71,7 @@ def report_project(project: Project, reporter: User, reason: ReportReason, detai
         raise ReportRefused(N_("You cannot report your own project."))
     if not project.is_public:
         raise ReportRefused(N_("Only a public project can be reported."))
-    if db.session.scalar(
-        select(Report.id).where(
-            Report.reporter_id == reporter.id,
-            Report.target_type == ReportTarget.PROJECT,
-            Report.target_id == project.id,
-            Report.status == ReportStatus.OPEN,
-        )
-    ):
-        raise ReportRefused(N_("You have already reported this project: a moderator will look."))
-    report = Report(
-        reporter_id=reporter.id,
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        reason=reason,
-        details=details,
-    )
-    db.session.add(report)
-    db.session.flush()
-    return report
+    return _file(reporter, ReportTarget.PROJECT, project.id, project.id, reason, details)
 
 
 def report_comment(comment: Comment, reporter: User, reason: ReportReason, details: str) -> Report:
@@ -55,36 +79,42 @@ def report_comment(comment: Comment, reporter: User, reason: ReportReason, detai
         raise ReportRefused(N_("You cannot report your own comment."))
     if not comment.is_shown:
         raise ReportRefused(N_("This comment is no longer shown."))
-    if db.session.scalar(
-        select(Report.id).where(
-            Report.reporter_id == reporter.id,
-            Report.target_type == ReportTarget.COMMENT,
-            Report.target_id == comment.id,
-            Report.status == ReportStatus.OPEN,
-        )
-    ):
-        raise ReportRefused(N_("You have already reported this comment: a moderator will look."))
-    report = Report(
-        reporter_id=reporter.id,
-        project_id=comment.project_id,
-        target_type=ReportTarget.COMMENT.value,
-        target_id=comment.id,
+    return _file(
+        reporter,
+        ReportTarget.COMMENT,
+        comment.id,
+        comment.project_id,
+        reason,
+        details,
         comment_id=comment.id,
-        reason=reason,
-        details=details,
     )
-    db.session.add(report)
-    db.session.flush()
-    return report
+
+
+def report_update(update: Update, reporter: User, reason: ReportReason, details: str) -> Report:
+    if update.author_id == reporter.id:
+        raise ReportRefused(N_("You cannot report your own update."))
+    if update.is_deleted:
+        raise ReportRefused(N_("This update was removed."))
+    return _file(
+        reporter,
+        ReportTarget.UPDATE,
+        update.id,
+        update.project_id,
+        reason,
+        details,
+        update_id=update.id,
+    )
 
 
 @dataclass(frozen=True)
 class Group:
-    """The open reports of one target (a project, or a comment), for the moderators' queue."""
+    """The open reports of one target (a project, a comment or an update), for the
+    moderators' queue."""
 
     project: Project
     reports: list[Report]
     comment: Comment | None = None
+    update: Update | None = None
 
     @property
     def first_at(self) -> datetime:
@@ -94,25 +124,17 @@ class Group:
 def queue() -> list[Group]:
     """Open reports grouped by what they report, the group reported first at the top."""
     rows = db.session.scalars(
-        select(Report).where(Report.status == ReportStatus.OPEN).order_by(Report.id)
+        select(Report)
+        .options(joinedload(Report.comment).joinedload(Comment.author), joinedload(Report.update))
+        .where(Report.status == ReportStatus.OPEN)
+        .order_by(Report.id)
     )
     groups: dict[tuple[str, int], list[Report]] = {}
-    for report in rows:
+    for report in rows.unique():
         groups.setdefault((report.target_type, report.target_id), []).append(report)
-    comment_ids = [i for kind, i in groups if kind == ReportTarget.COMMENT]
-    found = {
-        c.id: c
-        for c in db.session.scalars(
-            select(Comment).options(joinedload(Comment.author)).where(Comment.id.in_(comment_ids))
-        )
-    }
     return [
-        Group(
-            reports[0].project,
-            reports,
-            found.get(target_id) if kind == ReportTarget.COMMENT else None,
-        )
-        for (kind, target_id), reports in groups.items()
+        Group(reports[0].project, reports, reports[0].comment, reports[0].update)
+        for reports in groups.values()
     ]
 
 
@@ -126,20 +148,26 @@ def decide(project: Project, moderator: User, suspend: bool, note: str) -> list[
     status = ReportStatus.ACTED_ON if suspend else ReportStatus.DISMISSED
     decided = _close(ReportTarget.PROJECT, project.id, moderator, status, note)
     if decided and not suspend:
-        db.session.add(
-            ProjectEvent(
-                project_id=project.id,
-                actor_id=moderator.id,
-                action="dismiss_reports",
-                from_status=project.status,
-                to_status=project.status,
-                reason=note,
-            )
-        )
-        db.session.flush()
+        _log(project.id, moderator, "dismiss_reports", note)
     if decided:
         events.publish(events.ReportsDecided(tuple(decided)))
     return decided
+
+
+def _log(project_id: int, moderator: User, action: str, reason: str) -> None:
+    """A moderator's decision in the project's audit log."""
+    project = db.session.get(Project, project_id)
+    db.session.add(
+        ProjectEvent(
+            project_id=project.id,
+            actor_id=moderator.id,
+            action=action,
+            from_status=project.status,
+            to_status=project.status,
+            reason=reason,
+        )
+    )
+    db.session.flush()
 
 
 def _close(
@@ -166,31 +194,44 @@ def _close(
     )
 
 
-def decide_comment(comment: Comment, moderator: User, hide: bool, note: str) -> list[int]:
-    """Close every open report of the comment: dismissed, or acted on by hiding it (with the
-    note as the reason, in the project's audit log). Each reporter hears of it."""
-    if hide:
-        comments.hide(comment, moderator, HiddenBy.MODERATOR, note)  # logs itself
-        status = ReportStatus.ACTED_ON
-    else:
-        status = ReportStatus.DISMISSED
-    decided = _close(ReportTarget.COMMENT, comment.id, moderator, status, note)
-    if decided and not hide:
-        project = db.session.get(Project, comment.project_id)
-        db.session.add(
-            ProjectEvent(
-                project_id=project.id,
-                actor_id=moderator.id,
-                action="dismiss_comment_reports",
-                from_status=project.status,
-                to_status=project.status,
-                reason=f"#{comment.id}: {note}",
-            )
-        )
-        db.session.flush()
+def _decide_content(
+    target: ReportTarget,
+    content: Comment | Update,
+    moderator: User,
+    act: Callable[[], object] | None,
+    note: str,
+) -> list[int]:
+    """Close every open report of a comment or an update: dismissed (in the project's audit
+    log), or acted on by ``act`` (hiding or removing it, which logs itself). Each reporter
+    hears of it."""
+    if act is not None:
+        act()
+    status = ReportStatus.ACTED_ON if act is not None else ReportStatus.DISMISSED
+    decided = _close(target, content.id, moderator, status, note)
+    if decided and act is None:
+        action = f"dismiss_{target.value}_reports"
+        _log(content.project_id, moderator, action, f"#{content.id}: {note}")
     if decided:
         events.publish(events.ReportsDecided(tuple(decided)))
     return decided
+
+
+def decide_comment(comment: Comment, moderator: User, hide: bool, note: str) -> list[int]:
+    """The comment's reports: dismissed, or acted on by hiding it with the note as reason."""
+    act = (lambda: comments.hide(comment, moderator, HiddenBy.MODERATOR, note)) if hide else None
+    return _decide_content(ReportTarget.COMMENT, comment, moderator, act, note)
+
+
+def decide_update(update_: Update, moderator: User, remove: bool, note: str) -> list[int]:
+    """The update's reports: dismissed, or acted on by removing it with the note as reason
+    (kept for moderators, in the project's audit log)."""
+    act = (lambda: remove_update(update_, moderator, note)) if remove else None
+    return _decide_content(ReportTarget.UPDATE, update_, moderator, act, note)
+
+
+def remove_update(update_: Update, moderator: User, note: str) -> None:
+    if updates.remove(update_, moderator.id, note):
+        _log(update_.project_id, moderator, "remove_update", f"#{update_.number}: {note}")
 
 
 def open_count() -> int:

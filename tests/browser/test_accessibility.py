@@ -33,6 +33,7 @@ from app.projects import uploads
 from app.questions import services as questions
 from app.reports import services as reports
 from app.reports.models import ReportReason
+from app.updates import services as updates
 from tests.browser.axe import add_axe, describe, violations
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
 from tests.helpers.app import IsolatedClient, empty_tables
@@ -63,6 +64,13 @@ def _cover(project, colour: tuple[int, int, int], world: World) -> None:
     Image.new("RGB", (640, 360), colour).save(image, "PNG")
     project.cover_image = uploads.save_cover(image.getvalue())
     world.covers.append(uploads.upload_dir() / project.cover_image)
+
+
+UPDATE_BODY = """We made the first **twenty** lamps this week.
+
+- The brass stands arrived.
+- The [shipping partner](https://example.com) is booked.
+"""
 
 
 def _build(app, world: World, fake: FakeStripe) -> None:
@@ -119,6 +127,10 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     project_services.update_project(
         moon, {"story": moon.story.strip() + "\n\nNow with a brass stand."}, cora.id
     )
+    # Two updates: a public one (edited since) and one for backers only, which Cy reads.
+    news = updates.publish(moon, cora.id, "The first lamps are made", UPDATE_BODY, True)
+    updates.edit(news, news.title, news.body + "\n\nPhotos next week.", True, None)
+    updates.publish(moon, cora.id, "A colour vote for backers", "Teal or amber?", False)
     db.session.commit()
     # The moon lamp's comments: Cy (a backer) asks, Cora and Mo (staff) answer, Cy thanks
     # them; a comment Cy deleted (its reply stays), one Cora hid, and Bea's report of Cy's.
@@ -134,6 +146,10 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     comments.hide(hidden, cora, HiddenBy.CREATOR, "Advertising")
     comments.post(moon, mo, "Shipping news: the lamps leave the workshop in March.")
     reports.report_comment(asked, bea_user, ReportReason.SPAM, "Looks like an advert to me.")
+    # Update #1's own thread (Cy asks, Cora replies) and Bea's report of it, for the queue.
+    on_news = comments.post(moon, cy_user, "Which colour came first?", update=news)
+    comments.post(moon, cora, "Amber.", parent_id=on_news.id, update=news)
+    reports.report_update(news, bea_user, ReportReason.SPAM, "It is an advert.")
     db.session.commit()
     assert start(bea, boat, amount="30").status_code == 302
     pending = latest_pledge()
@@ -279,7 +295,7 @@ TOUR = {
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
     "story-changes": Visit(None, "/projects/{moon}/changes"),
     "report-project": Visit("bea", "/projects/{moon}/report"),
-    "reports-queue": Visit("mo", "/moderation/reports"),  # a project's reports, a comment's
+    "reports-queue": Visit("mo", "/moderation/reports"),  # a project's, a comment's, an update's
     "comments": Visit(None, "/projects/{moon}/comments"),  # replies, deleted, hidden, staff
     "comments-backer": Visit("cy", "/projects/{moon}/comments"),  # the form, reply boxes
     "comments-not-backer": Visit("bea", "/projects/{moon}/comments"),  # "Only backers..."
@@ -288,6 +304,16 @@ TOUR = {
     "comment-hide-errors": Visit("cora", "/comments/{asked}/hide", then=_submit),
     "report-comment": Visit("bea", "/comments/{asked}/report"),
     "saved-projects": Visit("cy", "/my/saved"),
+    "updates": Visit(None, "/projects/{moon}/updates"),
+    "update": Visit(None, "/projects/{moon}/updates/1"),
+    "update-backers-only": Visit("cy", "/projects/{moon}/updates/2"),
+    "update-teaser": Visit("bea", "/projects/{moon}/updates/2"),
+    "write-update": Visit("cora", "/projects/{moon}/updates/new"),
+    "write-update-errors": Visit("cora", "/projects/{moon}/updates/new", then=_submit),
+    "remove-update": Visit("cora", "/projects/{moon}/updates/1/remove"),
+    "edit-update": Visit("cora", "/projects/{moon}/updates/1/edit"),
+    "update-with-comments": Visit("cy", "/projects/{moon}/updates/1"),
+    "report-update": Visit("bea", "/projects/{moon}/updates/1/report"),
     "unsubscribe": Visit(None, "/mail/unsubscribe/{unsubscribe}"),
     "login": Visit(None, "/login"),
     "login-errors": Visit(None, "/login", then=_wrong_login),

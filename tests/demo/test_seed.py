@@ -253,7 +253,9 @@ def test_some_projects_have_a_faq_an_answered_question_and_followers(seeded, cli
 def test_backers_comment_and_creators_reply_on_live_projects(seeded, client):
     from app.comments.models import Comment
 
-    made = list(db.session.scalars(select(Comment).order_by(Comment.id)))
+    made = list(
+        db.session.scalars(select(Comment).where(Comment.update_id.is_(None)).order_by(Comment.id))
+    )
     assert f"Posted {len(made)} comments and creator replies" in seeded.output
     with_comments = {c.project_id for c in made}
     assert len(with_comments) >= 2
@@ -274,3 +276,19 @@ def test_backers_comment_and_creators_reply_on_live_projects(seeded, client):
     html = client.get(f"/projects/{project.id}/comments").get_data(as_text=True)
     assert 'data-testid="creator-badge"' in html
     assert str(escape(made[0].body)) in html
+
+
+def test_a_live_project_posts_updates_one_for_backers_with_a_conversation(seeded, client):
+    from app.comments.models import Comment
+    from app.updates.models import Update
+
+    made = list(db.session.scalars(select(Update).order_by(Update.number)))
+    assert [u.number for u in made] == [1, 2, 3] and [u.public for u in made] == [1, 0, 1]
+    assert f"Published {len(made)} updates" in seeded.output
+    first, secret = made[0], made[1]
+    html = client.get(f"/projects/{first.project_id}/updates/1").get_data(as_text=True)
+    talk = db.session.scalars(select(Comment).where(Comment.update_id == first.id)).all()
+    assert len(talk) == 2 and all(str(escape(c.body)) in html for c in talk)
+    assert 'data-testid="creator-badge"' in html
+    teaser = client.get(f"/projects/{secret.project_id}/updates/2").get_data(as_text=True)
+    assert 'data-testid="backers-only"' in teaser and "workshop" not in teaser

@@ -55,6 +55,9 @@ class World:
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
     person_id: int = 0  # the owner's public profile (/people/<id>-<slug>)
     person_slug: str = ""
+    update_number: int = 0  # the project's backers-only Update #1, with an image
+    update_image: str = ""
+    update_id: int = 0  # that update's id (reported by the owner, as a row)
 
 
 def owner_unsubscribe_token(app, user_id: int) -> str:
@@ -127,7 +130,41 @@ def build_world(app, stripe_fake) -> World:
     world.pledge_id, world.payment_intent_id = held_pledge(
         world.clients["backer"], stripe_fake, project, backed
     )
+    world.update_number, world.update_image, world.update_id = gen_update_row(project, owner.id)
     return world
+
+
+def gen_update_row(project, author_id: int) -> tuple[int, str, int]:
+    """A backers-only update with an image, made as a row (any project state), with an open
+    report of it by its author (as a row: so that every visitor may still report it): its
+    number, image file name and id."""
+    from app.reports.models import Report
+    from app.updates.models import Update
+
+    image = uploads.save_cover(png_bytes((90, 30, 200)))
+    update = Update(
+        project_id=project.id,
+        number=1,
+        author_id=author_id,
+        title="Backers' news",
+        body="Only for backers.",
+        public=False,
+        image=image,
+    )
+    db.session.add(update)
+    db.session.flush()
+    db.session.add(
+        Report(
+            reporter_id=author_id,
+            project_id=project.id,
+            target_type="update",
+            target_id=update.id,
+            update_id=update.id,
+            reason="spam",
+        )
+    )
+    db.session.commit()
+    return 1, image, update.id
 
 
 def newest_session_of(user_id: int) -> int:

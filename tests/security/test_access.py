@@ -60,6 +60,7 @@ from tests.helpers.world import (
     World,
     clear_flashes,
     flashed,
+    gen_update_row,
     held_pledge,
     newest_session_of,
     owner_unsubscribe_token,
@@ -585,6 +586,73 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
     },
 
+    # Updates (issue 14.1): read wherever the project may be seen (a backers-only one as a
+    # teaser: still a 200); its image only by its readers (the URL's is backers-only: the
+    # backer's pledge is on the live project). The owner writes once the project launched
+    # (REFUSED before), edits and removes; nobody else does.
+    "updates.index GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    "updates.show GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "live":      (200,      200,      200,      200,      200,       200),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    "updates.image GET": {
+        "draft":     (404,      404,      404,      200,      200,       200),
+        "live":      (404,      404,      200,      200,      200,       200),
+        "cancelled": (404,      404,      404,      200,      200,       200),
+    },
+    "updates.new GET": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "updates.new POST": {
+        "draft":     (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "updates.edit GET": {
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "updates.edit POST": {
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "updates.remove GET": {
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "updates.remove POST": {
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    # Reports of an update: anyone signed in who reads it (the world's is backers-only, the
+    # backer's pledge on the live project), but its author; moderators decide (it has an open
+    # report, by its author, as a row).
+    "reports.report_update GET": {
+        "draft":     (LOGIN,    404,      404,      200,      200,       200),
+        "live":      (LOGIN,    404,      200,      200,      200,       200),
+        "cancelled": (LOGIN,    404,      404,      200,      200,       200),
+    },
+    "reports.report_update POST": {
+        "live":      (LOGIN,    404,      DONE,     REFUSED,  DONE,      DONE),
+        "cancelled": (LOGIN,    404,      404,      REFUSED,  DONE,      DONE),
+    },
+    "reports.decide_update POST decision=dismiss": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
+    "reports.decide_update POST decision=remove": {
+        "live":      (LOGIN,    403,      403,      403,      DONE,      DONE),
+        "cancelled": (LOGIN,    403,      403,      403,      DONE,      DONE),
+    },
+
     # The statement of the owner's ended project: money and backers' addresses, so only its
     # owner, moderators and admins; a backer of another project is refused.
     "statements.show GET": {
@@ -720,6 +788,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         )
         faq[state] = entry.id, asked.id, change.id, comment.id
     db.session.commit()
+    updates = {state: gen_update_row(project, owner.id) for state, project in projects.items()}
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
     for state, project in projects.items():
         place.views[state] = World(
@@ -742,6 +811,9 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             slug=project.slug,
             person_id=owner.id,
             person_slug=slug_of_person(owner),
+            update_number=updates[state][0],
+            update_image=updates[state][1],
+            update_id=updates[state][2],
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()

@@ -932,3 +932,48 @@ def test_profile(app, ada, pairs):
     assert not any(ord(c) < 32 for c in user.display_name + user.location)
     restore(User, original)
     db.session.commit()
+
+
+# ---- updates --------------------------------------------------------------------------------
+
+UPDATE = {"title": "Shipping news", "body": "Boxes.", "audience": "public", "csrf_token": TOKEN}
+
+
+@pytest.fixture
+def published(app, creator):
+    from app.updates import services as updates
+
+    owner, client, token = creator
+    project = gen_project(owner, "live")
+    updates.publish(project, owner.id, "First", "Body.", True)
+    db.session.commit()
+    return client, token, project.id
+
+
+@pytest.mark.parametrize("page", ["new", "edit", "remove"])
+@fuzz(30)
+@given(pairs=bodies({**UPDATE, "reason": "Wrong date."}, extra=("number", "author_id")))
+def test_update_forms(app, no_rate_limits, published, page, pairs):
+    from app.updates.models import Update
+
+    client, token, project_id = published
+    url = f"/projects/{project_id}/updates/new"
+    if page != "new":
+        url = f"/projects/{project_id}/updates/1/{page}"
+    (first_update,) = db.session.scalars(select(Update).where(Update.number == 1))
+    was, before = row_of(Update, first_update.id), snapshot()
+    response = post(client, url, pairs, token)
+    check_answer(response)
+    if response.status_code != 302:
+        assert snapshot() == before
+        return
+    db.session.expire_all()
+    for written in db.session.scalars(select(Update)):
+        assert written.project_id == project_id and written.number in (1, 2)
+        assert 1 <= len(written.title) <= 120 and 1 <= len(written.body) <= 50_000
+        assert len(written.delete_reason) <= 2000
+    db.session.execute(delete(Update).where(Update.number == 2))
+    restore(Update, was)
+    db.session.execute(delete(Outbox))
+    db.session.commit()
+    assert snapshot() == before

@@ -572,3 +572,78 @@ def test_report_a_comment(world):
     )
     assert (report["target_type"], report["status"]) == ("comment", "open")
     assert report["project_id"] == world.project_id and report["decided_by_id"] is None
+
+
+# ---- updates -------------------------------------------------------------------------------
+
+UPDATE_SNEAKY = {
+    "number": "7",
+    "author_id": "1",
+    "public": "",
+    "image": "../../secret_key",
+    "published_at": LONG_AGO,
+    "edited_at": LONG_AGO,
+    "deleted_by_id": "1",
+    "delete_reason": "planted",
+}
+UPDATE_FORM = {"title": "Shipping news", "body": "Boxes.", "audience": "backers"}
+
+
+def post_update(world: World, url: str, fields: dict):
+    return post(world, "owner", url, {**UPDATE_SNEAKY, **fields})
+
+
+def test_publish_an_update(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/updates/new"
+    assert post_update(world, url, UPDATE_FORM).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"updates", "outbox"})
+    update = d.new("updates")
+    assert (update["project_id"], update["author_id"]) == (
+        world.project_id,
+        world.user_ids["owner"],
+    )
+    assert (update["number"], update["public"], update["image"]) == (2, False, None)
+    assert update["deleted_at"] is None and update["delete_reason"] == ""
+    assert update["edited_at"] is None and recent(update["published_at"])
+    assert {r["user_id"] for r in d.added["outbox"]} == {world.user_ids["backer"]}
+
+
+def test_edit_an_update(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/updates/{world.update_number}/edit"
+    assert post_update(world, url, {**UPDATE_FORM, "audience": "public"}).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"updates": {"title", "body", "public", "edited_at"}})
+    (changed,) = d.changed["updates"].values()
+    assert recent(changed["edited_at"][1]) and changed["public"] == (False, True)
+
+
+def test_remove_an_update(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/updates/{world.update_number}/remove"
+    assert post_update(world, url, {"reason": "Wrong date."}).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={"updates": {"deleted_at", "deleted_by_id", "delete_reason"}})
+    (changed,) = d.changed["updates"].values()
+    assert changed["deleted_by_id"][1] == world.user_ids["owner"]
+    assert changed["delete_reason"][1] == "Wrong date." and recent(changed["deleted_at"][1])
+
+
+def test_report_an_update(world):
+    before = rows()
+    url = f"/projects/{world.project_id}/updates/{world.update_number}/report"
+    fields = {"reason": "spam", "details": "An advert.", "target_type": "project"}
+    sneaky = {"status": "dismissed", "decided_by_id": "1", "comment_id": "1", "target_id": "1"}
+    assert post(world, "backer", url, {**sneaky, **fields}).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"reports"})
+    report = d.new("reports")
+    assert (report["reporter_id"], report["update_id"], report["target_id"]) == (
+        world.user_ids["backer"],
+        world.update_id,
+        world.update_id,
+    )
+    assert (report["target_type"], report["status"]) == ("update", "open")
+    assert report["comment_id"] is None and report["decided_by_id"] is None

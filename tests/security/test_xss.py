@@ -5,7 +5,7 @@ reasons in the audit log (request changes, approve, reject, suspend, cancel), wh
 creator sees on "My projects" and moderators in the review page, the FAQ's questions and
 answers, private questions and their answers, a live project's revisions (the diffs backers
 and moderators read), reports' details, comments and replies (shown, hidden with a reason,
-reported). The pages: home, discover
+reported), updates' titles, bodies and removal reasons. The pages: home, discover
 (and a search for the payload), project pages in every state, my projects, the edit pages,
 the moderation queue and review, the pledge form, change, pay, receipt and cancel pages, the
 statement, error pages and the targets of redirects.
@@ -56,6 +56,8 @@ from app.reports import services as reports
 from app.reports.models import Report, ReportReason
 from app.rewards.models import RewardTier
 from app.text import render_markdown
+from app.updates import services as updates
+from app.updates.models import Update
 from tests.helpers import Browser, dangerous_markup, gen_project, gen_user, parse_forms
 from tests.helpers.pledging import pay_through_pages
 from tests.helpers.xss import PAYLOADS, storable
@@ -336,6 +338,13 @@ def build_world(app, stripe_fake) -> World:
     comments.hide(hidden, creator, HiddenBy.CREATOR, "reason")
     reports.report_comment(said, creator, ReportReason.SPAM, "details")
     ids["comment"] = said.id
+    # Updates: a public one and a removed one on the live project, a backers-only one on the
+    # project the backer's pledge is held on.
+    news = updates.publish(live, creator.id, "update title", "update body", True)
+    reports.report_update(news, backer, ReportReason.SPAM, "details")  # the queue shows it
+    removed = updates.publish(live, creator.id, "removed title", "removed body", True)
+    updates.remove(removed, creator.id, "removal reason")
+    updates.publish(db.session.get(Project, ids["held"]), creator.id, "secret", "body", False)
     db.session.commit()
     world = World(ids=ids, clients=clients)
     world.pages = pages_of(ids)
@@ -404,6 +413,14 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
         ("moderator", f"/comments/{i['comment']}/edit", 200),
         ("creator", f"/comments/{i['comment']}/hide", 200),
         ("creator", f"/comments/{i['comment']}/report", 200),
+        ("anonymous", f"{p}{i['live']}/updates", 200),
+        ("anonymous", f"{p}{i['live']}/updates/1", 200),
+        ("anonymous", f"{p}{i['live']}/updates/2", 200),  # removed: the page says so
+        ("moderator", f"{p}{i['live']}/updates/2", 200),  # and moderators read why
+        ("creator", f"{p}{i['live']}/updates/1/edit", 200),
+        ("creator", f"{p}{i['live']}/updates/1/remove", 200),
+        ("backer", f"{p}{i['held']}/updates/1", 200),  # backers-only, read in full
+        ("anonymous", f"{p}{i['held']}/updates/1", 200),  # its teaser
         ("creator", "/settings/profile", 200),
         ("creator", "/settings/notifications", 200),
         ("creator", "/settings/account", 200),  # its live projects keep the account: listed
@@ -430,6 +447,7 @@ def write_everywhere(text: str) -> None:
     db.session.execute(update(ProjectRevision).values(old_value=text, new_value=text + "\n+"))
     db.session.execute(update(Report).values(details=text))
     db.session.execute(update(Comment).values(body=text, hidden_reason=text[:500]))
+    db.session.execute(update(Update).values(title=text[:120], body=text, delete_reason=text))
     db.session.commit()
 
 
@@ -507,7 +525,11 @@ def test_the_world_shows_every_field(app, xss_world):
     db.session.execute(update(ProjectRevision).values(old_value="mark-old", new_value="mark-new"))
     db.session.execute(update(Report).values(details="mark-report"))
     db.session.execute(update(Comment).values(body="mark-comment", hidden_reason="mark-hidden"))
+    db.session.execute(
+        update(Update).values(title="mark-up-title", body="mark-up-body", delete_reason="mark-why")
+    )
     db.session.commit()
+    marks |= {m: m for m in ("mark-up-title", "mark-up-body", "mark-why")}
     marks |= {m: m for m in ("mark-faq-q", "mark-faq-a", "mark-ask", "mark-answer")}
     marks |= {m: m for m in ("mark-old", "mark-new", "mark-report", "mark-bio", "mark-location")}
     marks |= {m: m for m in ("mark-comment", "mark-hidden")}
@@ -548,6 +570,13 @@ def test_the_world_shows_every_field(app, xss_world):
             "/moderation/reports",
         },
         "mark-hidden": {f"/projects/{i['live']}/comments"},  # for the moderator only
+        "mark-up-title": {f"/projects/{i['live']}", f"/projects/{i['live']}/updates"},
+        "mark-up-body": {
+            f"/projects/{i['live']}/updates/1",
+            f"/projects/{i['held']}/updates/1",
+            "/moderation/reports",
+        },
+        "mark-why": {f"/projects/{i['live']}/updates/2"},
         "mark-bio": {profile},
         "mark-location": {profile},
     }
