@@ -4,6 +4,7 @@ server by pygal (no JavaScript; the page gives a text alternative and the data t
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timedelta
 
 import pygal
@@ -13,6 +14,11 @@ from pygal.style import Style
 from app import clock
 from app.campaign.series import Point
 from app.templating import format_money
+
+# pygal appends an import hook for its map plugins (pygal.maps.*, unused here) to sys.meta_path;
+# it has no find_spec, so every later import that no other finder answers warns
+# (ImportWarning). Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f) is not pygal.PluginImportFixer]
 
 CONFIG_SCRIPT = re.compile(rb'<script type="text/javascript">window\.pygal = .*?</script>', re.S)
 # Colours from the site's palette, each at least 4.5:1 against white.
