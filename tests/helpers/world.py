@@ -55,6 +55,12 @@ class World:
     slug: str = ""  # the project's readable URL part (/projects/<id>-<slug>)
     person_id: int = 0  # the owner's public profile (/people/<id>-<slug>)
     person_slug: str = ""
+    # Working mailed links: a newcomer's (unverified) sign-up link; the owner's reset link,
+    # link to move to a new address, and undo link of a change from an old one.
+    verify_token: str = ""
+    reset_token: str = ""
+    email_change_token: str = ""
+    undo_token: str = ""
 
 
 def owner_unsubscribe_token(app, user_id: int) -> str:
@@ -63,6 +69,20 @@ def owner_unsubscribe_token(app, user_id: int) -> str:
 
     with app.test_request_context():
         return preferences.token_for(user_id, preferences.Topic.NEW_BACKERS_DIGEST)
+
+
+def link_tokens(owner, tag: str = "") -> dict[str, str]:
+    """Working links of each kind (World's ``*_token``): a new unverified account's sign-up
+    link, and the owner's reset, change of e-mail and undo links."""
+    from app.accounts import tokens
+
+    newcomer = gen_user(f"{tag}newcomer@example.com", "Newcomer", verified=False)
+    return {
+        "verify_token": tokens.verification(newcomer),
+        "reset_token": tokens.reset(owner, owner.reset_serial),
+        "email_change_token": tokens.email_change(owner, f"{tag}moved@example.com"),
+        "undo_token": tokens.email_undo(owner.id, f"{tag}old-owner@example.com", owner.email),
+    }
 
 
 def email_of(visitor: str) -> str:
@@ -120,6 +140,7 @@ def build_world(app, stripe_fake) -> World:
         person_id=owner.id,
         person_slug=slug_of_person(owner),
         unsubscribe_token=owner_unsubscribe_token(app, owner.id),
+        **link_tokens(owner),
     )
     for visitor in VISITORS:
         world.clients[visitor] = app.test_client()
