@@ -142,7 +142,7 @@ def _resend_key() -> str:
     return str(current_user.id) if current_user.is_authenticated else request.remote_addr or ""
 
 
-@bp.route("/verify/resend", methods=["POST"])
+@bp.route("/verify-again", methods=["POST"])
 @login_required
 @limiter.limit(
     lambda: current_app.config["VERIFY_RESEND_LIMIT"],

@@ -121,8 +121,10 @@ def confirm_email(token: str):
             ), 409
         db.session.commit()
         flash(_("Your e-mail address is now %(email)s.", email=new_email), "success")
+        # Whoever follows it is told on the home page (its log in link is in the navigation):
+        # a redirect to the log in form would read as "not allowed".
         mine = current_user.is_authenticated and current_user.id == user.id
-        return redirect(url_for("settings.email" if mine else "accounts.login"))
+        return redirect(url_for("settings.email" if mine else "main.index"))
     return render_template(
         "settings/email_link.html", form=form, kind="confirm", address=new_email, problem=None
     )

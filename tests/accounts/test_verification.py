@@ -156,7 +156,7 @@ def test_an_unverified_account_logs_in_with_its_password_and_may_back_but_not_cr
     assert browser.login("new@example.com").status_code == 302
     home = client.get("/").get_data(as_text=True)
     assert "Please confirm your e-mail address" in home
-    assert 'action="/verify/resend"' in home
+    assert 'action="/verify-again"' in home
     assert client.get(f"/projects/{project.id}/back").status_code == 200  # backing is open
     for url in ("/projects/new", "/payouts/account"):
         refused = client.get(url)
@@ -187,12 +187,12 @@ def test_send_the_link_again_mails_a_new_one_up_to_the_limit(app, client):
     browser = Browser(client)
     browser.login("new@example.com")
     for _ in range(3):  # VERIFY_RESEND_LIMIT, "3 per hour"
-        response = browser.submit("/", action="/verify/resend")
+        response = browser.submit("/", action="/verify-again")
         assert response.status_code == 302
     assert len(outbox("verify_email")) == 3
     page = client.get("/").get_data(as_text=True)
     assert "We sent a new link to new@example.com" in page
-    refused = browser.submit("/", action="/verify/resend")
+    refused = browser.submit("/", action="/verify-again")
     assert refused.status_code == 429
     assert "You asked for the link several times already" in refused.get_data(as_text=True)
     assert len(outbox("verify_email")) == 3

@@ -76,7 +76,7 @@ def link_tokens(owner, tag: str = "") -> dict[str, str]:
     link, and the owner's reset, change of e-mail and undo links."""
     from app.accounts import tokens
 
-    newcomer = gen_user(f"{tag}newcomer@example.com", "Newcomer", verified=False)
+    newcomer = gen_user(f"{tag}unverified@example.com", "Unverified", verified=False)
     return {
         "verify_token": tokens.verification(newcomer),
         "reset_token": tokens.reset(owner, owner.reset_serial),
