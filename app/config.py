@@ -46,6 +46,14 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_ACCOUNT_WIDE": "20 per hour",  # per account from new places: then attacked
     "LOGIN_LIMIT_WHILE_ATTACKED": "1 per minute",  # per account and IP while attacked
     "REGISTER_LIMIT_PER_IP": "10 per hour",  # sign-up attempts, successful or not
+    # Mailed links (app/accounts/tokens.py) and how often they may be asked for.
+    "EMAIL_VERIFY_MAX_AGE_DAYS": 7,  # a link proving an address (sign-up, change of e-mail)
+    "PASSWORD_RESET_MAX_AGE_MINUTES": 60,
+    "EMAIL_UNDO_MAX_AGE_DAYS": 7,  # the old address's link that undoes a change of e-mail
+    "VERIFY_RESEND_LIMIT": "3 per hour",  # "send the link again", per account
+    "PASSWORD_RESET_LIMIT_PER_ADDRESS": "3 per hour",  # reset requests, per address asked
+    "PASSWORD_RESET_LIMIT_PER_IP": "10 per hour",  # reset requests, per client IP
+    "EMAIL_CHANGE_LIMIT": "5 per hour",  # change of e-mail requests, per account
     "SESSION_IDLE_DAYS": 14,  # a session not remembered ends after this long unused
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis://... with several web workers

@@ -165,6 +165,53 @@ class UpdatePublished(Event):
     public: bool
 
 
+@dataclass(frozen=True)
+class VerificationRequested(Event):
+    """A new account, or its owner asking again: a link to prove the address is mailed."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
+class SignUpWithTakenAddress(Event):
+    """Someone signed up with the address of an existing account: its owner is told."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    """A reset link is mailed, for the request that set ``reset_serial`` to ``serial``."""
+
+    user_id: int
+    serial: int
+
+
+@dataclass(frozen=True)
+class PasswordChanged(Event):
+    """The password was changed (``reset``: through a reset link); every other session ended."""
+
+    user_id: int
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class EmailChangeRequested(Event):
+    """A link to confirm ``new_email`` is mailed to it; nothing changes until it is followed."""
+
+    user_id: int
+    new_email: str
+
+
+@dataclass(frozen=True)
+class EmailChanged(Event):
+    """The address moved from ``old_email`` to ``new_email``: the old one gets an undo link."""
+
+    user_id: int
+    old_email: str
+    new_email: str
+
+
 Handler = Callable[[Event], None]
 _handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
 

@@ -21,7 +21,7 @@ def create_admin(email: str, display_name: str, password: str | None) -> None:
         if user is None:
             if password is None:
                 password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-            user = services.register(email, display_name, password, role=Role.ADMIN)
+            user = services.register(email, display_name, password, role=Role.ADMIN, verified=True)
         else:
             user = services.set_role(email, Role.ADMIN.value)
     except services.AccountError as error:

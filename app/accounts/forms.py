@@ -1,8 +1,6 @@
 """Account forms; CSRF comes from FlaskForm."""
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +15,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from app import i18n
+from app.accounts import passwords
 from app.forms import strip
 
 
@@ -47,15 +46,9 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
     def validate_password(self, field: PasswordField) -> None:
-        min_length = current_app.config["PASSWORD_MIN_LENGTH"]
-        if len(field.data or "") < min_length:
-            raise ValidationError(
-                ngettext(
-                    "Use at least %(num)d character.",
-                    "Use at least %(num)d characters.",
-                    min_length,
-                )
-            )
+        problem = passwords.problem(field.data or "", self.email.data, self.display_name.data)
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -63,6 +56,54 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
     remember = BooleanField(_l("Remember me"))
     submit = SubmitField(_l("Log in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[InputRequired(), Email(), Length(max=254)],
+        description=_l("The address of your account: we send it a link to choose a new password."),
+        render_kw={"autocomplete": "email"},
+    )
+    submit = SubmitField(_l("Send the link"))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, checked as at sign-up; ``known`` holds the person's e-mail and name."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            InputRequired(),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Save the new password"))
+
+    def __init__(self, *args, known: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = known
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = passwords.problem(field.data or "", *self.known)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: following a mailed link is confirmed with a POST (a mail scanner that
+    opens the link changes nothing)."""
+
+
+class ResendVerificationForm(FlaskForm):
+    """An empty form: "send the link again" is a POST with a CSRF token."""
 
 
 class LogoutForm(FlaskForm):

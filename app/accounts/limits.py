@@ -127,3 +127,11 @@ def give_back(attempt: Attempt) -> None:
     storage = limiter.storage
     for item, ids in attempt.taken:
         storage.incr(item.key_for(*ids), item.get_expiry(), amount=-1)
+
+
+def reset_request_allowed(account: str) -> bool:
+    """Count a password reset request for ``account`` (the normalised address asked for,
+    whether or not it has an account, so the limit tells nothing); whether it may go on."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    return _take(Attempt(), "PASSWORD_RESET_LIMIT_PER_ADDRESS", "reset-address", account)

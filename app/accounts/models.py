@@ -62,6 +62,12 @@ class User(UserMixin, db.Model):
     # Set when the person deleted their account: personal data is gone, the row stays as the
     # pseudonymous reference of their pledges, payments and the ledger (app/settings/leaving.py).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the person followed the link mailed to their address (app/accounts/tokens.py);
+    # None: not proved yet, so no new project, payout set-up or change of e-mail.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by every password reset request and every change of password: a reset link
+    # names the value it was made for, so a newer link or a new password voids older links.
+    reset_serial: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # The login identity of the request's session, "<session id>.<secret>" (set by
     # app/accounts/sessions.py), never the numeric id: cookies name a session, not a user.
@@ -81,6 +87,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_gone(self) -> bool:

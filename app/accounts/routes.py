@@ -19,8 +19,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import limits, services, sessions
-from app.accounts.forms import LanguageForm, LoginForm, LogoutForm, RegisterForm
+from app.accounts import limits, services, sessions, tokens
+from app.accounts.forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    NewPasswordForm,
+    RegisterForm,
+    ResendVerificationForm,
+)
 from app.accounts.models import User
 from app.extensions import db, limiter, login_manager
 from app.i18n import web as i18n_web
@@ -85,21 +94,114 @@ def _next_param() -> str | None:
     error_message=lambda: _("Too many sign ups from your network. Try again later."),
 )
 def register():
+    """The same answer whatever the address (app/accounts/services.py ``sign_up``), and no
+    one is logged in: the account logs in by its mailed link, or with its password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register(form.email.data, form.display_name.data, form.password.data)
-        except services.AccountError as error:
-            form.email.errors.append(str(error))
-        else:
-            user.locale = i18n_web.current()  # the language they signed up in: e-mails too
-            db.session.commit()
-            start_session(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+        services.sign_up(
+            form.email.data, form.display_name.data, form.password.data, i18n_web.current()
+        )
+        db.session.commit()
+        return redirect(url_for("accounts.check_inbox", reason="sign-up", next=_next_param()))
     return render_template("accounts/register.html", form=form, next=_next_param())
+
+
+@bp.route("/check-inbox/<any('sign-up', reset):reason>")
+def check_inbox(reason: str):
+    """Where sign-up and "forgot password" end, whatever the address was."""
+    return render_template("accounts/check_inbox.html", reason=reason, next=_next_param())
+
+
+def _link_invalid():
+    """Every refused link gets this one answer: nothing says whether it was tampered with,
+    expired or used."""
+    return render_template("accounts/link_invalid.html"), 400
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """The link mailed at sign-up: a page with a button, whose POST proves the address and
+    logs the account in on this device."""
+    user = tokens.verified_user(token)
+    if user is None:
+        return _link_invalid()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.verify_email(user)
+        db.session.commit()
+        if not (current_user.is_authenticated and current_user.id == user.id):
+            start_session(user)
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("accounts/verify.html", form=form, email=user.email)
+
+
+def _resend_key() -> str:
+    return str(current_user.id) if current_user.is_authenticated else request.remote_addr or ""
+
+
+@bp.route("/verify-again", methods=["POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["VERIFY_RESEND_LIMIT"],
+    key_func=_resend_key,
+    scope="verify-resend",
+    error_message=lambda: _("You asked for the link several times already. Try again later."),
+)
+def resend_verification():
+    if not ResendVerificationForm().validate_on_submit():
+        abort(400)
+    if current_user.is_verified:
+        flash(_("Your e-mail address is already confirmed."), "info")
+    else:
+        services.request_verification(current_user)
+        db.session.commit()
+        flash(
+            _("We sent a new link to %(email)s. It may take a minute.", email=current_user.email),
+            "success",
+        )
+    return redirect(_safe_next(request.form.get("next") or _same_site_referrer()))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_IP"],
+    methods=["POST"],
+    scope="reset-ip",
+    error_message=lambda: _("Too many password reset requests from your network. Try again later."),
+)
+def forgot_password():
+    """The same answer whatever the address: the link goes only to an account's address."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if not limits.reset_request_allowed(services.normalise_email(form.email.data)):
+            abort(429, description=_("Too many password reset requests for this address."))
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return redirect(url_for("accounts.check_inbox", reason="reset"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The mailed reset link: a new password, every session ended, this device logged in."""
+    user = tokens.reset_user(token)
+    if user is None:
+        return _link_invalid()
+    form = NewPasswordForm(known=(user.email, user.display_name))
+    if form.validate_on_submit():
+        services.reset_password(user, form.password.data)
+        db.session.commit()
+        start_session(user)
+        flash(
+            _("Your new password is saved. Every other device is logged out; this one is in."),
+            "success",
+        )
+        return redirect(url_for("main.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

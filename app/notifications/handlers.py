@@ -80,6 +80,30 @@ def update_published(event: events.UpdatePublished) -> None:
     updates.update_published(event.update_id, event.project_id, event.public)
 
 
+def verification_requested(event: events.VerificationRequested) -> None:
+    notifications.verification_requested(event.user_id)
+
+
+def sign_up_with_taken_address(event: events.SignUpWithTakenAddress) -> None:
+    notifications.sign_up_with_taken_address(event.user_id)
+
+
+def password_reset_requested(event: events.PasswordResetRequested) -> None:
+    notifications.password_reset_requested(event.user_id, event.serial)
+
+
+def password_changed(event: events.PasswordChanged) -> None:
+    notifications.password_changed(event.user_id, event.reset)
+
+
+def email_change_requested(event: events.EmailChangeRequested) -> None:
+    notifications.email_change_requested(event.user_id, event.new_email)
+
+
+def email_changed(event: events.EmailChanged) -> None:
+    notifications.email_changed(event.user_id, event.old_email, event.new_email)
+
+
 HANDLERS = {
     events.ProjectFunded: project_funded,
     events.ProjectFailed: project_failed,
@@ -97,6 +121,12 @@ HANDLERS = {
     events.ProjectLaunched: project_launched,
     events.CommentPosted: comment_posted,
     events.UpdatePublished: update_published,
+    events.VerificationRequested: verification_requested,
+    events.SignUpWithTakenAddress: sign_up_with_taken_address,
+    events.PasswordResetRequested: password_reset_requested,
+    events.PasswordChanged: password_changed,
+    events.EmailChangeRequested: email_change_requested,
+    events.EmailChanged: email_changed,
 }
 
 

@@ -34,6 +34,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 
 from app import i18n, templating
+from app.accounts import tokens
 from app.accounts.models import User
 from app.extensions import db
 from app.i18n import web as i18n_web
@@ -357,6 +358,40 @@ def _thread_url(project_id: int, update_number: int | None) -> str:
     return absolute_url("comments.thread", project_id=project_id)
 
 
+def _account_users(rows: list[Outbox]) -> dict[int, User]:
+    """The accounts whose mail carries a link made from their current state."""
+    ids = {r.user_id for r in rows if r.kind in ACCOUNT_LINKS}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _verify_link(user: User, data: dict) -> str:
+    return absolute_url("accounts.verify_email", token=tokens.verification(user))
+
+
+def _reset_link(user: User, data: dict) -> str:
+    return absolute_url("accounts.reset_password", token=tokens.reset(user, data["serial"]))
+
+
+def _email_change_link(user: User, data: dict) -> str:
+    token = tokens.email_change(user, data["new_email"])
+    return absolute_url("settings.confirm_email", token=token)
+
+
+def _undo_link(user: User, data: dict) -> str:
+    token = tokens.email_undo(user.id, data["old_email"], data["new_email"])
+    return absolute_url("settings.undo_email", token=token)
+
+
+# The kinds whose mail carries a signed link (``link_url``), made as the mail is written, so
+# no working token is ever stored.
+ACCOUNT_LINKS = {
+    "verify_email": _verify_link,
+    "password_reset": _reset_link,
+    "email_change_confirm": _email_change_link,
+    "email_changed": _undo_link,
+}
+
+
 def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessage | Exception]]:
     """Each row's e-mail, or the error that kept it from being written."""
     rows = list(rows)
@@ -372,6 +407,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     updates = _updates(rows)
     locales = _locales({r.user_id for r in rows})
     zones = _zones({r.user_id for r in rows})
+    account_users = _account_users(rows)
     config = current_app.config
     site_url = config["BASE_URL"].rstrip("/") + "/"
     out: list[tuple[int, EmailMessage | Exception]] = []
@@ -385,7 +421,14 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 absolute_url("notifications.unsubscribe", token=token) if token else ""
             )
             one_click_url = absolute_url("notifications.one_click", token=token) if token else ""
+            make_link = ACCOUNT_LINKS.get(row.kind)
             context = {
+                "link_url": make_link(account_users[row.user_id], data) if make_link else "",
+                "login_url": absolute_url("accounts.login"),
+                "config_days": config["EMAIL_VERIFY_MAX_AGE_DAYS"],
+                "config_minutes": config["PASSWORD_RESET_MAX_AGE_MINUTES"],
+                "config_undo_days": config["EMAIL_UNDO_MAX_AGE_DAYS"],
+                "forgot_url": absolute_url("accounts.forgot_password"),
                 "data": data,
                 "pledge": pledges.get(row.pledge_id),
                 "refund_state": refunds.get(row.id, "none"),

@@ -10,6 +10,7 @@ already there (``ON CONFLICT DO NOTHING``), so a resumed or repeated step never 
 from __future__ import annotations
 
 import enum
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -68,6 +69,13 @@ class Kind(enum.StrEnum):
     COMMENT_REPLY = "comment_reply"  # someone answered your comment; may be turned off
     NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
     UPDATE_PUBLISHED = "update_published"  # to backers and followers, may be turned off
+    # The account's own mail; the links in them are made when the mail is written.
+    VERIFY_EMAIL = "verify_email"
+    SIGN_UP_ATTEMPT = "sign_up_attempt"  # someone signed up with an address that has an account
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - changed, or reset
+    EMAIL_CHANGE_CONFIRM = "email_change_confirm"  # to the new address
+    EMAIL_CHANGED = "email_changed"  # to the old address, with the undo link
 
 
 # The columns every enqueue fills, in the order of the SELECTs below.
@@ -280,8 +288,10 @@ def to_user(
     amount: int | None = None,
     currency: str | None = None,
     data: dict | None = None,
+    to_address: str | None = None,
 ) -> None:
-    """One message to one user, unless one with ``key`` (which names the news) exists."""
+    """One message to one user, unless one with ``key`` (which names the news) exists; to
+    ``to_address`` instead of the account's address when given (a change of e-mail)."""
     user = db.session.execute(select(User.email, User.display_name).where(User.id == user_id)).one()
     now = clock.now()
     db.session.execute(
@@ -290,7 +300,7 @@ def to_user(
             key=key[:120],
             kind=kind.value,
             user_id=user_id,
-            to_address=user.email,
+            to_address=to_address or user.email,
             to_name=user.display_name,
             project_id=project_id,
             pledge_id=pledge_id,
@@ -407,4 +417,56 @@ def project_launched(project: Project) -> None:
         project_id=project.id,
         currency=project.currency,
         amount=project.goal_amount,
+    )
+
+
+# ---- the account's own mail -----------------------------------------------------------------
+
+
+def _once(kind: Kind, user_id: int) -> str:
+    """A key for news that may happen many times (each request of a link is its own mail)."""
+    return f"{kind.value}:{user_id}:{secrets.token_hex(8)}"
+
+
+def verification_requested(user_id: int) -> None:
+    to_user(Kind.VERIFY_EMAIL, _once(Kind.VERIFY_EMAIL, user_id), user_id)
+
+
+def sign_up_with_taken_address(user_id: int) -> None:
+    """At most one a day per account, so sign-up attempts cannot flood its owner's inbox."""
+    day = clock.now().date().isoformat()
+    to_user(Kind.SIGN_UP_ATTEMPT, f"{Kind.SIGN_UP_ATTEMPT.value}:{user_id}:{day}", user_id)
+
+
+def password_reset_requested(user_id: int, serial: int) -> None:
+    key = f"{Kind.PASSWORD_RESET.value}:{user_id}:{serial}"
+    to_user(Kind.PASSWORD_RESET, key, user_id, data={"serial": serial})
+
+
+def password_changed(user_id: int, reset: bool) -> None:
+    to_user(
+        Kind.PASSWORD_CHANGED,
+        _once(Kind.PASSWORD_CHANGED, user_id),
+        user_id,
+        data={"reset": reset},
+    )
+
+
+def email_change_requested(user_id: int, new_email: str) -> None:
+    to_user(
+        Kind.EMAIL_CHANGE_CONFIRM,
+        _once(Kind.EMAIL_CHANGE_CONFIRM, user_id),
+        user_id,
+        data={"new_email": new_email},
+        to_address=new_email,
+    )
+
+
+def email_changed(user_id: int, old_email: str, new_email: str) -> None:
+    to_user(
+        Kind.EMAIL_CHANGED,
+        _once(Kind.EMAIL_CHANGED, user_id),
+        user_id,
+        data={"old_email": old_email, "new_email": new_email},
+        to_address=old_email,
     )

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app.accounts.verification import PAYOUTS, verified_required
 from app.extensions import db, talisman
 from app.i18n import N_
 from app.payments.gateway import GatewayError
@@ -107,6 +108,7 @@ def payout_helpers() -> dict:
 @bp.route("/payouts/account")
 @login_required
 @connect_page
+@verified_required(PAYOUTS)
 def account():
     return _account_page(services.account_of(current_user.id), ConnectForm())
 
@@ -126,6 +128,7 @@ def _account_page(connected, form: ConnectForm):
 @bp.route("/payouts/account/connect", methods=["POST"])
 @login_required
 @connect_page
+@verified_required(PAYOUTS)
 def connect():
     form = ConnectForm()
     connected = services.account_of(current_user.id)
@@ -166,6 +169,7 @@ def return_():
 
 @bp.route("/payouts/account/refresh")
 @login_required
+@verified_required(PAYOUTS)
 def refresh():
     """Stripe sends the person here when their onboarding link expired or was used."""
     try:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
 from app import clock
+from app.accounts.verification import NEW_PROJECT, verified_required
 from app.extensions import db
 from app.payouts import services as payouts
 from app.projects import revisions, services, uploads
@@ -213,6 +214,7 @@ def _refuse_cover(form: LiveProjectForm, name: str, error: Exception) -> None:
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 @login_required
+@verified_required(NEW_PROJECT)
 def new():
     form = ProjectForm(category_choices=_category_choices())
     form.creator_timezone.render_kw = {"data-guess-timezone": "1"}

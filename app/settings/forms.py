@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    EmailField,
     PasswordField,
     SelectField,
     StringField,
@@ -16,9 +17,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from app import i18n
+from app.accounts.forms import NewPasswordForm
 from app.forms import strip
 from app.projects.forms import timezone_choices
 
@@ -130,3 +132,34 @@ class DeleteAccountForm(FlaskForm):
         validators=[InputRequired(message=_l("Tick the box to confirm."))],
     )
     submit = SubmitField(_l("Delete my account"))
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Change password"))
+
+    field_order = ("current_password", "password", "confirm", "submit")
+
+    def __iter__(self):
+        """The current password first, as people expect to read the form."""
+        return iter([self[name] for name in ("csrf_token", *self.field_order) if name in self])
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New e-mail address"),
+        filters=[strip],
+        validators=[InputRequired(), Email(), Length(max=254)],
+        description=_l("We send a link to it: the address changes when you open that link."),
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Send the link"))

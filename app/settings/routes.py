@@ -30,7 +30,7 @@ from app.i18n import web as i18n_web
 from app.notifications import preferences
 from app.projects import services as project_services
 from app.projects import uploads
-from app.settings import leaving, services
+from app.settings import credentials, leaving, services
 from app.settings.forms import DeleteAccountForm, EndSessionsForm, ProfileForm, notifications_form
 
 bp = Blueprint("settings", __name__, url_prefix="/settings", template_folder="templates")
@@ -222,3 +222,6 @@ def end_other_sessions():
         "success",
     )
     return redirect(url_for("settings.sessions"))
+
+
+credentials.register(bp)  # change of password and of e-mail (app/settings/credentials.py)

@@ -23,24 +23,39 @@ def user_count() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_register_creates_account_and_logs_in(browser, client):
+def test_register_creates_an_unverified_account_and_logs_no_one_in(browser, client):
     response = register(browser, email="  Ada@Example.COM ")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/check-inbox/sign-up"
     user = db.session.scalar(select(User))
     assert user.email == "ada@example.com"
     assert user.role is Role.USER
+    assert user.email_verified_at is None
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     assert PASSWORD not in user.password_hash
     page = client.get("/").get_data(as_text=True)
+    assert "Log out" not in page
+    # Logging in with the password works while unverified; the banner asks for the link.
+    browser.login("ada@example.com")
+    page = client.get("/").get_data(as_text=True)
     assert "Ada" in page and "Log out" in page
+    assert "Please confirm your e-mail address" in page
 
 
-def test_duplicate_email_in_any_case_is_refused(browser, client):
-    gen_user("ada@example.com")
-    response = register(browser, email="ADA@example.com")
-    assert response.status_code == 200
-    assert "An account with this email already exists." in response.get_data(as_text=True)
+def test_signing_up_with_a_taken_address_in_any_case_changes_nothing(browser, client):
+    gen_user("ada@example.com", "Ada")
+    before = db.session.scalar(select(User)).password_hash
+    response = register(
+        browser, email="ADA@example.com", name="Mallory", password="plum kettle orbit"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/check-inbox/sign-up"
+    assert "An account with this email already exists" not in response.get_data(as_text=True)
     assert user_count() == 1
+    db.session.expire_all()
+    user = db.session.scalar(select(User))
+    assert (user.display_name, user.password_hash) == ("Ada", before)
+    assert "Log out" not in client.get("/").get_data(as_text=True)
 
 
 def test_bad_email_is_refused(browser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import PASSWORD, Browser, gen_user, parse_forms
+from tests.helpers.notifications import mailed_link
 
 
 def token_on(client, url: str) -> str:
@@ -32,12 +33,15 @@ def test_a_token_from_before_log_in_is_refused_after_it(app, client):
     assert not logged_in(client)
 
 
-def test_signing_up_also_starts_a_fresh_session(app, client):
+def test_following_the_sign_up_link_also_starts_a_fresh_session(app, client):
     planted = token_on(client, "/register")
     fields = {"email": "new@example.com", "display_name": "New", "password": PASSWORD}
     fields["confirm"] = PASSWORD
     response = Browser(client).submit("/register", fields)
     assert response.status_code == 302
+    assert not logged_in(client)  # signing up logs no one in
+    link = mailed_link("new@example.com", "verify_email", "/verify/")
+    assert Browser(client).submit(link, {}).status_code == 302
     assert logged_in(client)
     assert client.post("/logout", data={"csrf_token": planted}).status_code == 400
     assert logged_in(client)

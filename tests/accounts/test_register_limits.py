@@ -4,12 +4,12 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.helpers import Browser
+from tests.helpers import PASSWORD, Browser
 
 LIMIT = 10  # the default REGISTER_LIMIT_PER_IP, "10 per hour"
 
 
-def register(browser, email, password="x" * 12):
+def register(browser, email, password=PASSWORD):
     return browser.submit(
         "/register",
         {"email": email, "display_name": "Newcomer", "password": password, "confirm": password},
@@ -26,7 +26,7 @@ def test_sign_ups_from_one_ip_beyond_the_limit_answer_429_and_make_no_account(ap
     assert register(refused, "bad@example.com", password="short").status_code == 200  # counts
     for i in range(LIMIT - 1):
         browser = Browser(app.test_client())  # a new visitor each time: only the IP is shared
-        assert register(browser, f"user{i}@example.com").status_code == 302
+        assert register(browser, f"user{i}@example.com").status_code == 302  # check your inbox
     assert user_count() == LIMIT - 1
 
     response = register(Browser(app.test_client()), "one-too-many@example.com")

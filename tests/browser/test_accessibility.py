@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from app import clock as app_clock
 from app import create_app
+from app.accounts import tokens
 from app.accounts.models import Role, User
 from app.comments import services as comments
 from app.comments.models import HiddenBy
@@ -178,6 +179,15 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     cora.location = "Gothenburg, Sweden"
     cora.website = "https://cora-lind.example.org/workshop"
     db.session.commit()
+    # Nia signed up and has not opened her link yet; the mailed links of each kind.
+    nia = gen_user("nia@example.com", "Nia Berg", verified=False)
+    cy_user = db.session.get(User, cy_user.id)
+    world.ids.update(
+        verify=tokens.verification(nia),
+        reset=tokens.reset(cy_user, cy_user.reset_serial),
+        email_change=tokens.email_change(cy_user, "cy.new@example.com"),
+        undo=tokens.email_undo(cy_user.id, "cy.old@example.com", cy_user.email),
+    )
 
 
 def _sign_in(chromium, live_server: str, email: str) -> dict:
@@ -203,7 +213,7 @@ def world(_migrated, test_config, instance_dir, fakestripe_url, live_server, chr
     with app.app_context():
         try:
             _build(app, world, fake)
-            for who in ("bea", "cora", "cy", "mo"):
+            for who in ("bea", "cora", "cy", "mo", "nia"):
                 world.sessions[who] = _sign_in(chromium, live_server, f"{who}@example.com")
             yield world
         finally:
@@ -319,6 +329,21 @@ TOUR = {
     "login-errors": Visit(None, "/login", then=_wrong_login),
     "register": Visit(None, "/register"),
     "register-errors": Visit(None, "/register", then=_submit),
+    "check-inbox-sign-up": Visit(None, "/check-inbox/sign-up"),
+    "check-inbox-reset": Visit(None, "/check-inbox/reset"),
+    "verify": Visit(None, "/verify/{verify}"),
+    "verify-first": Visit("nia", "/projects/new", status=403),
+    "link-invalid": Visit(None, "/verify/not-a-link", status=400),
+    "forgot": Visit(None, "/password/forgot"),
+    "forgot-errors": Visit(None, "/password/forgot", then=_submit),
+    "reset": Visit(None, "/password/reset/{reset}"),
+    "reset-errors": Visit(None, "/password/reset/{reset}", then=_submit),
+    "settings-password": Visit("bea", "/settings/password"),
+    "settings-password-errors": Visit("bea", "/settings/password", then=_submit),
+    "settings-email": Visit("bea", "/settings/email"),
+    "settings-email-unverified": Visit("nia", "/settings/email"),
+    "email-confirm": Visit(None, "/settings/email/confirm/{email_change}"),
+    "email-undo": Visit(None, "/settings/email/undo/{undo}"),
     "not-found": Visit(None, "/projects/999999", status=404),
     "forbidden": Visit("bea", "/projects/{moon}/edit", status=403),
 }

@@ -20,8 +20,10 @@ def gen_user(
     name: str = "Ada",
     role: Role = Role.USER,
     password: str = PASSWORD,
+    verified: bool = True,
 ) -> User:
-    user = accounts.register(email, name, password, role=role)
+    """An account made straight through the service, its address proved unless not ``verified``."""
+    user = accounts.register(email, name, password, role=role, verified=verified)
     db.session.commit()
     return user
 

@@ -178,3 +178,28 @@ def assert_multipart(message: EmailMessage) -> tuple[str, str]:
     hrefs = re.findall(r'href="([^"]*)"', html)
     assert hrefs and all(h.startswith("http://127.0.0.1:5000/") for h in hrefs), hrefs
     return text, html
+
+
+def mailed_message(address: str, kind: str) -> EmailMessage:
+    """The newest message of ``kind`` to ``address``, written as the sender would write it now
+    (the links of account mail are made then)."""
+    from app import clock as now_of
+    from app.notifications import messages
+
+    rows = [r for r in outbox(kind) if r.to_address == address]
+    assert rows, f"no {kind} mail to {address}: {kinds()}"
+    [(_row_id, message)] = messages.compose([rows[-1]], now_of.now())
+    assert isinstance(message, EmailMessage), message
+    return message
+
+
+def mailed_link(address: str, kind: str, path_start: str) -> str:
+    """The path of the link starting with ``path_start`` in the newest ``kind`` mail to
+    ``address`` (as the text part writes it), ready for the test client."""
+    import re
+
+    text = text_of(mailed_message(address, kind))
+    links = re.findall(r"http://127\.0\.0\.1:5000(/\S+)", text)
+    found = [link for link in links if link.startswith(path_start)]
+    assert found, f"no {path_start} link in: {text}"
+    return found[0]

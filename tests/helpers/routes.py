@@ -13,6 +13,8 @@ from app import create_app
 from tests.helpers import PASSWORD
 from tests.helpers.forms import draft_form, tier_form
 
+NEW_PASSWORD = "plum kettle orbit"
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 WEBHOOK = "pledges.webhook"
@@ -39,6 +41,10 @@ URL_VALUES = {
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
     "statements.backers_csv": {"project_id": "ended_project_id"},
+    "accounts.verify_email": {"token": "verify_token"},
+    "accounts.reset_password": {"token": "reset_token"},
+    "settings.confirm_email": {"token": "email_change_token"},
+    "settings.undo_email": {"token": "undo_token"},
 }
 
 # What each POST sends besides the CSRF token: a complete, valid form, so that a refusal is
@@ -90,6 +96,14 @@ POST_DATA = {
         "timezone": "Europe/Oslo",
     },
     "settings.delete_account": lambda w: {"password": PASSWORD, "confirm": "y"},
+    "accounts.forgot_password": lambda w: {"email": "nobody@example.com"},
+    "accounts.reset_password": lambda w: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    "settings.password": lambda w: {
+        "current_password": PASSWORD,
+        "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+    },
+    "settings.email": lambda w: {"email": "moved-elsewhere@example.com", "password": PASSWORD},
 }
 
 

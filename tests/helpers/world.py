@@ -58,6 +58,12 @@ class World:
     update_number: int = 0  # the project's backers-only Update #1, with an image
     update_image: str = ""
     update_id: int = 0  # that update's id (reported by the owner, as a row)
+    # Working mailed links: a newcomer's (unverified) sign-up link; the owner's reset link,
+    # link to move to a new address, and undo link of a change from an old one.
+    verify_token: str = ""
+    reset_token: str = ""
+    email_change_token: str = ""
+    undo_token: str = ""
 
 
 def owner_unsubscribe_token(app, user_id: int) -> str:
@@ -66,6 +72,20 @@ def owner_unsubscribe_token(app, user_id: int) -> str:
 
     with app.test_request_context():
         return preferences.token_for(user_id, preferences.Topic.NEW_BACKERS_DIGEST)
+
+
+def link_tokens(owner, tag: str = "") -> dict[str, str]:
+    """Working links of each kind (World's ``*_token``): a new unverified account's sign-up
+    link, and the owner's reset, change of e-mail and undo links."""
+    from app.accounts import tokens
+
+    newcomer = gen_user(f"{tag}unverified@example.com", "Unverified", verified=False)
+    return {
+        "verify_token": tokens.verification(newcomer),
+        "reset_token": tokens.reset(owner, owner.reset_serial),
+        "email_change_token": tokens.email_change(owner, f"{tag}moved@example.com"),
+        "undo_token": tokens.email_undo(owner.id, f"{tag}old-owner@example.com", owner.email),
+    }
 
 
 def email_of(visitor: str) -> str:
@@ -123,6 +143,7 @@ def build_world(app, stripe_fake) -> World:
         person_id=owner.id,
         person_slug=slug_of_person(owner),
         unsubscribe_token=owner_unsubscribe_token(app, owner.id),
+        **link_tokens(owner),
     )
     for visitor in VISITORS:
         world.clients[visitor] = app.test_client()

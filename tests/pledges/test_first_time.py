@@ -84,8 +84,12 @@ def test_signing_up_from_the_log_in_page_comes_back_to_the_pledge_form(app, clie
             "confirm": "a long enough password",
         },
     )
-    assert response.status_code == 302
-    assert response.headers["Location"] == target
+    assert response.status_code == 302  # to "check your inbox", keeping the way back
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    log_in = f"/login?next={target}"
+    assert f'<a href="{log_in}">log in</a>' in page
+    fields = {"email": "newbie@example.com", "password": "a long enough password"}
+    assert browser.submit(log_in, fields).headers["Location"] == target
     assert client.get(target).status_code == 200
 
 
@@ -100,7 +104,7 @@ def test_sign_up_ignores_a_next_to_another_site(app, client):
             "confirm": "a long enough password",
         },
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/check-inbox/sign-up?next=/"
 
 
 def test_failed_attempts_are_not_listed_as_pledges(app, backer, project, stripe_fake):

@@ -62,6 +62,7 @@ from tests.helpers.world import (
     flashed,
     gen_update_row,
     held_pledge,
+    link_tokens,
     newest_session_of,
     owner_unsubscribe_token,
 )
@@ -151,6 +152,63 @@ ACCESS: dict[str, dict[str, tuple]] = {
     # Each visitor here is logged in on one device: there is no other session to end.
     "settings.end_other_sessions POST": {
         ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    # Sign-up and "forgot password" end on "check your inbox", whoever asks. The mailed links
+    # are the authority, whoever holds them: the page asks, its form (CSRF) acts. Following
+    # a sign-up or reset link logs the browser in as that account, whoever was in before.
+    "accounts.check_inbox GET reason=reset": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "accounts.check_inbox GET reason=sign-up": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "accounts.verify_email GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "accounts.verify_email POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    # Every visitor here is verified: nothing to send again.
+    "accounts.resend_verification POST": {
+        ANY:         (LOGIN,    REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "accounts.forgot_password GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    # An address with no account: the same answer, and nothing written.
+    "accounts.forgot_password POST": {
+        ANY:         (REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT),
+    },
+    "accounts.reset_password GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "accounts.reset_password POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    # One's own password and address only: no URL names another user.
+    "settings.password GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "settings.password POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "settings.email GET": {
+        ANY:         (LOGIN,    200,      200,      200,      200,       200),
+    },
+    "settings.email POST": {
+        ANY:         (LOGIN,    DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "settings.confirm_email GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "settings.confirm_email POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
+    },
+    "settings.undo_email GET": {
+        ANY:         (200,      200,      200,      200,      200,       200),
+    },
+    "settings.undo_email POST": {
+        ANY:         (DONE,     DONE,     DONE,     DONE,     DONE,      DONE),
     },
     # The footer's language switch: a visitor's choice lives in the session only; a signed-in
     # one's is saved on the account.
@@ -790,6 +848,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
     db.session.commit()
     updates = {state: gen_update_row(project, owner.id) for state, project in projects.items()}
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
+    links = link_tokens(owner, tag)
     for state, project in projects.items():
         place.views[state] = World(
             project_id=project.id,
@@ -814,6 +873,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             update_number=updates[state][0],
             update_image=updates[state][1],
             update_id=updates[state][2],
+            **links,
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
     db.session.rollback()
@@ -863,7 +923,9 @@ class Site:
 def site(_migrated, test_config, instance_dir, fakestripe_url) -> Iterator[Site]:
     """One app for the whole module (the per-test ``app`` would empty the database after
     every case), emptied at the end as ``app`` would be."""
-    app = create_app({**test_config, **NO_PLEDGE_START_LIMITS}, instance_path=instance_dir)
+    # Every visitor asks a reset for the same address: its limit has its own tests.
+    limits = {**NO_PLEDGE_START_LIMITS, "PASSWORD_RESET_LIMIT_PER_ADDRESS": "1000 per hour"}
+    app = create_app({**test_config, **limits}, instance_path=instance_dir)
     app.test_client_class = IsolatedClient
     app.jinja_env.bytecode_cache = SharedTemplateCache()
     stripe_fake = FakeStripe(fakestripe_url)

@@ -176,8 +176,8 @@ def logged_in(app, email: str):
 REGISTER = {
     "email": "newcomer@example.com",
     "display_name": "Newcomer",
-    "password": "x" * 12,
-    "confirm": "x" * 12,
+    "password": PASSWORD,
+    "confirm": PASSWORD,
     "csrf_token": TOKEN,
 }
 
@@ -204,7 +204,9 @@ def test_register(app, no_rate_limits, anonymous, pairs):
     assert user.display_name == name and 2 <= len(name) <= 80
     assert len(password) >= 10 and password == first(pairs, "confirm")
     assert check_password_hash(user.password_hash, password)
-    client.post("/logout", data={"csrf_token": token})
+    assert user.email_verified_at is None  # proved only by the mailed link
+    assert "Log out" not in client.get("/").get_data(as_text=True)  # nobody signed in
+    db.session.execute(delete(Outbox).where(Outbox.user_id == user.id))  # the link's mail
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()
     assert snapshot() == before

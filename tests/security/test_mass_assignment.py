@@ -92,6 +92,10 @@ def sneaky(world: World) -> dict[str, str]:
         "comment_id": "1",
         "target_type": "project",
         "target_id": "1",
+        "email_verified_at": LONG_AGO,
+        "reset_serial": "99",
+        "new_email": "attacker@example.com",
+        "token": "forged",
     }
 
 
@@ -173,7 +177,7 @@ def test_register(world):
     }
     assert post(world, "anonymous", "/register", fields).status_code == 302
     d = diff(before, rows())
-    assert_only(d, changed={}, added={"users", "user_sessions"})  # signed in at once
+    assert_only(d, changed={}, added={"users", "outbox"})  # nobody signed in: the link is mailed
     user = d.new("users")
     assert (user["email"], user["display_name"], user["role"]) == (
         "newcomer@example.com",
@@ -182,8 +186,13 @@ def test_register(world):
     )
     assert user["stripe_customer_id"] is None and user["id"] != 999
     assert user["disabled_at"] is None
-    session = d.new("user_sessions")
-    assert session["user_id"] == user["id"] and session["revoked_at"] is None
+    assert user["email_verified_at"] is None and user["reset_serial"] == 0
+    mail = d.new("outbox")
+    assert (mail["user_id"], mail["kind"], mail["to_address"]) == (
+        user["id"],
+        "verify_email",
+        "newcomer@example.com",
+    )
     assert user["password_hash"] != sneaky(world)["password_hash"]
     assert recent(user["created_at"])
 
