@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
+from wtforms.validators import ValidationError
 
 
 def strip(value: str | None) -> str | None:
@@ -19,3 +21,9 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
+
+
+def one_line(form, field) -> None:
+    """A name or a place: no line breaks, tabs or other control characters."""
+    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+        raise ValidationError(_l("Write it on one line, without control characters."))

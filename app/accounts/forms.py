@@ -16,7 +16,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from app import i18n
 from app.accounts import passwords
-from app.forms import strip
+from app.forms import one_line, strip
 
 
 class RegisterForm(FlaskForm):
@@ -32,7 +32,7 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         _l("Display name"),
         filters=[strip],
-        validators=[InputRequired(), Length(min=2, max=80)],
+        validators=[InputRequired(), Length(min=2, max=80), one_line],
         description=_l("Shown on your projects and pledges."),
     )
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])

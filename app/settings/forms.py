@@ -21,7 +21,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from app import i18n
 from app.accounts.forms import NewPasswordForm
-from app.forms import strip
+from app.forms import one_line, strip
 from app.projects.forms import timezone_choices
 
 BIO_MAX_LENGTH = 500
@@ -59,7 +59,7 @@ class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Display name"),
         filters=[strip],
-        validators=[InputRequired(), Length(min=2, max=80), no_control_characters],
+        validators=[InputRequired(), Length(min=2, max=80), one_line],
         description=_l("Shown on your projects, pledges and public profile."),
     )
     avatar = FileField(
@@ -76,7 +76,7 @@ class ProfileForm(FlaskForm):
     location = StringField(
         _l("Location"),
         filters=[strip],
-        validators=[Optional(), Length(max=80), no_control_characters],
+        validators=[Optional(), Length(max=80), one_line],
         description=_l("A city or a country, if you want to say."),
     )
     website = StringField(
