@@ -36,6 +36,7 @@ GET_WRITES = {
         "ledger_transactions",
         "ledger_entries",
         "outbox",
+        "funding_series",  # the project's total moved: so does its series
     },
 }
 

@@ -435,6 +435,24 @@ def test_back_a_project(world):
     assert (project.pledged_amount, project.backer_count) == (2500, 1)  # the held one only
 
 
+def series_changed(d, columns: set[str]) -> dict:
+    """The funding series moves with the total: its hour's row changes (or, in a new hour, is
+    added; see ``series_added``)."""
+    return {"funding_series": columns} if d.changed.get("funding_series") else {}
+
+
+def series_added(d) -> set[str]:
+    return {"funding_series"} if d.added.get("funding_series") else set()
+
+
+def series_moved(d) -> int:
+    """How much the series' pledged total moved."""
+    changed = sum(
+        c["pledged"][1] - c["pledged"][0] for c in d.changed.get("funding_series", {}).values()
+    )
+    return changed + sum(r["pledged"] for r in d.added.get("funding_series", []))
+
+
 def test_change_a_pledge(world):
     """Down from $25 to $20: the pledge row changes its amount, $5 goes back, nothing else."""
     before = rows()
@@ -447,9 +465,11 @@ def test_change_a_pledge(world):
             "pledges": {"amount", "version"},  # the version: raised by the server
             "projects": {"pledged_amount"},
             "refunds": {"status", "stripe_refund_id", "completed_at"},
+            **series_changed(d, {"pledged", "changed"}),
         },
-        added={"refunds", "ledger_transactions", "ledger_entries", "outbox"},
+        added={"refunds", "ledger_transactions", "ledger_entries", "outbox", *series_added(d)},
     )
+    assert series_moved(d) == -500
     (refund,) = d.added["refunds"]
     assert (refund["pledge_id"], refund["amount"]) == (world.pledge_id, 500)
     (pledge_change,) = d.changed["pledges"].values()
@@ -470,9 +490,11 @@ def test_cancel_a_pledge(world):
             "projects": {"pledged_amount", "backer_count"},
             "reward_tiers": {"claimed"},
             "refunds": {"status", "stripe_refund_id", "completed_at"},
+            **series_changed(d, {"pledged", "backers", "cancelled"}),
         },
-        added={"refunds", "ledger_transactions", "ledger_entries", "outbox"},
+        added={"refunds", "ledger_transactions", "ledger_entries", "outbox", *series_added(d)},
     )
+    assert series_moved(d) == -2500
     (refund,) = d.added["refunds"]
     assert (refund["pledge_id"], refund["amount"]) == (world.pledge_id, 2500)
     (project_change,) = d.changed["projects"].values()
