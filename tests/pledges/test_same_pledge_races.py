@@ -348,3 +348,43 @@ def test_a_request_as_the_deadline_passes_and_settlement_claims(
     assert statuses <= {PledgeStatus.REFUNDED, PledgeStatus.FAILED}, statuses
     refunds = db.session.scalars(select(Refund.status)).all()
     assert set(refunds) == {RefundStatus.SUCCEEDED}
+
+
+@pytest.mark.postgres
+def test_a_refused_reduction_refund_and_a_cancellation_at_once_leave_nothing_stuck(
+    app, stripe_fake, live_project
+):
+    """A reduction's refund is refused by Stripe at the moment the backer cancels. The refusal
+    used to decide from the pledge without taking it: it saw the pledge held (nothing to do),
+    while the cancellation, not seeing the refusal yet, refunded only what the reduction had
+    not: $40 stayed in escrow and the pledge stayed "refunding" with nothing under way (the
+    campaign simulation found it). Now the refusal takes the pledge first, so the cancellation
+    sees it and refunds everything."""
+    from app.pledges import services
+
+    race = Race(app, stripe_fake, db.session.get(Project, live_project), 0)
+    reduced = services.change_pledge(race.pledge_id, Terms(race.tier_id, 6_000), clock.now())
+    reduction_refund = reduced.refunds[0].id
+    db.session.commit()
+
+    def refuse() -> str:
+        services.refund_refused(reduction_refund, "Refunds are not possible on this charge.")
+        time.sleep(0.4)  # the request is still busy when the cancellation comes in
+        db.session.commit()
+        return "refused"
+
+    def cancel() -> str:
+        time.sleep(0.1)
+        planned = services.cancel_pledge(race.pledge_id, clock.now())
+        db.session.commit()
+        return f"cancelled: {sum(r.amount for r in planned)}"
+
+    results = race.run(refuse, cancel)
+    assert results == ["refused", "cancelled: 10000"], results
+    (refund,) = db.session.scalars(select(Refund).where(Refund.status == RefundStatus.PENDING))
+    assert services.refund_succeeded(refund.id, "re_whole")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Pledge, race.pledge_id).status is PledgeStatus.REFUNDED
+    assert ledger.balance(ledger.escrow(race.project_id)) == 0
+    assert books.check(race.project_id) == []

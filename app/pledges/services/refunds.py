@@ -95,6 +95,7 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
         return 0
     now = clock.now()
     stripe_ids = dict(results)
+    _lock_pledges_of(list(stripe_ids))
     won = db.session.scalars(
         update(Refund)
         .where(Refund.id.in_(stripe_ids), Refund.status.in_(REFUND_IN_FLIGHT))
@@ -133,6 +134,19 @@ def record_refunds_succeeded(results: list[tuple[int, str]]) -> int:
     _mark_refunded(_fully_refunded({r.pledge_id for r in rows}), now)
     db.session.expire_all()
     return len(won)
+
+
+def _lock_pledges_of(refund_ids: list[int]) -> None:
+    """Take the refunds' pledges (PostgreSQL: FOR NO KEY UPDATE, in id order) before deciding
+    from them, as every change of a pledge does: a refund's outcome recorded while the backer
+    cancels (another request, holding the pledge) waits for it, then reads the pledge as the
+    cancellation left it; and the cancellation, once it has the pledge, sees the outcome."""
+    db.session.execute(
+        select(Pledge.id)
+        .where(Pledge.id.in_(select(Refund.pledge_id).where(Refund.id.in_(refund_ids))))
+        .order_by(Pledge.id)
+        .with_for_update(key_share=True)
+    )
 
 
 def _mark_refunded(finished: list[int], now: datetime) -> None:
@@ -179,6 +193,7 @@ def _fully_refunded(pledge_ids: set[int]) -> list[int]:
 
 def refund_refused(refund_id: int, message: str) -> None:
     """Stripe will not make this refund: it needs a human; the money stays accounted for."""
+    _lock_pledges_of([refund_id])  # decided from the pledge as it is once taken
     won = move(
         Refund,
         refund_id,
