@@ -198,27 +198,31 @@ def chaos_run(fake, sdk, endpoint, seed, n=20):
         time.sleep(0.03)
     created = [e.id for e in reversed(sdk.v1.events.list({"limit": 100}).data)]
     assert len(created) == n
-    wait_quiet(fake)
+    attempts = wait_quiet(fake)
     arrived = [e["id"] for e in sink.events()]
     assert set(arrived) == set(created)
     index = {event_id: i for i, event_id in enumerate(created)}
     twice = sorted(index[e] for e in set(arrived) if arrived.count(e) == 2)
     first = [index[e] for e in dict.fromkeys(arrived)]  # in the order of their first arrival
     late = sorted(i for pos, i in enumerate(first) if any(j < i for j in first[pos + 1 :]))
+    # Which events the seed held back (not which of them arrived after a later one: that
+    # also depends on how busy the machine is).
+    held = sorted({index[a["event"]] for a in attempts if a["attempt"] == 1 and a["waited"]})
+    assert late, held  # some held back arrived after later events
     assert all(arrived.count(e) <= 2 for e in created)
     for event_id in created:
         assert sdk.v1.events.retrieve(event_id).pending_webhooks == 0
-    return twice, late
+    return twice, held
 
 
 def test_chaos_delivers_some_events_twice_and_some_out_of_order_the_same_for_a_seed(
     fake, sdk, endpoint
 ):
-    twice, late = chaos_run(fake, sdk, endpoint, seed=7)
-    assert twice and late, (twice, late)
+    twice, held = chaos_run(fake, sdk, endpoint, seed=7)
+    assert twice and held, (twice, held)
     assert fake.call("DELETE", "/_config/data").status_code == 200
     assert fake.json("GET", "/_config/settings")["chaos"] is False  # back to the command line
-    assert chaos_run(fake, sdk, endpoint, seed=7) == (twice, late)
+    assert chaos_run(fake, sdk, endpoint, seed=7) == (twice, held)
 
 
 def test_without_chaos_each_event_comes_once_in_order(fake, sdk, endpoint):
