@@ -453,6 +453,59 @@ def test_hide_form(app, commenter, pairs):
     assert snapshot() == before
 
 
+# ---- reports ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reporting(app):
+    """A live project with a comment and an update, and a signed-in reader who reports them."""
+    from app.comments import services as comments
+    from app.updates import services as updates
+
+    owner = gen_user("creator@example.com", "Cora")
+    project = gen_project(owner, "live")
+    comment = comments.post(project, owner, "Buy my other lamp")
+    updates.publish(project, owner.id, "News", "Boxes.", True)
+    gen_user("reader@example.com", "Reader")
+    db.session.commit()
+    client = logged_in(app, "reader@example.com")
+    urls = {
+        "project": f"/projects/{project.id}/report",
+        "comment": f"/comments/{comment.id}/report",
+        "update": f"/projects/{project.id}/updates/1/report",
+    }
+    return client, csrf_of(client, urls["project"]), urls, project.id
+
+
+@pytest.mark.parametrize("target", ["project", "comment", "update"])
+@fuzz(30)
+@given(
+    pairs=bodies(
+        {"reason": "spam", "details": "Copied.", "csrf_token": TOKEN},
+        extra=("status", "reporter_id", "project_id", "target_type", "decision_note"),
+    )
+)
+def test_report_forms(app, no_rate_limits, reporting, target, pairs):
+    from app.reports.models import Report, ReportReason
+
+    client, token, urls, project_id = reporting
+    before = snapshot()
+    response = post(client, urls[target], pairs, token)
+    check_answer(response)
+    made = list(db.session.scalars(select(Report)))
+    if not made:
+        assert snapshot() == before
+        return
+    (report,) = made
+    assert report.target_type == target and report.project_id == project_id
+    assert report.reason in set(ReportReason) and report.status.value == "open"
+    assert len(report.details) <= 2000 and report.decision_note == ""
+    db.session.execute(delete(Report))
+    db.session.execute(delete(Outbox))
+    db.session.commit()
+    assert snapshot() == before
+
+
 # ---- moderation ------------------------------------------------------------------------------
 
 DECISIONS = {
