@@ -42,4 +42,4 @@ class TagForm(FlaskForm):
 
 
 class RemoveTagForm(FlaskForm):
-    submit = SubmitField(_l("Remove"))
+    submit = SubmitField(_l("Remove the tag"))
