@@ -2,7 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.accounts.sessions import UserSession
-from app.campaign.models import FundingHour
+from app.campaign.models import FundingHour, ReferralTag
 from app.comments.models import Comment
 from app.follows.models import Follow
 from app.ledger.models import LedgerEntry, LedgerTransaction
@@ -32,6 +32,7 @@ __all__ = [
     "ProjectEvent",
     "ProjectRevision",
     "Question",
+    "ReferralTag",
     "Refund",
     "Report",
     "RewardTier",

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import referrals
 from app.accounts import limits, services, sessions, tokens
 from app.accounts.forms import (
     ConfirmForm,
@@ -42,10 +43,13 @@ def start_session(user: User, remember: bool = False) -> None:
     planted or seen included, carries over into the logged-in session. The cookies carry a
     new server-side session's id (app/accounts/sessions.py), so it can be ended."""
     language = session.get(i18n_web.SESSION_KEY)  # the visitor's choice is no secret
+    came_from = referrals.carried()  # nor where they came from, for the pledge they start
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF's copy for this request
     if language:
         session[i18n_web.SESSION_KEY] = language
+    if came_from:
+        session[referrals.SESSION_KEY] = came_from
     sessions.start(user, request.remote_addr or "", request.user_agent.string, remember)
     db.session.commit()
     login_user(user, remember=remember)

@@ -57,7 +57,12 @@ class ProjectSpec:
     left: timedelta = timedelta(days=10)  # live only: time before the deadline
     moderator: str = "moderator1"
     tiers: tuple[TierSpec, ...] = field(default_factory=tuple)
+    # The creator's referral tags (tag, label); with any, its pledges come from these, from
+    # REFERRING_SITES and directly (app/demo/pledging.py spreads them).
+    referral_tags: tuple[tuple[str, str], ...] = ()
 
+
+REFERRING_SITES = ("boardgamegeek.com", "www.reddit.com")
 
 PEOPLE: tuple[Person, ...] = (
     Person("creator1", "Maren Holt"),
@@ -172,6 +177,7 @@ Curious how deck-builders work? The
         colours=((34, 92, 62), (196, 122, 54)),
         left=timedelta(days=20, hours=3),
         moderator="moderator1",
+        referral_tags=(("launch-video", "Launch video"), ("newsletter", "Board game newsletter")),
         tiers=(
             TierSpec(
                 "Thank you",

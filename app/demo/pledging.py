@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 
-from app.demo.data import BACKERS, SHIP_TO, ProjectSpec
+from app.demo.data import BACKERS, REFERRING_SITES, SHIP_TO, ProjectSpec
 from app.extensions import db
 from app.money import currency as currency_info
 from app.payments import gateway
@@ -30,6 +30,7 @@ from app.pledges.checkout import Confirmed
 from app.pledges.domain import PledgeRefused, PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.pledges.services import Terms
+from app.referrals import Source
 from app.workflow import transaction
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class PlannedPledge:
     tier: int  # index into the project's tiers
     amount: int  # major units, at least the tier's minimum (shipping not included)
     country: str | None  # where the reward ships, for tiers that ship
+    source: Source | None = None  # where the backer came from (a referral tag, a site)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,18 @@ def plan(spec: ProjectSpec) -> list[PlannedPledge]:
             amount += max(1, round(tier.minimum * rng.choice(TIPS)))
         country = rng.choice(SHIP_TO[spec.currency]) if tier.shipping is not None else None
         pledges.append(PlannedPledge(backer.key, index, amount, country))
-    return pledges
+    return with_sources(spec, pledges)
+
+
+def with_sources(spec: ProjectSpec, pledges: list[PlannedPledge]) -> list[PlannedPledge]:
+    """A project with referral tags gets pledges through each tag, from the referring sites
+    and directly (its own random draw, so the other projects' plans stay as they were)."""
+    if not spec.referral_tags:
+        return pledges
+    rng = random.Random(f"{spec.title} sources")  # noqa: S311 - demo data, not security
+    sources = [Source(tag, None) for tag, _ in spec.referral_tags]
+    sources += [Source(None, host) for host in REFERRING_SITES]
+    return [replace(pledge, source=rng.choice([*sources, None, None])) for pledge in pledges]
 
 
 def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> PledgeSummary:
@@ -95,7 +108,7 @@ def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> Ple
                 amount=pledge.amount * factor,
                 shipping_country=pledge.country,
             )
-            problem = _pledge(backer_ids[pledge.backer], project.id, terms)
+            problem = _pledge(backer_ids[pledge.backer], project.id, terms, pledge.source)
             if problem:
                 summary.warning = problem
                 break
@@ -106,10 +119,10 @@ def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> Ple
     return summary
 
 
-def _pledge(backer_id: int, project_id: int, terms: Terms) -> str:
+def _pledge(backer_id: int, project_id: int, terms: Terms, source: Source | None = None) -> str:
     """One pledge, paid and held; an empty string, or what went wrong."""
     try:
-        payment_id = checkout.begin_pledge(backer_id, project_id, terms).payment_id
+        payment_id = checkout.begin_pledge(backer_id, project_id, terms, source).payment_id
     except (PledgeRefused, GatewayError) as error:
         db.session.rollback()
         return f"the pledge could not start: {error}"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
+from app.campaign import referrals
 from app.demo import conversations
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
 from app.demo.pledging import LiveProject
@@ -148,6 +149,8 @@ def _project(
         projects.approve(project, users[spec.moderator], _approval_note(index))
     if spec.status == "live":
         projects.launch(project, owner, now=launched_at)
+    for tag, label in spec.referral_tags:
+        referrals.add_tag(project, tag, label)
     _backdate(project, tiers, anchor, spec.status)
     db.session.flush()
     return project

@@ -30,6 +30,7 @@ from app.pledges import services
 from app.pledges.domain import PledgeRefused
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, StripeEvent
 from app.projects.models import Project
+from app.referrals import Source
 from app.workflow import step, transaction
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,16 @@ class Started:
     payment_id: int
 
 
-def begin_pledge(backer_id: int, project_id: int, terms: services.Terms) -> Started:
-    """Reserve a place, then open a PaymentIntent for the backer to pay on the pay page."""
+def begin_pledge(
+    backer_id: int, project_id: int, terms: services.Terms, source: Source | None = None
+) -> Started:
+    """Reserve a place, then open a PaymentIntent for the backer to pay on the pay page;
+    ``source`` is where the backer came from (a referral tag, another site)."""
     with transaction():
         backer = db.session.get(User, backer_id)
         project = db.session.get(Project, project_id)
         try:
-            payment = services.start_pledge(backer, project, terms, clock.now())
+            payment = services.start_pledge(backer, project, terms, clock.now(), source)
         except IntegrityError:  # a double submit raced us to the one open pledge
             raise PledgeRefused(gettext(ALREADY_BACKED)) from None
         # a PledgeRefused (e.g. sold out) rolls back: nothing of this attempt is kept

@@ -97,6 +97,10 @@ class Pledge(db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Why an admin must look at this pledge (a webhook that disagreed with our rows, ...).
     attention: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Where the backer came from (app/referrals.py): one of the project's referral tags when
+    # the pledge started, and the referring site's host name only; None when not known.
+    ref_tag: Mapped[str | None] = mapped_column(String(40))
+    referrer_host: Mapped[str | None] = mapped_column(String(255))
 
     project: Mapped[Project] = relationship(lazy="joined")
     backer: Mapped[User] = relationship(lazy="joined")

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from app import clock, money
+from app import clock, money, referrals
 from app.extensions import csrf, db, limiter
 from app.i18n import N_
 from app.payments import gateway, methods
@@ -92,7 +92,8 @@ def back(project_id: int):
             form.amount.data = money.to_major_text(chosen.minimum_amount, project.currency)
     if form.validate_on_submit():
         try:
-            started = checkout.begin_pledge(current_user.id, project.id, _terms(form))
+            source = referrals.recalled(project.id, clock.now())
+            started = checkout.begin_pledge(current_user.id, project.id, _terms(form), source)
         except PledgeRefused as refusal:
             db.session.rollback()
             flash(str(refusal), "danger")

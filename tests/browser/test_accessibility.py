@@ -118,10 +118,15 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     # Two reports of the paper boat, for the moderators' queue.
     reports.report_project(boat, bea_user, ReportReason.SPAM, "The same text as another site.")
     reports.report_project(boat, cy_user, ReportReason.FRAUD, "")
+    # The moon lamp's referral tag, on its dashboard with its link (Cy comes through it).
+    from app.campaign import referrals
+
+    referrals.add_tag(moon, "newsletter", "April newsletter")
     db.session.commit()
 
     cy = Browser(app.test_client())
     cy.login("cy@example.com")
+    cy.client.get(f"/projects/{moon.id}?ref=newsletter", follow_redirects=True)
     held, _ = pay_through_pages(cy, fake, moon, tier=early, amount="25")
     # After Cy backed it, Cora rewrote a line of the story: backers are told, moderators see it.
     moon = db.session.get(type(moon), moon.id)

@@ -301,3 +301,31 @@ def test_a_live_project_posts_updates_one_for_backers_with_a_conversation(seeded
     assert 'data-testid="creator-badge"' in html
     teaser = client.get(f"/projects/{secret.project_id}/updates/2").get_data(as_text=True)
     assert 'data-testid="backers-only"' in teaser and "workshop" not in teaser
+
+
+def test_a_live_project_has_referral_tags_and_pledges_from_several_sources(seeded, app):
+    from app.campaign.models import ReferralTag
+
+    spec = next(s for s in PROJECTS if s.referral_tags)
+    project = db.session.scalar(select(Project).where(Project.title == spec.title))
+    tags = db.session.scalars(select(ReferralTag.tag).where(ReferralTag.project_id == project.id))
+    assert sorted(tags) == sorted(tag for tag, _ in spec.referral_tags)
+    pledges = [p for p in held_pledges() if p.project_id == project.id]
+    sources = Counter(p.ref_tag or p.referrer_host or "direct" for p in pledges)
+    assert set(sources) == {
+        "launch-video",
+        "newsletter",
+        "boardgamegeek.com",
+        "www.reddit.com",
+        "direct",
+    }
+    # Its creator reads them on the dashboard, one row per source.
+    owner = Browser(app.test_client())
+    owner.login(project.owner.email, seeded_password(seeded))
+    page = owner.client.get(f"/projects/{project.id}/dashboard").get_data(as_text=True)
+    assert page.count('data-testid="source-row"') == 5
+    assert "Launch video" in page and "Site www.reddit.com" in page
+
+
+def seeded_password(result) -> str:
+    return printed_logins(result.output)[1]

@@ -37,6 +37,7 @@ URL_VALUES = {
     "number": "update_number",
     "image": "update_image",
     "update_id": "update_id",
+    "tag_id": "referral_tag_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -77,6 +78,7 @@ POST_DATA = {
     "updates.new": lambda w: {"title": "Shipping news", "body": "Boxes.", "audience": "public"},
     "updates.edit": lambda w: {"title": "Shipping news", "body": "Boxes.", "audience": "public"},
     "updates.remove": lambda w: {"reason": "Posted by mistake."},
+    "campaign.add_tag": lambda w: {"tag": "spring-news", "label": "April newsletter"},
     "reports.report_project": lambda w: {"reason": "spam", "details": "Copied from elsewhere."},
     "reports.decide": lambda w: {"note": "Checked the listing."},
     "reports.report_comment": lambda w: {"reason": "spam", "details": "An advertisement."},

@@ -58,6 +58,7 @@ class World:
     update_number: int = 0  # the project's backers-only Update #1, with an image
     update_image: str = ""
     update_id: int = 0  # that update's id (reported by the owner, as a row)
+    referral_tag_id: int = 0  # the project's ?ref= tag "launch-video" (access table only)
     # Working mailed links: a newcomer's (unverified) sign-up link; the owner's reset link,
     # link to move to a new address, and undo link of a change from an old one.
     verify_token: str = ""

@@ -40,6 +40,7 @@ import pytest
 
 from app import create_app
 from app.accounts.models import Role
+from app.campaign.models import ReferralTag
 from app.comments.models import Comment
 from app.extensions import db, limiter
 from app.people.services import slug_of_person
@@ -730,6 +731,24 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "live":      (LOGIN,    403,      403,      200,      200,       200),
         "cancelled": (LOGIN,    403,      403,      200,      200,       200),
     },
+    # Its referral tags: only the owner adds and removes them (staff see them on the page),
+    # once there is a dashboard.
+    "campaign.add_tag POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "submitted": (LOGIN,    404,      404,      404,      403,       403),
+        "approved":  (LOGIN,    404,      404,      404,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
+    "campaign.remove_tag POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "submitted": (LOGIN,    404,      404,      404,      403,       403),
+        "approved":  (LOGIN,    404,      404,      404,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      DONE,     403,       403),
+    },
     # The funding chart is public like the project page, once launched.
     "campaign.funding_chart GET": {
         "draft":     (404,      404,      404,      404,      404,       404),
@@ -844,7 +863,10 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
                 reason="spam",
             )
         )
-        faq[state] = entry.id, asked.id, change.id, comment.id
+        ref = ReferralTag(project_id=project.id, tag="launch-video", label="The video")
+        db.session.add(ref)
+        db.session.flush()
+        faq[state] = entry.id, asked.id, change.id, comment.id, ref.id
     db.session.commit()
     updates = {state: gen_update_row(project, owner.id) for state, project in projects.items()}
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
@@ -867,6 +889,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             question_id=faq[state][1],
             revision_id=faq[state][2],
             comment_id=faq[state][3],
+            referral_tag_id=faq[state][4],
             slug=project.slug,
             person_id=owner.id,
             person_slug=slug_of_person(owner),

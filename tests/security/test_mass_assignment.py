@@ -58,6 +58,9 @@ def sneaky(world: World) -> dict[str, str]:
         "goal": "0.01",
         "currency": "JPY",
         "duration_days": "1",
+        "ref_tag": "attacker-tag",
+        "referrer_host": "attacker.example",
+        "ref": "attacker-tag",
         "category_id": "1",
         "amount": "0.01",
         "shipping_fee": "0",
@@ -419,6 +422,7 @@ def test_back_a_project(world):
     assert (pledge["tier_id"], pledge["currency"], pledge["amount"]) == (world.tier_id, "USD", 3000)
     assert (pledge["status"], pledge["shipping_fee"], pledge["disputed"]) == ("pending", 0, False)
     assert pledge["held_at"] is None and pledge["id"] != 999
+    assert (pledge["ref_tag"], pledge["referrer_host"]) == (None, None)  # not the form's to set
     assert (payment["pledge_id"], payment["amount"], payment["status"]) == (
         pledge["id"],
         3000,

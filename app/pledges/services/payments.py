@@ -49,6 +49,7 @@ from app.pledges.services.taking import (
 )
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project
+from app.referrals import Source
 from app.rewards.models import RewardTier
 
 P = PledgeStatus
@@ -64,8 +65,11 @@ def open_pledge_of(backer_id: int, project_id: int) -> Pledge | None:
     )
 
 
-def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) -> Payment:
-    """A pending pledge with its reward place reserved and its first payment row.
+def start_pledge(
+    backer: User, project: Project, terms: Terms, now: datetime, source: Source | None = None
+) -> Payment:
+    """A pending pledge with its reward place reserved and its first payment row; ``source``
+    is where the backer came from (app/referrals.py), recorded as it is.
 
     On PledgeRefused the session holds rows that must not be committed: roll back."""
     if project.owner_id == backer.id:
@@ -86,6 +90,8 @@ def start_pledge(backer: User, project: Project, terms: Terms, now: datetime) ->
         shipping_fee=shipping,
         shipping_country=country,
         status=P.PENDING,
+        ref_tag=source.ref_tag if source else None,
+        referrer_host=source.referrer_host if source else None,
     )
     db.session.add(pledge)
     db.session.flush()
