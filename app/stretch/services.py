@@ -43,13 +43,14 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _take_project(project_id: int) -> Project:
-    """The project row, locked (PostgreSQL) and read again: its pledged total is current."""
-    return db.session.scalars(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    """The project row, locked as pledges lock it (PostgreSQL), then read again: its pledged
+    total is current and no pledge moves it until this transaction ends."""
+    db.session.execute(
+        select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
+    )
+    project = db.session.get(Project, project_id)
+    db.session.refresh(project)
+    return project
 
 
 def _check_open(project: Project) -> None:
