@@ -292,3 +292,21 @@ def test_a_live_project_posts_updates_one_for_backers_with_a_conversation(seeded
     assert 'data-testid="creator-badge"' in html
     teaser = client.get(f"/projects/{secret.project_id}/updates/2").get_data(as_text=True)
     assert 'data-testid="backers-only"' in teaser and "workshop" not in teaser
+
+
+def test_a_live_project_has_three_stretch_goals_and_its_pledges_reached_one(seeded, client):
+    from app.notifications.models import Outbox
+    from app.stretch.models import StretchGoal
+
+    made = list(db.session.scalars(select(StretchGoal).order_by(StretchGoal.amount)))
+    assert len(made) == 3 and len({g.project_id for g in made}) == 1
+    assert [g.reached_at is not None for g in made] == [True, False, False]
+    project = db.session.get(Project, made[0].project_id)
+    assert made[0].amount <= project.pledged_amount < made[1].amount
+    mailed = db.session.scalar(
+        select(func.count()).select_from(Outbox).where(Outbox.kind == "stretch_goal_reached")
+    )
+    assert 0 < mailed <= project.backer_count
+    html = client.get(project_path(project)).get_data(as_text=True)
+    assert html.count('data-testid="stretch-reached"') == 1
+    assert str(escape(made[2].title)) in html
