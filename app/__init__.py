@@ -61,6 +61,9 @@ def register_extensions(app: Flask) -> None:
     from app.campaign import series
 
     series.register()  # pledges held, changed, cancelled -> the funding series
+    from app.stretch import services as stretch
+
+    stretch.register()  # pledges held or raised -> stretch goals reached
     from app.payouts import workflows as payout_workflows
     from app.pledges import checkout
 
@@ -121,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from app.settings.routes import bp as settings_bp
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
+    from app.stretch.routes import bp as stretch_bp
     from app.updates.routes import bp as updates_bp
 
     for blueprint in (
@@ -128,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         projects_bp,
         rewards_bp,
+        stretch_bp,
         pledges_bp,
         questions_bp,
         comments_bp,

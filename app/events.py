@@ -121,6 +121,14 @@ class PaymentFailed(Event):
 
 
 @dataclass(frozen=True)
+class StretchGoalReached(Event):
+    """A project's pledged total passed one of its stretch goals for the first time."""
+
+    goal_id: int
+    project_id: int
+
+
+@dataclass(frozen=True)
 class ProjectReviewed(Event):
     """A moderator decided on a submitted project: ``decision`` is "approve",
     "request_changes" or "reject"; ``reason`` is what they wrote for the creator."""

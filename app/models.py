@@ -13,6 +13,7 @@ from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
 from app.questions.models import FaqEntry, Question
 from app.reports.models import Report
 from app.rewards.models import RewardTier
+from app.stretch.models import StretchGoal
 from app.updates.models import Update
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Report",
     "RewardTier",
     "Role",
+    "StretchGoal",
     "StripeEvent",
     "Update",
     "User",

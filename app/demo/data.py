@@ -42,6 +42,13 @@ class TierSpec:
 
 
 @dataclass(frozen=True)
+class StretchSpec:
+    amount: int  # major units, above the project's goal
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class ProjectSpec:
     owner: str  # a Person key
     title: str
@@ -60,6 +67,8 @@ class ProjectSpec:
     # The creator's referral tags (tag, label); with any, its pledges come from these, from
     # REFERRING_SITES and directly (app/demo/pledging.py spreads them).
     referral_tags: tuple[tuple[str, str], ...] = ()
+    # Reached as the demo's real pledges pass them (the first one is, for Copperleaf).
+    stretch: tuple[StretchSpec, ...] = field(default_factory=tuple)
 
 
 REFERRING_SITES = ("boardgamegeek.com", "www.reddit.com")
@@ -212,6 +221,19 @@ Curious how deck-builders work? The
                 shipping=15,
                 deliver_months=9,
             ),
+        ),
+        stretch=(
+            StretchSpec(
+                1_400,
+                "A fifth player expansion",
+                "A fifth seat at the table: a new spirit, its deck and a player board.",
+            ),
+            StretchSpec(
+                2_500,
+                "Linen-finish cards for every backer",
+                "Every card in every box printed on linen-finish stock.",
+            ),
+            StretchSpec(4_000, "A cloth bag shaped like an acorn", "Yes, really."),
         ),
     ),
     ProjectSpec(

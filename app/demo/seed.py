@@ -30,6 +30,7 @@ from app.projects import services as projects
 from app.projects import uploads
 from app.projects.models import Category, Project
 from app.rewards import services as rewards
+from app.stretch import services as stretch
 
 COVER_SIZE = (1280, 720)
 
@@ -143,6 +144,11 @@ def _project(
         rewards.add_tier(project, _tier_values(tier, factor, deliver_from=deadline))
         for tier in spec.tiers
     ]
+    for goal in spec.stretch:
+        stretch.add_goal(
+            project,
+            {"amount": goal.amount * factor, "title": goal.title, "description": goal.description},
+        )
     if spec.status != "draft":
         projects.submit(project, owner)
     if spec.status in ("approved", "live"):

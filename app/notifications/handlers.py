@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app import events
 from app.extensions import db
-from app.notifications import comments, updates
+from app.notifications import comments, stretch, updates
 from app.notifications import services as notifications
 from app.projects.models import Project
 
@@ -80,6 +80,10 @@ def update_published(event: events.UpdatePublished) -> None:
     updates.update_published(event.update_id, event.project_id, event.public)
 
 
+def stretch_goal_reached(event: events.StretchGoalReached) -> None:
+    stretch.stretch_goal_reached(event.goal_id, event.project_id)
+
+
 def verification_requested(event: events.VerificationRequested) -> None:
     notifications.verification_requested(event.user_id)
 
@@ -121,6 +125,7 @@ HANDLERS = {
     events.ProjectLaunched: project_launched,
     events.CommentPosted: comment_posted,
     events.UpdatePublished: update_published,
+    events.StretchGoalReached: stretch_goal_reached,
     events.VerificationRequested: verification_requested,
     events.SignUpWithTakenAddress: sign_up_with_taken_address,
     events.PasswordResetRequested: password_reset_requested,

@@ -46,6 +46,7 @@ from app.pledges.models import Payment, Pledge, Refund, RefundStatus
 from app.projects.models import Project, ProjectEvent
 from app.projects.slugs import slug_of
 from app.rewards.models import RewardTier
+from app.stretch.models import StretchGoal
 from app.text import render_markdown
 from app.updates.models import Update
 
@@ -351,6 +352,22 @@ def _updates(rows: list[Outbox]) -> dict[int, UpdateFacts]:
     }
 
 
+@dataclass(frozen=True)
+class StretchGoalFacts:
+    """A reached stretch goal as its mail shows it (None once the creator removed it)."""
+
+    title: str
+    description: str
+
+
+def _stretch_goals(rows: list[Outbox]) -> dict[int, StretchGoalFacts]:
+    ids = {(r.data or {}).get("stretch_goal_id") for r in rows} - {None}
+    if not ids:
+        return {}
+    found = db.session.scalars(select(StretchGoal).where(StretchGoal.id.in_(ids)))
+    return {g.id: StretchGoalFacts(g.title, g.description) for g in found}
+
+
 def _thread_url(project_id: int, update_number: int | None) -> str:
     """Where a comment's thread is: the project's comments, or an update's page."""
     if update_number:
@@ -405,6 +422,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     end_reasons = _end_reasons(pledge_ids)
     stop_reasons = _stop_reasons(project_ids)
     updates = _updates(rows)
+    stretch_goals = _stretch_goals(rows)
     locales = _locales({r.user_id for r in rows})
     zones = _zones({r.user_id for r in rows})
     account_users = _account_users(rows)
@@ -434,6 +452,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "refund_state": refunds.get(row.id, "none"),
                 "payment": payments.get(data.get("payment_id")),
                 "update": updates.get(data.get("update_id")),
+                "stretch_goal": stretch_goals.get(data.get("stretch_goal_id")),
                 "unsubscribe_url": unsubscribe_url,
                 "back_url": absolute_url("pledges.back", project_id=row.project_id)
                 if row.project_id

@@ -34,6 +34,7 @@ from app.projects import uploads
 from app.questions import services as questions
 from app.reports import services as reports
 from app.reports.models import ReportReason
+from app.stretch import services as stretch
 from app.updates import services as updates
 from tests.browser.axe import add_axe, describe, violations
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
@@ -109,6 +110,12 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     answered = questions.ask(moon, cy_user.id, "Which bulb does it take?")
     questions.answer(answered, "An E14 LED, included.")
     questions.ask(moon, cy_user.id, "Can I choose the colour?")
+    # The moon lamp's stretch goals: the ladder, one marked reached (as a row), one to go.
+    brass = stretch.add_goal(
+        moon, {"amount": 150_000, "title": "A brass stand", "description": "For every lamp."}
+    )
+    stretch.add_goal(moon, {"amount": 300_000, "title": "A second colour", "description": ""})
+    brass.reached_at = app_clock.now()
     follows.follow(boat, cy_user.id)  # Cy saved the paper boat
     # Approved, not launched: its pre-launch page, with the day Cora plans to launch it.
     sundial = gen_project(cora, "approved", title="Sun Dial")
@@ -299,6 +306,8 @@ TOUR = {
     "new-project-errors": Visit("cora", "/projects/new", then=_submit),
     "edit-project": Visit("cora", "/projects/{moon}/edit"),
     "new-tier": Visit("cora", "/projects/{moon}/tiers/new"),
+    "new-stretch-goal": Visit("cora", "/projects/{moon}/stretch-goals/new"),
+    "new-stretch-goal-errors": Visit("cora", "/projects/{moon}/stretch-goals/new", then=_submit),
     "cancel-project": Visit("cora", "/projects/{moon}/cancel"),
     "my-projects": Visit("cora", "/my/projects"),
     "payouts": Visit("cora", "/payouts/account"),

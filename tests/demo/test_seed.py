@@ -329,3 +329,21 @@ def test_a_live_project_has_referral_tags_and_pledges_from_several_sources(seede
 
 def seeded_password(result) -> str:
     return printed_logins(result.output)[1]
+
+
+def test_a_live_project_has_three_stretch_goals_and_its_pledges_reached_one(seeded, client):
+    from app.notifications.models import Outbox
+    from app.stretch.models import StretchGoal
+
+    made = list(db.session.scalars(select(StretchGoal).order_by(StretchGoal.amount)))
+    assert len(made) == 3 and len({g.project_id for g in made}) == 1
+    assert [g.reached_at is not None for g in made] == [True, False, False]
+    project = db.session.get(Project, made[0].project_id)
+    assert made[0].amount <= project.pledged_amount < made[1].amount
+    mailed = db.session.scalar(
+        select(func.count()).select_from(Outbox).where(Outbox.kind == "stretch_goal_reached")
+    )
+    assert 0 < mailed <= project.backer_count
+    html = client.get(project_path(project)).get_data(as_text=True)
+    assert html.count('data-testid="stretch-reached"') == 1
+    assert str(escape(made[2].title)) in html

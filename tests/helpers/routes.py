@@ -38,6 +38,7 @@ URL_VALUES = {
     "image": "update_image",
     "update_id": "update_id",
     "tag_id": "referral_tag_id",
+    "goal_id": "stretch_goal_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -65,6 +66,8 @@ POST_DATA = {
     "projects.plan_launch": lambda w: {"launch_on": str(date.today() + timedelta(days=30))},
     "rewards.new": tier_form,
     "rewards.edit": tier_form,
+    "stretch.new": lambda w: {"amount": "5000", "title": "Film", "description": "A film."},
+    "stretch.edit": lambda w: {"amount": "4000", "title": "Film", "description": "A film."},
     "pledges.back": lambda w: {"tier_id": str(w.tier_id), "amount": "30"},
     "pledges.change": lambda w: {"tier_id": str(w.backed_tier_id), "amount": "30"},
     "moderation.decide": lambda w: {

@@ -59,6 +59,7 @@ class World:
     update_image: str = ""
     update_id: int = 0  # that update's id (reported by the owner, as a row)
     referral_tag_id: int = 0  # the project's ?ref= tag "launch-video" (access table only)
+    stretch_goal_id: int = 0  # a stretch goal of the project at $3,000, not reached
     # Working mailed links: a newcomer's (unverified) sign-up link; the owner's reset link,
     # link to move to a new address, and undo link of a change from an old one.
     verify_token: str = ""
@@ -153,6 +154,7 @@ def build_world(app, stripe_fake) -> World:
         world.clients["backer"], stripe_fake, project, backed
     )
     world.update_number, world.update_image, world.update_id = gen_update_row(project, owner.id)
+    world.stretch_goal_id = gen_stretch_goal_row(project)
     return world
 
 
@@ -187,6 +189,16 @@ def gen_update_row(project, author_id: int) -> tuple[int, str, int]:
     )
     db.session.commit()
     return 1, image, update.id
+
+
+def gen_stretch_goal_row(project) -> int:
+    """A stretch goal at $3,000, made as a row (any project state): its id."""
+    from app.stretch.models import StretchGoal
+
+    goal = StretchGoal(project_id=project.id, amount=300_000, title="Gold", description="Gold.")
+    db.session.add(goal)
+    db.session.commit()
+    return goal.id
 
 
 def newest_session_of(user_id: int) -> int:

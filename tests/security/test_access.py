@@ -61,6 +61,7 @@ from tests.helpers.world import (
     World,
     clear_flashes,
     flashed,
+    gen_stretch_goal_row,
     gen_update_row,
     held_pledge,
     link_tokens,
@@ -364,6 +365,48 @@ ACCESS: dict[str, dict[str, tuple]] = {
     },
     # Each project has two tiers, so a live one may lose one.
     "rewards.delete POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # Stretch goals change while the project is a draft or live; in any other state the
+    # owner is sent back to the project page, told why.
+    "stretch.new GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "stretch.new POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "stretch.edit GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "stretch.edit POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "stretch.delete POST": {
         "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
         "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
         "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
@@ -869,6 +912,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
         faq[state] = entry.id, asked.id, change.id, comment.id, ref.id
     db.session.commit()
     updates = {state: gen_update_row(project, owner.id) for state, project in projects.items()}
+    stretch_goals = {state: gen_stretch_goal_row(project) for state, project in projects.items()}
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
     links = link_tokens(owner, tag)
     for state, project in projects.items():
@@ -896,6 +940,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             update_number=updates[state][0],
             update_image=updates[state][1],
             update_id=updates[state][2],
+            stretch_goal_id=stretch_goals[state],
             **links,
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))

@@ -5,7 +5,8 @@ reasons in the audit log (request changes, approve, reject, suspend, cancel), wh
 creator sees on "My projects" and moderators in the review page, the FAQ's questions and
 answers, private questions and their answers, a live project's revisions (the diffs backers
 and moderators read), reports' details, comments and replies (shown, hidden with a reason,
-reported), updates' titles, bodies and removal reasons. The pages: home, discover
+reported), updates' titles, bodies and removal reasons, stretch goals' titles and
+descriptions. The pages: home, discover
 (and a search for the payload), project pages in every state, my projects, the edit pages,
 the moderation queue and review, the pledge form, change, pay, receipt and cancel pages, the
 statement, error pages and the targets of redirects.
@@ -55,6 +56,8 @@ from app.questions.models import FaqEntry, Question
 from app.reports import services as reports
 from app.reports.models import Report, ReportReason
 from app.rewards.models import RewardTier
+from app.stretch import services as stretch
+from app.stretch.models import StretchGoal
 from app.text import render_markdown
 from app.updates import services as updates
 from app.updates.models import Update
@@ -346,6 +349,9 @@ def build_world(app, stripe_fake) -> World:
     removed = updates.publish(live, creator.id, "removed title", "removed body", True)
     updates.remove(removed, creator.id, "removal reason")
     updates.publish(db.session.get(Project, ids["held"]), creator.id, "secret", "body", False)
+    # A stretch goal on the live project: its ladder, the edit page's list, its own form.
+    goal = stretch.add_goal(live, {"amount": 500_000, "title": "goal", "description": "gold"})
+    ids["stretch_goal"] = goal.id
     db.session.commit()
     world = World(ids=ids, clients=clients)
     world.pages = pages_of(ids)
@@ -373,6 +379,7 @@ def pages_of(i: dict[str, int]) -> list[tuple[str, str, int]]:
         ("creator", f"{p}{i['cancelled']}/edit", 302),  # not editable: back to my projects
         ("creator", f"/tiers/{i['tier']}/edit", 200),
         ("creator", f"{p}{i['live']}/tiers/new", 200),
+        ("creator", f"/stretch-goals/{i['stretch_goal']}/edit", 200),
         ("creator", f"{p}{i['live']}/cancel", 200),
         ("creator", f"{p}{i['suspended']}/statement", 200),
         ("creator", f"{p}{i['cancelled']}/statement", 200),
@@ -449,6 +456,7 @@ def write_everywhere(text: str) -> None:
     db.session.execute(update(Report).values(details=text))
     db.session.execute(update(Comment).values(body=text, hidden_reason=text[:500]))
     db.session.execute(update(Update).values(title=text[:120], body=text, delete_reason=text))
+    db.session.execute(update(StretchGoal).values(title=text, description=text))
     db.session.commit()
 
 
@@ -529,7 +537,11 @@ def test_the_world_shows_every_field(app, xss_world):
     db.session.execute(
         update(Update).values(title="mark-up-title", body="mark-up-body", delete_reason="mark-why")
     )
+    db.session.execute(
+        update(StretchGoal).values(title="mark-sg-title", description="mark-sg-desc")
+    )
     db.session.commit()
+    marks |= {m: m for m in ("mark-sg-title", "mark-sg-desc")}
     marks |= {m: m for m in ("mark-up-title", "mark-up-body", "mark-why")}
     marks |= {m: m for m in ("mark-faq-q", "mark-faq-a", "mark-ask", "mark-answer")}
     marks |= {m: m for m in ("mark-old", "mark-new", "mark-report", "mark-bio", "mark-location")}
@@ -578,6 +590,12 @@ def test_the_world_shows_every_field(app, xss_world):
             "/moderation/reports",
         },
         "mark-why": {f"/projects/{i['live']}/updates/2"},
+        "mark-sg-title": {
+            f"/projects/{i['live']}",
+            f"/projects/{i['live']}/edit",
+            f"/stretch-goals/{i['stretch_goal']}/edit",
+        },
+        "mark-sg-desc": {f"/projects/{i['live']}", f"/stretch-goals/{i['stretch_goal']}/edit"},
         "mark-bio": {profile},
         "mark-location": {profile},
     }
