@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from app.settings.routes import bp as settings_bp
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
+    from app.surveys.routes import bp as surveys_bp
     from app.updates.routes import bp as updates_bp
 
     for blueprint in (
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         settings_bp,
         people_bp,
+        surveys_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -13,6 +13,7 @@ from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
 from app.questions.models import FaqEntry, Question
 from app.reports.models import Report
 from app.rewards.models import RewardTier
+from app.surveys.models import Survey, SurveyQuestion, SurveyResponse
 from app.updates.models import Update
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "RewardTier",
     "Role",
     "StripeEvent",
+    "Survey",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Update",
     "User",
     "UserSession",
