@@ -54,12 +54,13 @@ def make_funded(app, tag: str = "") -> Funded:
     first, second = project.tiers
     first.shipping_fee = 500
     users = {n: gen_user(f"{tag}{n.lower()}@example.com", n) for n in ("Ann", "Ben", "Cal", "Dee")}
+    pid, ids = project.id, {n: u.id for n, u in users.items()}
     pledges = {
-        "Ann": gen_pledge(project.id, users["Ann"].id, first.id, 1500, shipping_fee=500, country="US"),
-        "Ben": gen_pledge(project.id, users["Ben"].id, first.id, 1000, shipping_fee=500, country="GB"),
-        "Cal": gen_pledge(project.id, users["Cal"].id, second.id, 2000, PledgeStatus.COLLECTED),
-        "Dee": gen_pledge(project.id, users["Dee"].id, first.id, 1000, PledgeStatus.REFUNDED),
-    }  # fmt: skip
+        "Ann": gen_pledge(pid, ids["Ann"], first.id, 1500, shipping_fee=500, country="US"),
+        "Ben": gen_pledge(pid, ids["Ben"], first.id, 1000, shipping_fee=500, country="GB"),
+        "Cal": gen_pledge(pid, ids["Cal"], second.id, 2000, PledgeStatus.COLLECTED),
+        "Dee": gen_pledge(pid, ids["Dee"], first.id, 1000, PledgeStatus.REFUNDED),
+    }
     db.session.execute(
         update(Project).where(Project.id == project.id).values(status=ProjectStatus.FUNDED)
     )
