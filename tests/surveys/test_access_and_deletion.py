@@ -12,8 +12,7 @@ from app.pledges.models import Pledge
 from app.surveys import services
 from app.surveys.models import SurveyResponse
 from tests.helpers import PASSWORD, csrf_token, gen_project, gen_user
-from tests.surveys.conftest import browser_of
-from tests.surveys.test_surveys import US_ADDRESS, answer, build, manage_url, question, send
+from tests.helpers.surveys import US_ADDRESS, answer, browser_of, build, manage_url, question, send
 
 
 def _answered(app, funded) -> int:

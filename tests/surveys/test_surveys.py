@@ -12,59 +12,19 @@ from sqlalchemy import select
 from app.extensions import db
 from app.scheduler import send_notifications
 from app.surveys import services
-from app.surveys.models import Survey, SurveyResponse
+from app.surveys.models import SurveyResponse
 from tests.helpers import parse_forms
 from tests.helpers.notifications import outbox
-from tests.surveys.conftest import browser_of
-
-US_ADDRESS = {
-    "country": "US",
-    "name": "Ann Example",
-    "street_address": "1 Main Street",
-    "city": "Springfield",
-    "country_area": "IL",
-    "postal_code": "62701",
-}
-
-
-def manage_url(funded) -> str:
-    return f"/projects/{funded.project_id}/survey"
-
-
-def build(funded, questions=()) -> None:
-    """Through the creator's page: the address setting kept, then each question added."""
-    for question in questions:
-        response = funded.owner.submit(
-            manage_url(funded),
-            question,
-            action=f"/projects/{funded.project_id}/survey/questions",
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-
-
-def question(prompt, kind="line", options="", tiers=(), required=False) -> dict:
-    data = {"question-kind": kind, "question-prompt": prompt, "question-options": options}
-    if tiers:
-        data["question-tiers"] = [str(t) for t in tiers]
-    if required:
-        data["question-required"] = "y"
-    return data
-
-
-def send(funded):
-    return funded.owner.submit(
-        manage_url(funded), action=f"/projects/{funded.project_id}/survey/send"
-    )
-
-
-def survey_of(funded) -> Survey:
-    db.session.expire_all()
-    return db.session.scalar(select(Survey).where(Survey.project_id == funded.project_id))
-
-
-def answer(app, name, pledge_id, data, follow=False):
-    browser = browser_of(app, f"{name.lower()}@example.com")
-    return browser, browser.submit(f"/pledges/{pledge_id}/survey", data, follow_redirects=follow)
+from tests.helpers.surveys import (
+    US_ADDRESS,
+    answer,
+    browser_of,
+    build,
+    manage_url,
+    question,
+    send,
+    survey_of,
+)
 
 
 def test_no_survey_before_the_project_is_funded(app, client, creator, project):
