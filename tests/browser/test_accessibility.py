@@ -101,6 +101,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
 
     # The kettle's survey, sent: Bea answers from her pledge; Cora reads the responses.
     kettle_survey = surveys.start(kettle)
+    surveys.set_address(kettle_survey, True)  # nothing ships, but Cora asks all the same
     surveys.add_question(kettle_survey, QuestionKind.CHOICE, "Which handle?", ["Oak", "Brass"],
                          [], True)  # fmt: skip
     surveys.add_question(kettle_survey, QuestionKind.LONG, "Anything else?", [], [], False)
