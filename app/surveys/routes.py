@@ -238,7 +238,10 @@ def answer(pledge_id: int):
     if request.method == "POST":
         values = {k: v[:6000] for k, v in request.form.items() if isinstance(v, str)}
     else:
-        form.country.data = saved.get("country_code") or pledge.shipping_country or ""
+        # A country in the link (?country=GB) preselects it, as "Update fields" would.
+        asked = request.args.get("country", "")[:2].upper()
+        asked = asked if asked in addresses.known_countries() else ""
+        form.country.data = saved.get("country_code") or asked or pledge.shipping_country or ""
         values = {k: v for k, v in saved.items() if k != "country_code"}
         values |= {f"q{k}": v for k, v in (response.answers or {}).items()}
     country = form.country.data or ""

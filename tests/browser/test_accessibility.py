@@ -326,7 +326,7 @@ TOUR = {
     "pledge-change": Visit("cy", "/pledges/{held}/change"),
     "pledge-cancel": Visit("cy", "/pledges/{held}/cancel"),
     "pledge-survey": Visit("bea", "/pledges/{collected}"),  # "Survey: not answered"
-    "survey-answer": Visit("bea", "/pledges/{collected}/survey", then=_survey_country),
+    "survey-answer": Visit("bea", "/pledges/{collected}/survey?country=US"),  # its fields
     "survey-answer-errors": Visit("bea", "/pledges/{collected}/survey", then=_survey_errors),
     "survey-responses": Visit("cora", "/projects/{kettle}/survey"),
     "survey-draft": Visit("cora", "/projects/{lantern}/survey"),

@@ -217,6 +217,9 @@ def test_the_address_form_follows_the_country(app, funded):
     response = ann.submit(url, {"country": "US", "update_fields": "Update fields"})
     page = response.get_data(as_text=True)
     assert "State" in page and "ZIP code" in page and "Alabama" in page
+    # A link may name the country: its fields at once.
+    page = ann.client.get(f"{url}?country=GB").get_data(as_text=True)
+    assert "Post town" in page and "Postal code" in page and 'name="country_area"' not in page
 
 
 def test_addresses_are_checked_for_their_country(app, funded):
