@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from app.sharing.routes import bp as sharing_bp
     from app.statements.routes import bp as statements_bp
     from app.stretch.routes import bp as stretch_bp
+    from app.surveys.routes import bp as surveys_bp
     from app.updates.routes import bp as updates_bp
 
     for blueprint in (
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         settings_bp,
         people_bp,
+        surveys_bp,
     ):
         app.register_blueprint(blueprint)
 

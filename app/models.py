@@ -14,6 +14,7 @@ from app.questions.models import FaqEntry, Question
 from app.reports.models import Report
 from app.rewards.models import RewardTier
 from app.stretch.models import StretchGoal
+from app.surveys.models import Survey, SurveyQuestion, SurveyResponse
 from app.updates.models import Update
 
 __all__ = [
@@ -40,6 +41,9 @@ __all__ = [
     "Role",
     "StretchGoal",
     "StripeEvent",
+    "Survey",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Update",
     "User",
     "UserSession",

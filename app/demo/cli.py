@@ -1,5 +1,6 @@
 """`flask demo seed`: fill a local site with demo people, projects and pledges;
-`flask demo end PROJECT`: end a live one now, to watch it settle (offline only)."""
+`flask demo end PROJECT`: end a live one now, to watch it settle (offline only);
+`flask demo survey PROJECT`: a funded one's backer survey, sent, with a few answers."""
 
 import click
 from flask import current_app
@@ -11,6 +12,7 @@ from app.accounts.models import User
 from app.accounts.services import AccountError
 from app.demo import conversation, ending, history, pledging
 from app.demo import seed as demo
+from app.demo import surveys as demo_surveys
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
 from app.extensions import db
 from app.money import format_money
@@ -78,6 +80,21 @@ def end_command(project: str) -> None:
         "Funded, it pays out once the creator has set up payouts and the fake Stripe's funds "
         "are available (FAKESTRIPE_AVAILABLE_AFTER in scripts/run); failed, every backer is "
         "refunded."
+    )
+
+
+@demo_cli.command("survey")
+@click.argument("project", type=int)
+def survey_command(project: int) -> None:
+    """Give funded PROJECT (its number) a sent backer survey, answered by a few backers."""
+    try:
+        with transaction():
+            asked, answered = demo_surveys.survey_demo(project)
+    except demo_surveys.DemoSurveyRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Project {project}: survey sent to {asked} backers (mails in the outbox), "
+        f"{answered} answered. The creator reads it at /projects/{project}/survey."
     )
 
 

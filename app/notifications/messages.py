@@ -488,6 +488,9 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "pledge_url": absolute_url("pledges.show", pledge_id=row.pledge_id)
                 if row.pledge_id
                 else absolute_url("pledges.mine"),
+                "survey_url": absolute_url("surveys.answer", pledge_id=row.pledge_id)
+                if row.pledge_id and row.kind.startswith("survey_")
+                else site_url,
             }
             with (
                 force_locale(locales.get(row.user_id, i18n.DEFAULT_LOCALE)),

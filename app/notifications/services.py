@@ -70,6 +70,8 @@ class Kind(enum.StrEnum):
     NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
     UPDATE_PUBLISHED = "update_published"  # to backers and followers, may be turned off
     STRETCH_GOAL_REACHED = "stretch_goal_reached"  # to backers, with the updates' topic
+    SURVEY_SENT = "survey_sent"  # a funded project asks its backers (app/surveys)
+    SURVEY_REMINDER = "survey_reminder"  # ... again, 2 and 7 days later, if not answered
     # The account's own mail; the links in them are made when the mail is written.
     VERIFY_EMAIL = "verify_email"
     SIGN_UP_ATTEMPT = "sign_up_attempt"  # someone signed up with an address that has an account

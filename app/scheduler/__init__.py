@@ -77,6 +77,9 @@ def send_notifications() -> None:
     digests.write_due(clock.now())  # at most one a day per creator, however often run
     reminders.write_due(clock.now())  # once per follower of a project near its deadline
     comments.write_due_digests(clock.now())
+    from app.surveys import services as surveys
+
+    surveys.write_due_reminders(clock.now())  # 2 and 7 days after a survey, once each
     db.session.commit()
     sender.send_pending()
     now = clock.now()
@@ -91,7 +94,7 @@ JOBS = (
     (
         send_notifications,
         "notifications-send",
-        "write digests and followers' reminders, send notification e-mails, purge old ones",
+        "write digests and reminders, send notification e-mails, purge old ones",
     ),
 )
 

@@ -4,9 +4,10 @@ Deleting anonymises rather than removes: the ``users`` row stays, emptied of eve
 personal (name, e-mail, password, profile, picture, language, time zone), as the
 pseudonymous reference that pledges, payments, refunds, the ledger and statements keep, as
 the law requires money records to be kept. The sessions end, the mail opt-outs and follows
-go, mail not yet sent is dropped and mail already sent keeps no address. The account can
-never log in again: its e-mail is a unique address that cannot receive mail (``.invalid``,
-RFC 2606) and its password hash one no password matches.
+go, survey addresses and answers are erased, mail not yet sent is dropped and mail already
+sent keeps no address. The account can never log in again: its e-mail is a unique address
+that cannot receive mail (``.invalid``, RFC 2606) and its password hash one no password
+matches.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from app.projects.domain import ProjectStatus
 from app.projects.models import CoverUpload, Project
 from app.questions.models import Question
 from app.reports.models import Report
+from app.surveys import services as surveys
 
 DELETED_NAME = N_("Deleted user")
 DELETED_EMAIL_DOMAIN = "deleted.invalid"
@@ -105,6 +107,7 @@ def delete_account(user: User) -> str | None:
     db.session.execute(delete(MailOptOut).where(MailOptOut.user_id == uid))
     db.session.execute(delete(Follow).where(Follow.user_id == uid))
     db.session.execute(delete(CoverUpload).where(CoverUpload.user_id == uid))
+    surveys.erase_for_user(uid)  # shipping addresses and survey answers
     # Mail not sent yet is never sent; mail sent keeps no address or name.
     db.session.execute(
         delete(Outbox)
@@ -191,6 +194,7 @@ def export(user: User) -> dict[str, Any]:
         "follows": _rows(Follow, Follow.user_id == uid),
         "questions_asked": _rows(Question, Question.asker_id == uid),
         "reports_made": _rows(Report, Report.reporter_id == uid),
+        "survey_answers": surveys.export_for_user(uid),
         "mail": _rows(Outbox, Outbox.user_id == uid),
         "mail_opt_outs": [{"topic": o.topic, "created_at": _value(o.created_at)} for o in opt_outs],
         "projects_backed": db.session.scalar(

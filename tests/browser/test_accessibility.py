@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import clock as app_clock
 from app import create_app
@@ -31,10 +31,14 @@ from app.follows import services as follows
 from app.i18n import HTML_LANG
 from app.projects import services as project_services
 from app.projects import uploads
+from app.projects.domain import ProjectStatus
+from app.projects.models import Project
 from app.questions import services as questions
 from app.reports import services as reports
 from app.reports.models import ReportReason
 from app.stretch import services as stretch
+from app.surveys import services as surveys
+from app.surveys.domain import QuestionKind
 from app.updates import services as updates
 from tests.browser.axe import add_axe, describe, violations
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user
@@ -95,6 +99,23 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         patch.setattr(app_clock, "now", clock.now)
         clock.jump_past(kettle.deadline)
         assert "paid_out" in settle(app.test_cli_runner())
+
+    # The kettle's survey, sent: Bea answers from her pledge; Cora reads the responses.
+    kettle_survey = surveys.start(kettle)
+    surveys.set_address(kettle_survey, True)  # nothing ships, but Cora asks all the same
+    surveys.add_question(kettle_survey, QuestionKind.CHOICE, "Which handle?", ["Oak", "Brass"],
+                         [], True)  # fmt: skip
+    surveys.add_question(kettle_survey, QuestionKind.LONG, "Anything else?", [], [], False)
+    surveys.send(kettle_survey)
+    # A funded lantern (set straight in the table) whose survey Cora is still writing.
+    lantern = gen_project(cora, "live", title="Paper Lantern", tiers=2)
+    db.session.execute(
+        update(Project).where(Project.id == lantern.id).values(status=ProjectStatus.FUNDED)
+    )
+    lantern_survey = surveys.start(db.session.get(Project, lantern.id))
+    surveys.add_question(lantern_survey, QuestionKind.LINE, "Name to print", [],
+                         [lantern.tiers[0].id], False)  # fmt: skip
+    db.session.commit()
 
     moon = gen_project(cora, "live", title="Moon Lamp", tiers=2)
     early = gen_tier(moon, "Early bird", minimum=500, quantity_limit=1)  # Cy takes the only one
@@ -170,6 +191,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     pending_cny = latest_pledge()
     world.ids.update(
         kettle=kettle.id,
+        lantern=lantern.id,
         moon=moon.id,
         garden=garden.id,
         sundial=sundial.id,
@@ -258,6 +280,19 @@ def _bad_website(page: Page) -> None:
     _submit(page, "main form[enctype]")
 
 
+def _survey_country(page: Page) -> None:
+    """Choose a country without JavaScript's help: "Update fields" shows its fields."""
+    page.select_option("#country", "US")
+    page.click("#update_fields")
+    page.wait_for_load_state()
+
+
+def _survey_errors(page: Page) -> None:
+    _survey_country(page)
+    page.click("#submit")
+    page.wait_for_load_state()
+
+
 def _low_pledge(page: Page) -> None:
     page.locator("input[name=tier_id]:enabled").first.check()
     page.fill("#amount", "1")
@@ -302,6 +337,11 @@ TOUR = {
     "pledge-held": Visit("cy", "/pledges/{held}"),
     "pledge-change": Visit("cy", "/pledges/{held}/change"),
     "pledge-cancel": Visit("cy", "/pledges/{held}/cancel"),
+    "pledge-survey": Visit("bea", "/pledges/{collected}"),  # "Survey: not answered"
+    "survey-answer": Visit("bea", "/pledges/{collected}/survey?country=US"),  # its fields
+    "survey-answer-errors": Visit("bea", "/pledges/{collected}/survey", then=_survey_errors),
+    "survey-responses": Visit("cora", "/projects/{kettle}/survey"),
+    "survey-draft": Visit("cora", "/projects/{lantern}/survey"),
     "new-project": Visit("cora", "/projects/new"),
     "new-project-errors": Visit("cora", "/projects/new", then=_submit),
     "edit-project": Visit("cora", "/projects/{moon}/edit"),

@@ -757,6 +757,50 @@ ACCESS: dict[str, dict[str, tuple]] = {
 
     # The statement of the owner's ended project: money and backers' addresses, so only its
     # owner, moderators and admins; a backer of another project is refused.
+    # Backer surveys (tests/surveys has the funded project's stories): only a funded project has
+    # one, so in these states the owner and staff get a 404 where others are refused first;
+    # staff may read a survey, only its creator changes it. A pledge's survey is its backer's.
+    "surveys.manage GET": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      404,      404,       404),
+        "cancelled": (LOGIN,    403,      403,      404,      404,       404),
+    },
+    "surveys.fulfilment_csv GET": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      404,      404,       404),
+        "cancelled": (LOGIN,    403,      403,      404,      404,       404),
+    },
+    "surveys.address_setting POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      404,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      404,      403,       403),
+    },
+    "surveys.add_question POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      404,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      404,      403,       403),
+    },
+    "surveys.remove_question POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      404,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      404,      403,       403),
+    },
+    "surveys.send POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      404,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      404,      403,       403),
+    },
+    "surveys.lock POST": {
+        "draft":     (LOGIN,    404,      404,      404,      403,       403),
+        "live":      (LOGIN,    403,      403,      404,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      404,      403,       403),
+    },
+    "surveys.answer GET": {
+        "live":      (LOGIN,    404,      404,      404,      404,       404),
+    },
+    "surveys.answer POST": {
+        "live":      (LOGIN,    404,      404,      404,      404,       404),
+    },
     "statements.show GET": {
         "cancelled": (LOGIN,    403,      403,      200,      200,       200),
     },

@@ -1,0 +1,1 @@
+"""Backer surveys after funding: a shipping address and the creator's questions."""
