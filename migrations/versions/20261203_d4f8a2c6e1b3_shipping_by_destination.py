@@ -45,7 +45,7 @@ def upgrade():
         " SELECT id, 'world', shipping_fee FROM reward_tiers WHERE shipping_fee IS NOT NULL"
     )
     with op.batch_alter_table("reward_tiers", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_reward_tiers_shipping_not_negative", type_="check")
+        batch_op.drop_constraint(op.f("ck_reward_tiers_shipping_not_negative"), type_="check")
         batch_op.drop_column("shipping_fee")
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.add_column(sa.Column("country", sa.String(length=2), nullable=True))
