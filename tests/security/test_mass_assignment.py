@@ -61,7 +61,6 @@ def sneaky(world: World) -> dict[str, str]:
         "category_id": "1",
         "amount": "0.01",
         "shipping_fee": "0",
-        "fee": "0",
         "destination": "world",
         "shipping_rules": "world",
         "disputed": "y",
