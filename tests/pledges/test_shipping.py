@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, Pledge
-from tests.helpers import gen_tier, set_shipping
+from tests.helpers import Browser, gen_tier, set_shipping
 from tests.helpers.pledging import (
     assert_books_balance,
     latest_pledge,
@@ -15,6 +15,7 @@ from tests.helpers.pledging import (
     pay_through_pages,
     start,
 )
+from tests.helpers.settling import settle
 
 # Ships from the US: $8 at home, $14 to Europe, $20 elsewhere, but Japan has its own $5.
 RULES = {"domestic": 800, "europe": 1400, "world": 2000, "JP": 500}
@@ -134,3 +135,27 @@ def test_new_rules_price_new_pledges_and_a_pledge_keeps_the_fee_it_paid(
     pay_through_pages(other, stripe_fake, project, tier=lamp, amount="30", country="FR")
     assert latest_pledge().shipping_fee == 3000
     assert charged(stripe_fake)[-1] == 6000
+
+
+def test_a_failed_project_refunds_each_fee_and_its_statement_shows_them(
+    app, backer, creator, project, lamp, stripe_fake, clock, runner
+):
+    pay_through_pages(backer, stripe_fake, project, tier=lamp, amount="30", country="FR")
+    other = new_backer(app, "cy@example.com", "Cy")
+    pay_through_pages(other, stripe_fake, project, tier=lamp, amount="30", country="JP")
+    clock.jump_past(project.deadline)
+    assert "failed, refunds planned 2, made 2" in settle(runner)  # $79 of $1,000
+    assert sorted(refunded(stripe_fake)) == [3500, 4400]
+    assert_books_balance()
+    browser = Browser(app.test_client())
+    browser.login(creator.email)
+    page = browser.client.get(f"/projects/{project.id}/statement").get_data(as_text=True)
+    assert "$14.00 to FR" in page and "$5.00 to JP" in page
+    csv_text = browser.client.get(f"/projects/{project.id}/statement/backers.csv").get_data(
+        as_text=True
+    )
+    rows = [line.split(",") for line in csv_text.splitlines()[1:]]
+    assert sorted((r[5], r[6], r[7]) for r in rows) == [
+        ("14.00", "FR", "44.00"),
+        ("5.00", "JP", "35.00"),
+    ]
