@@ -88,7 +88,7 @@ class TierShippingRule(db.Model):
     __tablename__ = "tier_shipping_rules"
     __table_args__ = (
         CheckConstraint("fee >= 0", name="fee_not_negative"),
-        UniqueConstraint("tier_id", "destination", name="one_fee_per_destination"),
+        UniqueConstraint("tier_id", "destination"),  # one fee per destination
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

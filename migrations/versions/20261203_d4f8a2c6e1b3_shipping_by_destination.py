@@ -32,7 +32,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tier_shipping_rules")),
         sa.UniqueConstraint(
-            "tier_id", "destination", name=op.f("uq_tier_shipping_rules_one_fee_per_destination")
+            "tier_id", "destination", name=op.f("uq_tier_shipping_rules_tier_id")
         ),
     )
     with op.batch_alter_table("tier_shipping_rules", schema=None) as batch_op:
