@@ -41,9 +41,14 @@ def test_the_amount_starts_at_the_rewards_minimum_with_the_total(app, backer, pr
     db.session.commit()
     page = backer.client.get(f"/projects/{project.id}/back?tier={tier.id}").get_data(as_text=True)
     assert _amount_value(page) == "20.00"
-    assert "Total charged now: $25.50 ($20.00 pledge + $5.50 shipping)" in page
+    # The fee depends on the country: none chosen yet, the total is the pledge's.
+    assert "Total charged now: $20.00" in page and "+ $5.50 shipping" not in page
     # For back.js, which prices the chosen country as the choice moves.
     assert 'data-minimum="2000" data-shipping="{&#34;world&#34;: 550}"' in page
+    # With a country (here on a form refused for its amount), the fee is in the total.
+    page = start(backer, project, tier=tier, amount="5", country="FR").get_data(as_text=True)
+    assert "This reward needs a pledge of at least $20.00." in page
+    assert "Total charged now: $10.50 ($5.00 pledge + $5.50 shipping)" in page
 
 
 def test_the_total_is_shown_again_after_a_refused_form(app, backer, project):
