@@ -37,8 +37,16 @@ class TierSpec:
     minimum: int  # major units
     limit: int | None = None
     backers: int = 0  # live projects: real pledges made for this tier by demo backers
-    shipping: int | None = None  # major units; None: nothing ships
+    shipping: int | None = None  # major units, shipped anywhere; None: see shipping_to
+    # (destination, major units) rules: "domestic", "europe", "world" or a country code.
+    # Neither this nor shipping: a digital reward, nothing ships.
+    shipping_to: tuple[tuple[str, int], ...] = ()
     deliver_months: int = 3
+
+    @property
+    def shipping_rules(self) -> tuple[tuple[str, int], ...]:
+        """(destination, major units) rules: a flat fee ships anywhere."""
+        return (("world", self.shipping),) if self.shipping is not None else self.shipping_to
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class ProjectSpec:
     referral_tags: tuple[tuple[str, str], ...] = ()
     # Reached as the demo's real pledges pass them (the first one is, for Copperleaf).
     stretch: tuple[StretchSpec, ...] = field(default_factory=tuple)
+    country: str | None = None  # where the project is based: its "domestic" shipping
 
 
 REFERRING_SITES = ("boardgamegeek.com", "www.reddit.com")
@@ -183,6 +192,7 @@ Curious how deck-builders work? The
         goal=1_200,
         duration_days=45,
         timezone="America/Chicago",
+        country="US",
         colours=((34, 92, 62), (196, 122, 54)),
         left=timedelta(days=20, hours=3),
         moderator="moderator1",
@@ -209,7 +219,7 @@ Curious how deck-builders work? The
                 "The full game, shipped to your door.",
                 45,
                 backers=6,
-                shipping=8,
+                shipping_to=(("domestic", 8), ("europe", 14), ("world", 20)),
                 deliver_months=8,
             ),
             TierSpec(

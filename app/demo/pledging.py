@@ -79,7 +79,7 @@ def plan(spec: ProjectSpec) -> list[PlannedPledge]:
         amount = tier.minimum
         if rng.random() < TIP_SHARE:
             amount += max(1, round(tier.minimum * rng.choice(TIPS)))
-        country = rng.choice(SHIP_TO[spec.currency]) if tier.shipping is not None else None
+        country = rng.choice(SHIP_TO[spec.currency]) if tier.shipping_rules else None
         pledges.append(PlannedPledge(backer.key, index, amount, country))
     return with_sources(spec, pledges)
 

@@ -30,6 +30,7 @@ from app.projects import services as projects
 from app.projects import uploads
 from app.projects.models import Category, Project
 from app.rewards import services as rewards
+from app.rewards.domain import Rule
 from app.stretch import services as stretch
 
 COVER_SIZE = (1280, 720)
@@ -129,6 +130,7 @@ def _project(
             "goal_amount": spec.goal * factor,
             "duration_days": spec.duration_days,
             "creator_timezone": spec.timezone,
+            "country": spec.country,
         },
     )
     name = uploads.save_cover(cover_png(index, *spec.colours))
@@ -168,7 +170,7 @@ def _tier_values(tier: TierSpec, factor: int, deliver_from: datetime) -> dict:
         "description": tier.description,
         "minimum_amount": tier.minimum * factor,
         "quantity_limit": tier.limit,
-        "shipping_fee": None if tier.shipping is None else tier.shipping * factor,
+        "shipping_rules": [Rule(d, fee * factor) for d, fee in tier.shipping_rules],
         "estimated_delivery": first_of_month(deliver_from.date(), tier.deliver_months),
     }
 

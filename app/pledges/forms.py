@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-import pycountry
-from babel import Locale
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,25 +10,30 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from app import money
+from app.i18n import countries
 from app.i18n import web as i18n_web
 from app.pledges.services import MAX_PLEDGE_MAJOR
+from app.rewards import domain
 
 
-def country_choices() -> list[SelectChoice]:
-    """Every country, named and sorted in the reader's language."""
-    return [SelectChoice("", gettext("Choose a country")), *_countries(i18n_web.current())]
+def country_choices(project=None) -> list[SelectChoice]:
+    """The countries the project's rewards ship to (every country when none ships, or for
+    no project), named and sorted in the reader's language."""
+    named = countries.named(i18n_web.current())
+    shipping = [t for t in project.tiers if t.ships] if project is not None else []
+    if shipping:
+        reached = {c for t in shipping for c in countries_shipped(t)}
+        named = tuple((code, name) for code, name in named if code in reached)
+    return [SelectChoice("", gettext("Choose a country")), *(SelectChoice(*c) for c in named)]
 
 
-@cache
-def _countries(locale: str) -> list[SelectChoice]:
-    names = Locale.parse(locale).territories
-    named = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
-    return [SelectChoice(code, name) for code, name in sorted(named, key=lambda c: c[1])]
+def countries_shipped(tier) -> dict[str, int]:
+    """Each country ``tier`` ships to, with its fee."""
+    return domain.countries_shipped(tier.rules, countries.codes(), tier.project.country)
 
 
-@cache
 def _country_codes() -> frozenset[str]:
-    return frozenset(c.alpha_2 for c in pycountry.countries)
+    return countries.codes()
 
 
 class VersionField(HiddenField):
@@ -70,6 +71,7 @@ class PledgeForm(FlaskForm):
     shipping_country = SelectField(_l("Ship to"), default="", validate_choice=False)
     version = VersionField()
     submit = SubmitField(_l("Continue to payment"))
+    europe_codes = sorted(domain.EUROPE)  # for back.js, which prices shipping as one types
 
     def __init__(self, *args, project, current_tier=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,7 +80,7 @@ class PledgeForm(FlaskForm):
         self.tier_id.choices = [SelectChoice(t.id, t.title) for t in project.tiers]
         # The rewards a backer may choose: open ones, and the one their pledge already has.
         self.choosable = {t.id for t in project.tiers if t.available or t is current_tier}
-        self.shipping_country.choices = country_choices()
+        self.shipping_country.choices = country_choices(project)
 
     def total_preview(self) -> tuple[int, int] | None:
         """(pledge, shipping) in minor units for the chosen reward and the amount typed so far;
@@ -92,7 +94,9 @@ class PledgeForm(FlaskForm):
             )
         except money.MoneyError:
             return None
-        return amount, tier.shipping_fee or 0
+        country = self.shipping_country.data
+        fee = tier.shipping_fee_to(country) if tier.ships and country else None
+        return amount, fee or 0
 
     def validate_tier_id(self, field: RadioField) -> None:
         tier = next((t for t in self.project.tiers if t.id == field.data), None)
@@ -129,5 +133,14 @@ class PledgeForm(FlaskForm):
         tier = next((t for t in self.project.tiers if t.id == self.tier_id.data), None)
         if field.data and field.data not in _country_codes():
             raise ValidationError(gettext("Choose a country from the list."))
-        if tier is not None and tier.ships and not field.data:
+        if tier is None or not tier.ships:
+            return
+        if not field.data:
             raise ValidationError(gettext("This reward ships: choose the country to ship it to."))
+        if tier.shipping_fee_to(field.data) is None:
+            raise ValidationError(
+                gettext(
+                    "This reward does not ship to %(country)s. Choose another country or reward.",
+                    country=countries.name(field.data, i18n_web.current()),
+                )
+            )

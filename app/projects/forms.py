@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 from babel import Locale
 from babel.numbers import get_currency_name
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -30,6 +31,7 @@ from wtforms.validators import (
 
 from app import i18n, money
 from app.forms import WholeNumberField, strip
+from app.i18n import countries
 from app.i18n import web as i18n_web
 from app.projects.domain import MAX_DURATION_DAYS, MIN_DURATION_DAYS
 
@@ -117,6 +119,12 @@ class ProjectForm(LiveProjectForm):
             "read them right."
         ),
     )
+    country = SelectField(
+        _l("Country the project is based in"),
+        default="",
+        validate_choice=False,
+        description=_l("Rewards with domestic shipping ship to this country."),
+    )
     submit = SubmitField(_l("Save"))  # declared again so it comes after the fields above
 
     def __init__(self, *args, category_choices: list[SelectChoice], **kwargs):
@@ -129,8 +137,16 @@ class ProjectForm(LiveProjectForm):
         ]
         self.creator_timezone.choices = timezone_choices()
         self.text_language.choices = text_language_choices(locale)
+        self.country.choices = [
+            SelectChoice("", gettext("Not set")),
+            *(SelectChoice(code, name) for code, name in countries.named(locale)),
+        ]
         if not self.text_language.data:  # a new project: the language the creator reads
             self.text_language.data = i18n.TEXT_LANGUAGE_OF_LOCALE.get(locale, "en")
+
+    def validate_country(self, field: SelectField) -> None:
+        if field.data and field.data not in countries.codes():
+            raise ValidationError(gettext("Choose a country from the list."))
 
     def validate_goal(self, field: StringField) -> None:
         if self.currency.data not in money.CURRENCIES:

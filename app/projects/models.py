@@ -81,6 +81,8 @@ class Project(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     cover_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/
     currency: Mapped[str] = mapped_column(String(3))
+    # Where the project is based (ISO 3166-1 alpha-2): a reward's "domestic" shipping goes here.
+    country: Mapped[str | None] = mapped_column(String(2))
     goal_amount: Mapped[int] = mapped_column(BigInteger)  # minor units
     duration_days: Mapped[int]
     creator_timezone: Mapped[str] = mapped_column(String(64), default="UTC")

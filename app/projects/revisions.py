@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "tier_minimum": N_("Minimum pledge"),
     "tier_limit": N_("Limited quantity"),
     "tier_delivery": N_("Estimated delivery"),
+    "tier_shipping": N_("Shipping"),
     "tier_added": N_("Reward added"),
     "tier_deleted": N_("Reward deleted"),
 }

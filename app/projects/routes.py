@@ -174,6 +174,7 @@ def _form_values(form: LiveProjectForm) -> dict:
             duration_days=form.duration_days.data,
             creator_timezone=form.creator_timezone.data,
             text_language=form.text_language.data,
+            country=form.country.data or None,
         )
     return values
 

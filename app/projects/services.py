@@ -48,6 +48,7 @@ DRAFT_FIELDS = (
     "duration_days",
     "creator_timezone",
     "text_language",
+    "country",
 )
 LIVE_FIELDS = ("title", "blurb", "story")
 # Projects that count toward DRAFTS_PER_ACCOUNT: still being written, or waiting for review.

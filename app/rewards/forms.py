@@ -7,7 +7,18 @@ from datetime import date
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MonthField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    MonthField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -18,10 +29,28 @@ from wtforms.validators import (
 
 from app import clock, money
 from app.forms import WholeNumberField, strip
+from app.i18n import countries
 from app.i18n import web as i18n_web
 from app.projects.forms import NumberRange  # safe for integers too large for a float
+from app.rewards import domain
 
 MAX_QUANTITY = 1_000_000
+
+
+def destination_choices() -> list[SelectChoice]:
+    """The presets first, then every country named in the reader's language."""
+    return [
+        SelectChoice("", gettext("No destination")),
+        *(SelectChoice(region, gettext(domain.REGION_LABELS[region])) for region in domain.REGIONS),
+        *(SelectChoice(code, name) for code, name in countries.named(i18n_web.current())),
+    ]
+
+
+class ShippingRuleForm(Form):
+    """One row of a tier's shipping: a destination and its fee (CSRF is the parent form's)."""
+
+    destination = SelectField(_l("Destination"), default="", validate_choice=False)
+    fee = StringField(_l("Shipping fee"), filters=[strip])
 
 
 class TierForm(FlaskForm):
@@ -49,17 +78,25 @@ class TierForm(FlaskForm):
             InputRequired(message=_l("Enter the month you expect to deliver, like 2027-03."))
         ],
     )
-    ships = BooleanField(_l("This reward ships to backers"))
-    shipping_fee = StringField(
-        _l("Shipping fee"),
-        filters=[strip],
-        description=_l("Added to the pledge; 0 for free shipping."),
+    ships = BooleanField(
+        _l("This reward ships to backers"),
+        description=_l("Leave unticked for a digital reward: nothing ships."),
+    )
+    destinations = FieldList(
+        FormField(ShippingRuleForm),
+        min_entries=domain.MAX_RULES,
+        max_entries=domain.MAX_RULES,
+        label=_l("Where it ships"),
     )
     submit = SubmitField(_l("Save tier"))
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, home: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.home = home  # the project's country, which "domestic" means
+        choices = destination_choices()
+        for row in self.destinations:
+            row.form.destination.choices = choices
 
     def validate_minimum(self, field: StringField) -> None:
         try:
@@ -74,16 +111,54 @@ class TierForm(FlaskForm):
         if field.data and field.data < date(today.year, today.month, 1):
             raise ValidationError(gettext("The delivery month cannot be in the past."))
 
-    def validate_shipping_fee(self, field: StringField) -> None:
-        self.shipping_minor = None
+    def validate_destinations(self, field: FieldList) -> None:
+        """Each filled row: a known destination and a fee >= 0 in the project's currency;
+        no destination twice; at least one when the reward ships. Digital: rows ignored."""
+        self.shipping_rules: list[domain.Rule] = []
         if not self.ships.data:
             return
-        try:
-            self.shipping_minor = money.parse_amount(
-                field.data or "0", self.currency, allow_zero=True, locale=i18n_web.current()
-            )
-        except money.MoneyError as error:
-            raise ValidationError(str(error)) from None
+        bad = False
+        for row in field:
+            destination = (row.form.destination.data or "").strip()
+            fee_text = row.form.fee.data or ""
+            if not destination:
+                if fee_text:
+                    row.form.destination.errors.append(gettext("Choose where this fee ships to."))
+                    bad = True
+                continue
+            if not domain.is_region(destination) and destination not in countries.codes():
+                row.form.destination.errors.append(gettext("Choose a destination from the list."))
+                bad = True
+                continue
+            if destination == domain.DOMESTIC and not self.home:
+                row.form.destination.errors.append(
+                    gettext("Set the project's country first: domestic shipping goes there.")
+                )
+                bad = True
+                continue
+            try:
+                fee = money.parse_amount(
+                    fee_text or "0", self.currency, allow_zero=True, locale=i18n_web.current()
+                )
+            except money.MoneyError as error:
+                row.form.fee.errors.append(str(error))
+                bad = True
+                continue
+            if any(rule.destination == destination for rule in self.shipping_rules):
+                row.form.destination.errors.append(gettext("Each destination can be listed once."))
+                bad = True
+                continue
+            self.shipping_rules.append(domain.Rule(destination, fee))
+        if bad:
+            raise ValidationError(gettext("Check the shipping destinations below."))
+        if not self.shipping_rules:
+            raise ValidationError(gettext("A reward that ships needs at least one destination."))
+
+    def fill_rules(self, rules: tuple[domain.Rule, ...]) -> None:
+        """Show a tier's rules in the rows (an edit page's first load)."""
+        for row, rule in zip(self.destinations, rules, strict=False):
+            row.form.destination.data = rule.destination
+            row.form.fee.data = money.to_major_text(rule.fee, self.currency)
 
     def values(self) -> dict:
         """The tier's column values, from validated data."""
@@ -93,5 +168,5 @@ class TierForm(FlaskForm):
             "minimum_amount": self.minimum_minor,
             "quantity_limit": self.quantity_limit.data,
             "estimated_delivery": self.estimated_delivery.data,
-            "shipping_fee": self.shipping_minor,
+            "shipping_rules": tuple(self.shipping_rules),
         }

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.db_types import UTCDateTime
 from app.extensions import db
+from app.rewards import domain
 
 if TYPE_CHECKING:
     from app.projects.models import Project
@@ -25,7 +26,6 @@ class RewardTier(db.Model):
         CheckConstraint(
             "quantity_limit IS NULL OR claimed <= quantity_limit", name="claimed_within_limit"
         ),
-        CheckConstraint("shipping_fee IS NULL OR shipping_fee >= 0", name="shipping_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,15 +37,33 @@ class RewardTier(db.Model):
     # Places taken by pledges (pending or held); raised only by one conditional UPDATE.
     claimed: Mapped[int] = mapped_column(default=0)
     estimated_delivery: Mapped[date]  # first day of the month
-    shipping_fee: Mapped[int | None] = mapped_column(BigInteger)  # None: nothing ships
     is_closed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
 
     project: Mapped[Project] = relationship(back_populates="tiers")
+    # No rules: a digital reward, nothing ships. The one source of a tier's shipping.
+    shipping_rules: Mapped[list[TierShippingRule]] = relationship(
+        back_populates="tier",
+        cascade="all, delete-orphan",
+        order_by="TierShippingRule.id",
+        lazy="selectin",
+    )
 
     @property
     def ships(self) -> bool:
-        return self.shipping_fee is not None
+        return bool(self.shipping_rules)
+
+    @property
+    def rules(self) -> tuple[domain.Rule, ...]:
+        return tuple(domain.Rule(r.destination, r.fee) for r in self.shipping_rules)
+
+    @property
+    def fees_by_destination(self) -> dict[str, int]:
+        return {r.destination: r.fee for r in self.shipping_rules}
+
+    def shipping_fee_to(self, country: str) -> int | None:
+        """The fee to ship this reward to ``country``; None: it does not ship there."""
+        return domain.fee_to(self.rules, country, self.project.country)
 
     @property
     def remaining(self) -> int | None:
@@ -62,3 +80,22 @@ class RewardTier(db.Model):
     @property
     def has_backers(self) -> bool:
         return self.claimed > 0
+
+
+class TierShippingRule(db.Model):
+    """One destination a tier ships to, with its fee (see ``app.rewards.domain``)."""
+
+    __tablename__ = "tier_shipping_rules"
+    __table_args__ = (
+        CheckConstraint("fee >= 0", name="fee_not_negative"),
+        UniqueConstraint("tier_id", "destination"),  # one fee per destination
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier_id: Mapped[int] = mapped_column(
+        ForeignKey("reward_tiers.id", ondelete="CASCADE"), index=True
+    )
+    destination: Mapped[str] = mapped_column(String(16))  # a region or an alpha-2 code
+    fee: Mapped[int] = mapped_column(BigInteger)  # minor units of the project's currency
+
+    tier: Mapped[RewardTier] = relationship(back_populates="shipping_rules")

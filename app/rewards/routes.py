@@ -7,14 +7,24 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.i18n import countries
+from app.i18n import web as i18n_web
 from app.money import to_major_text
 from app.projects.forms import ConfirmForm
 from app.projects.routes import own_project
-from app.rewards import services
+from app.rewards import domain, services
 from app.rewards.forms import TierForm
 from app.rewards.models import RewardTier
 
 bp = Blueprint("rewards", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("destination_name")
+def destination_name(destination: str) -> str:
+    """A shipping rule's destination as a reader says it: "Europe", "Germany", "欧洲"."""
+    if domain.is_region(destination):
+        return gettext(domain.REGION_LABELS[destination])
+    return countries.name(destination, i18n_web.current())
 
 
 def own_tier(tier_id: int) -> RewardTier:
@@ -33,7 +43,7 @@ def _back_to(project_id: int):
 @login_required
 def new(project_id: int):
     project = own_project(project_id)
-    form = TierForm(currency=project.currency)
+    form = TierForm(currency=project.currency, home=project.country)
     if form.validate_on_submit():
         services.add_tier(project, form.values(), current_user.id)
         db.session.commit()
@@ -47,12 +57,11 @@ def new(project_id: int):
 def edit(tier_id: int):
     tier = own_tier(tier_id)
     project = tier.project
-    form = TierForm(obj=tier, currency=project.currency)
+    form = TierForm(obj=tier, currency=project.currency, home=project.country)
     if not form.is_submitted():
         form.minimum.data = to_major_text(tier.minimum_amount, project.currency)
         form.ships.data = tier.ships
-        if tier.ships:
-            form.shipping_fee.data = to_major_text(tier.shipping_fee, project.currency)
+        form.fill_rules(tier.rules)
     if form.validate_on_submit():
         services.update_tier(tier, form.values(), current_user.id)
         db.session.commit()

@@ -2,6 +2,7 @@
 
 A draft's tiers change freely. While live, new tiers can be added and existing ones closed,
 limited or reworded, but a tier that has backers can be neither deleted nor made dearer.
+Its shipping rules may change: they price future pledges, and a pledge keeps the fee it paid.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from flask_babel import gettext, ngettext
 
 from app.errors import UserError
 from app.extensions import db
+from app.i18n import countries
 from app.projects import revisions
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project
-from app.rewards.models import RewardTier
+from app.rewards import domain
+from app.rewards.models import RewardTier, TierShippingRule
 
 FIELDS = (
     "title",
@@ -23,7 +26,6 @@ FIELDS = (
     "minimum_amount",
     "quantity_limit",
     "estimated_delivery",
-    "shipping_fee",
 )
 
 
@@ -49,6 +51,7 @@ def add_tier(project: Project, values: dict[str, Any], editor_id: int | None = N
     _check_open(project)
     tier = RewardTier(project_id=project.id, **{k: values[k] for k in FIELDS if k in values})
     db.session.add(tier)
+    _set_rules(tier, values.get("shipping_rules", ()))
     db.session.flush()
     revisions.record(project, editor_id, "tier_added", "", tier.title, tier_id=tier.id)
     db.session.refresh(project)
@@ -70,8 +73,13 @@ def update_tier(tier: RewardTier, values: dict[str, Any], editor_id: int | None 
                     tier.claimed,
                 )
             )
-        if values.get("shipping_fee", tier.shipping_fee) != tier.shipping_fee:
-            raise TierError(gettext("This tier has backers: its shipping cannot change."))
+    if "shipping_rules" in values:
+        new_rules = tuple(values["shipping_rules"])
+        revisions.record(
+            tier.project, editor_id, "tier_shipping", rules_text(tier.rules), rules_text(new_rules),
+            tier_id=tier.id,
+        )  # fmt: skip
+        _set_rules(tier, new_rules)
     for key in FIELDS:
         if key in values:
             if key in REVISION_FIELDS:
@@ -102,3 +110,25 @@ def set_closed(tier: RewardTier, closed: bool) -> None:
     _check_open(tier.project)
     tier.is_closed = closed
     db.session.flush()
+
+
+def rules_text(rules: tuple[domain.Rule, ...]) -> str:
+    """A tier's shipping as one line of plain text, for its revisions ("" when digital)."""
+    return "; ".join(f"{rule.destination} {rule.fee}" for rule in rules)
+
+
+def _set_rules(tier: RewardTier, rules) -> None:
+    """Replace a tier's shipping rules; no rules: a digital reward. Validated by the caller
+    (the tier form); checked again here so no caller stores a rule the domain refuses."""
+    rules = tuple(rules)
+    if rules:
+        problem = domain.rule_problem(rules, countries.codes())
+        if problem:
+            raise TierError(gettext(problem))
+    if rules == tier.rules:
+        return
+    tier.shipping_rules.clear()
+    db.session.flush()  # the old rows go before new ones may take their destinations
+    tier.shipping_rules.extend(
+        TierShippingRule(destination=rule.destination, fee=rule.fee) for rule in rules
+    )

@@ -169,12 +169,22 @@ def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seed
             assert pledge.amount >= pledge.tier.minimum_amount
             assert pledge.currency == project.currency
             assert (pledge.shipping_country is not None) == pledge.tier.ships
-            assert pledge.shipping_fee == (pledge.tier.shipping_fee or 0)
+            fee = pledge.tier.shipping_fee_to(pledge.shipping_country) if pledge.tier.ships else 0
+            assert pledge.shipping_fee == fee
             [payment] = pledge.payments
             assert payment.status is PaymentStatus.SUCCEEDED
             assert payment.amount == pledge.total and payment.stripe_charge_id
     assert any(p.amount > p.tier.minimum_amount for p in pledges)
     assert sum(p.amount == p.tier.minimum_amount for p in pledges) > len(pledges) / 2
+    # Copperleaf's Standard Edition ships from the US: $8 at home, $14 to Europe, $20 elsewhere.
+    standard = [p for p in pledges if p.tier.title == "Standard Edition"]
+    assert standard[0].project.country == "US"
+    assert {d.destination: d.fee for d in standard[0].tier.shipping_rules} == {
+        "domestic": 800, "europe": 1400, "world": 2000,
+    }  # fmt: skip
+    fees = {"US": 800, "GB": 1400, "CA": 2000, "MX": 2000}
+    assert all(p.shipping_fee == fees[p.shipping_country] for p in standard)
+    assert len({p.shipping_fee for p in standard}) >= 2
     assert {p.backer.email for p in pledges} <= {b.email for b in BACKERS}
 
     # ... paid at the fake Stripe, each PaymentIntent created with its idempotency key

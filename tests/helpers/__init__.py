@@ -240,15 +240,33 @@ def gen_tier(project, title: str = "Thank you", minimum: int = 1000, **fields):
     from datetime import date
 
     from app.rewards import services as rewards
+    from app.rewards.domain import Rule
 
+    # shipping_fee=500: ships anywhere for that fee (one "world" rule); shipping={...}: a
+    # destination -> fee mapping; neither: a digital reward.
+    fields.pop("ships", None)
+    shipping = fields.pop("shipping", None)
+    flat = fields.pop("shipping_fee", None)
+    if shipping is None and flat is not None:
+        shipping = {"world": flat}
     values = {
         "title": title,
         "description": "A warm thank-you.",
         "minimum_amount": minimum,
         "estimated_delivery": date(2030, 1, 1),
+        "shipping_rules": [Rule(d, fee) for d, fee in (shipping or {}).items()],
         **fields,
     }
     return rewards.add_tier(project, values)
+
+
+def set_shipping(tier, shipping: dict[str, int] | None):
+    """Give a tier these shipping rules (destination -> fee); None or {}: digital."""
+    from app.rewards import services as rewards
+    from app.rewards.domain import Rule
+
+    rewards.update_tier(tier, {"shipping_rules": [Rule(d, f) for d, f in (shipping or {}).items()]})
+    return tier
 
 
 class _DangerFinder(HTMLParser):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from app import clock as app_clock
 from app.extensions import db
 from app.notifications.models import Outbox
+from tests.helpers import set_shipping
 from tests.helpers.notifications import assert_multipart, deliver, mail_to, words_of
 from tests.helpers.pledging import latest_pledge, open_payment_of, pay_through_pages, start
 
@@ -28,7 +29,7 @@ def only(messages, subject_part: str):
 def test_a_pledge_sends_a_receipt_with_reward_shipping_deadline_and_the_way_to_change_it(
     app, backer, project, stripe_fake, file_backend, mail_file
 ):
-    project.tiers[0].shipping_fee = 500
+    set_shipping(project.tiers[0], {"world": 500})
     project.deadline = project.deadline.replace(hour=18, minute=0, second=0, microsecond=0)
     db.session.commit()
     pledge, _ = pay_through_pages(backer, stripe_fake, project, amount="25", country="FR")

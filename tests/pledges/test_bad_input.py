@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.accounts.models import Role
 from app.extensions import db
 from app.pledges.models import Payment, Pledge
-from tests.helpers import Browser, gen_project, gen_user, parse_forms
+from tests.helpers import Browser, gen_project, gen_user, parse_forms, set_shipping
 from tests.helpers.pledging import pay_through_pages, start
 
 
@@ -53,8 +53,7 @@ def test_tier_of_another_project(app, backer, project, creator, stripe_fake):
 
 
 def test_shipping_reward_needs_a_country(app, backer, project, stripe_fake):
-    tier = project.tiers[0]
-    tier.shipping_fee = 500
+    set_shipping(project.tiers[0], {"world": 500})
     db.session.commit()
     response = start(backer, project, amount="25")
     assert "This reward ships: choose the country to ship it to." in response.get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app import clock
 from app.extensions import db
 from app.templating import duration_text, time_left
-from tests.helpers import Browser, gen_project, parse_forms, project_path
+from tests.helpers import Browser, gen_project, parse_forms, project_path, set_shipping
 from tests.helpers.pledging import latest_pledge, pay_through_pages, start
 
 
@@ -37,12 +37,18 @@ def test_a_closed_reward_says_so(app, backer, project, stripe_fake):
 
 def test_the_amount_starts_at_the_rewards_minimum_with_the_total(app, backer, project):
     tier = project.tiers[1]  # $20 or more
-    tier.shipping_fee = 550
+    set_shipping(tier, {"world": 550})
     db.session.commit()
     page = backer.client.get(f"/projects/{project.id}/back?tier={tier.id}").get_data(as_text=True)
     assert _amount_value(page) == "20.00"
-    assert "Total charged now: $25.50 ($20.00 pledge + $5.50 shipping)" in page
-    assert 'data-minimum="2000" data-shipping="550"' in page  # for back.js as the choice moves
+    # The fee depends on the country: none chosen yet, the total is the pledge's.
+    assert "Total charged now: $20.00" in page and "+ $5.50 shipping" not in page
+    # For back.js, which prices the chosen country as the choice moves.
+    assert 'data-minimum="2000" data-shipping="{&#34;world&#34;: 550}"' in page
+    # With a country (here on a form refused for its amount), the fee is in the total.
+    page = start(backer, project, tier=tier, amount="5", country="FR").get_data(as_text=True)
+    assert "This reward needs a pledge of at least $20.00." in page
+    assert "Total charged now: $10.50 ($5.00 pledge + $5.50 shipping)" in page
 
 
 def test_the_total_is_shown_again_after_a_refused_form(app, backer, project):

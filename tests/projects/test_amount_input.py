@@ -166,7 +166,8 @@ def test_goal_with_thousands_commas_is_saved_as_written(app, creator, currency, 
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("minimum", "45,50"), ("shipping_fee", "7,50"), ("minimum", "1.250,00")]
+    ("field", "value"),
+    [("minimum", "45,50"), ("destinations-0-fee", "7,50"), ("minimum", "1.250,00")],
 )
 def test_ambiguous_tier_amounts_are_refused_on_the_form(app, creator, field, value):
     project = gen_project(creator, currency="EUR", tiers=0)
@@ -180,7 +181,8 @@ def test_ambiguous_tier_amounts_are_refused_on_the_form(app, creator, field, val
         "quantity_limit": "",
         "estimated_delivery": "2030-03",
         "ships": "y",
-        "shipping_fee": "7.50",
+        "destinations-0-destination": "world",
+        "destinations-0-fee": "7.50",
         field: value,
     }
     response = browser.submit(f"/projects/{project.id}/tiers/new", fields)

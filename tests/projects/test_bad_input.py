@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.projects import uploads
 from app.projects.models import Project, ProjectEvent
-from app.rewards.models import RewardTier
+from app.rewards.models import RewardTier, TierShippingRule
 from tests.helpers import (
     SharedTemplateCache,
     fast_password_hashing,
@@ -45,6 +45,10 @@ NOT_A_DATE = "Not a valid date value."
 NOT_A_CHOICE = "Not a valid choice."
 NO_DAYS = "Enter a whole number of days."
 NEGATIVE = "The amount cannot be negative."
+TWICE = "Each destination can be listed once."
+NOT_LISTED = "Choose a destination from the list."
+NO_HOME = "Set the project's country first: domestic shipping goes there."
+NO_PLACE = "Choose where this fee ships to."
 
 
 def longer_than(limit: int) -> str:
@@ -119,8 +123,9 @@ TIER = {
     "minimum": "45",
     "quantity_limit": "",
     "estimated_delivery": "2030-03",
-    "shipping_fee": "",
 }
+W = {"ships": "y", "destinations-0-destination": "world"}  # ships anywhere, fee to fill in
+FEE = "destinations-0-fee"
 
 # fmt: off
 TIER_REFUSED = [
@@ -146,9 +151,13 @@ TIER_REFUSED = [
     ({"estimated_delivery": ""},                "estimated_delivery", NO_MONTH),
     ({"estimated_delivery": "2030-13"},         "estimated_delivery", NOT_A_DATE),
     ({"estimated_delivery": "March 2030"},      "estimated_delivery", NOT_A_DATE),
-    ({"ships": "y", "shipping_fee": "-5"},      "shipping_fee",       NEGATIVE),
-    ({"ships": "y", "shipping_fee": "abc"},     "shipping_fee",       NOT_A_NUMBER),
-    ({"ships": "y", "shipping_fee": "1.234"},   "shipping_fee",       USD_DECIMALS),
+    ({**W, FEE: "-5"},                          FEE,                  NEGATIVE),
+    ({**W, FEE: "abc"},                         FEE,                  NOT_A_NUMBER),
+    ({**W, FEE: "1.234"},                       FEE,                  USD_DECIMALS),
+    ({**W, "destinations-1-destination": "world"}, "destinations-1-destination", TWICE),
+    ({**W, "destinations-0-destination": "XX"}, "destinations-0-destination", NOT_LISTED),
+    ({**W, "destinations-0-destination": "domestic"}, "destinations-0-destination", NO_HOME),
+    ({**W, "destinations-0-destination": "", FEE: "5"}, "destinations-0-destination", NO_PLACE),
 ]
 
 TIER_ACCEPTED = [
@@ -158,9 +167,14 @@ TIER_ACCEPTED = [
     ({"quantity_limit": "1"},                   "quantity_limit",     1),
     ({"quantity_limit": "1000000"},             "quantity_limit",     1_000_000),
     ({"estimated_delivery": THIS_MONTH},        "estimated_delivery", _today.replace(day=1)),
-    ({"ships": "y", "shipping_fee": "0"},       "shipping_fee",       0),
-    ({"ships": "y", "shipping_fee": ""},        "shipping_fee",       0),
-    ({"shipping_fee": "-5"},                    "shipping_fee",       None),  # ignored: no shipping
+    ({**W, FEE: "0"},                           "fees_by_destination", {"world": 0}),
+    ({**W, FEE: ""},                            "fees_by_destination", {"world": 0}),
+    ({**W, FEE: "100000000"},                   "fees_by_destination", {"world": 10_000_000_000}),
+    ({**W, "destinations-1-destination": "europe", "destinations-1-fee": "12",
+      "destinations-2-destination": "JP", "destinations-2-fee": "20.50"},
+                                                "fees_by_destination",
+                                                {"world": 0, "europe": 1200, "JP": 2050}),
+    ({"destinations-0-destination": "world", FEE: "-5"}, "fees_by_destination", {}),  # digital
 ]
 # fmt: on
 
@@ -186,7 +200,12 @@ def ada(browser):
 
 
 def snapshot() -> dict[str, list[tuple]]:
-    tables = (Project.__table__, RewardTier.__table__, ProjectEvent.__table__)
+    tables = (
+        Project.__table__,
+        RewardTier.__table__,
+        TierShippingRule.__table__,
+        ProjectEvent.__table__,
+    )
     return {
         t.name: [tuple(row) for row in db.session.execute(select(t).order_by(t.c.id))]
         for t in tables

@@ -61,12 +61,16 @@ def test_creator_writes_draft_adds_tier_and_submits(browser, client):
             "quantity_limit": "100",
             "estimated_delivery": "2030-03",
             "ships": "y",
-            "shipping_fee": "7.50",
+            "destinations-0-destination": "world",
+            "destinations-0-fee": "7.50",
+            "destinations-1-destination": "JP",
+            "destinations-1-fee": "12",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     tier = project.tiers[0]
-    assert (tier.minimum_amount, tier.quantity_limit, tier.shipping_fee) == (4500, 100, 750)
+    assert (tier.minimum_amount, tier.quantity_limit) == (4500, 100)
+    assert tier.fees_by_destination == {"world": 750, "JP": 1200}
 
     page = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
     assert "Everything is in place." in page

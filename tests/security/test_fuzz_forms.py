@@ -27,7 +27,7 @@ import pytest
 import stripe
 from hypothesis import event, given
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash
 
@@ -35,6 +35,7 @@ from app import clock, money
 from app.accounts.models import Role, User
 from app.audit import books
 from app.extensions import db, limiter
+from app.i18n import countries
 from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount
 from app.payouts.services import COUNTRIES
@@ -42,7 +43,7 @@ from app.pledges import checkout
 from app.pledges.models import Payment, PaymentStatus, Pledge, PledgeStatus, StripeEvent
 from app.projects.forms import timezone_choices
 from app.projects.models import Category, Project, ProjectEvent, ProjectRevision
-from app.rewards.models import RewardTier
+from app.rewards.models import RewardTier, TierShippingRule
 from tests.helpers import PASSWORD, Browser, gen_project, gen_tier, gen_user, parse_forms
 from tests.helpers.forms import PROJECT as PROJECT_FIELDS
 from tests.helpers.fuzzing import fuzz, values
@@ -83,7 +84,7 @@ NUMBER_FIELDS = {
     "goal",
     "minimum",
     "amount",
-    "shipping_fee",
+    "destinations-0-fee",
     "quantity_limit",
     "duration_days",
     "tier_id",
@@ -152,6 +153,20 @@ def row_of(model, row_id: int) -> dict:
 def restore(model, values: dict) -> None:
     table = model.__table__
     db.session.execute(update(table).where(table.c.id == values["id"]).values(**values))
+
+
+def rules_of(tier_id: int) -> list[dict]:
+    table = TierShippingRule.__table__
+    query = select(table).where(table.c.tier_id == tier_id).order_by(table.c.id)
+    return [dict(row) for row in db.session.execute(query).mappings()]
+
+
+def assert_shipping_within_rules(tier) -> None:
+    """Digital, or known destinations each once, with fees from 0 to the largest amount."""
+    destinations = [r.destination for r in tier.shipping_rules]
+    assert len(destinations) == len(set(destinations)) <= 5
+    assert all(d in ("domestic", "europe", "world") or d in countries.codes() for d in destinations)
+    assert all(0 <= r.fee <= money.max_minor("USD") for r in tier.shipping_rules)
 
 
 def max_id(model) -> int:
@@ -316,7 +331,10 @@ TIER = {
     "quantity_limit": "",
     "estimated_delivery": "2030-03",
     "ships": "y",
-    "shipping_fee": "5",
+    "destinations-0-destination": "world",
+    "destinations-0-fee": "5",
+    "destinations-1-destination": "FR",
+    "destinations-1-fee": "9",
     "csrf_token": TOKEN,
 }
 
@@ -330,6 +348,7 @@ def test_tier_form(app, creator, page, pairs):
     tier_id = project.tiers[0].id
     url = f"/projects/{project.id}/tiers/new" if page == "new" else f"/tiers/{tier_id}/edit"
     was = row_of(RewardTier, tier_id)
+    rules = rules_of(tier_id)
     before, last = snapshot(), max_id(RewardTier)
     response = post(client, url, pairs, token)
     check_answer(response)
@@ -346,11 +365,14 @@ def test_tier_form(app, creator, page, pairs):
     assert tier.quantity_limit is None or 1 <= tier.quantity_limit <= 1_000_000
     today = clock.now().date()
     assert tier.estimated_delivery >= date(today.year, today.month, 1)
-    assert tier.shipping_fee is None or 0 <= tier.shipping_fee <= money.max_minor("USD")
+    assert_shipping_within_rules(tier)
+    db.session.execute(delete(TierShippingRule).where(TierShippingRule.tier_id == tier.id))
     if page == "new":
         db.session.execute(delete(RewardTier).where(RewardTier.id == tier.id))
     else:
         restore(RewardTier, was)
+        for rule in rules:
+            db.session.execute(insert(TierShippingRule.__table__).values(**rule))
     db.session.commit()
     assert snapshot() == before
 
@@ -714,7 +736,7 @@ NUMBER_CASES = [
     ("project", "category_id"),
     ("tier", "minimum"),
     ("tier", "quantity_limit"),
-    ("tier", "shipping_fee"),
+    ("tier", "destinations-0-fee"),
     ("pledge", "amount"),
     ("pledge", "tier_id"),
 ]
@@ -762,7 +784,7 @@ def test_number_fields(app, number_forms, form, name, value):
     for tier in db.session.scalars(select(RewardTier)):
         assert 0 < tier.minimum_amount <= money.max_minor("USD")
         assert tier.quantity_limit is None or 1 <= tier.quantity_limit <= 1_000_000
-        assert tier.shipping_fee is None or 0 <= tier.shipping_fee <= money.max_minor("USD")
+        assert_shipping_within_rules(tier)
 
 
 # ---- query strings -------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def sneaky(world: World) -> dict[str, str]:
         "category_id": "1",
         "amount": "0.01",
         "shipping_fee": "0",
+        "destination": "world",
+        "shipping_rules": "world",
         "disputed": "y",
         "details_submitted": "y",
         "charges_enabled": "y",
@@ -365,6 +367,26 @@ def test_moderation_decisions(world, decision, status, columns):
 # ---- reward tiers --------------------------------------------------------------------------
 
 
+def test_new_tier_that_ships(world):
+    """Rows of destination and fee add the tier's rules, for this tier only."""
+    before = rows()
+    url = f"/projects/{world.project_id}/tiers/new"
+    fields = {
+        **tier_form(world),
+        "ships": "y",
+        "destinations-0-destination": "world",
+        "destinations-0-fee": "4",
+        "destinations-0-tier_id": "999",
+        "destinations-0-id": "999",
+    }
+    assert post(world, "owner", url, fields).status_code == 302
+    d = diff(before, rows())
+    assert_only(d, changed={}, added={"reward_tiers", "tier_shipping_rules", "project_revisions"})
+    tier, rule = d.new("reward_tiers"), d.new("tier_shipping_rules")
+    assert (rule["tier_id"], rule["destination"], rule["fee"]) == (tier["id"], "world", 400)
+    assert rule["id"] != 999
+
+
 def test_new_tier(world):
     before = rows()
     url = f"/projects/{world.project_id}/tiers/new"
@@ -375,7 +397,7 @@ def test_new_tier(world):
     tier = d.new("reward_tiers")
     assert tier["project_id"] == world.project_id and tier["id"] != 999
     assert (tier["claimed"], tier["is_closed"], tier["quantity_limit"]) == (0, False, None)
-    assert (tier["minimum_amount"], tier["shipping_fee"]) == (500, None)
+    assert tier["minimum_amount"] == 500  # digital: no tier_shipping_rules row was added
 
 
 @pytest.mark.parametrize("which", ["backed", "unbacked"])
@@ -391,7 +413,6 @@ def test_edit_tier(world, which):
         "minimum_amount",
         "quantity_limit",
         "estimated_delivery",
-        "shipping_fee",
     }
     assert_only(d, changed={"reward_tiers": allowed}, added={"project_revisions"})
     assert set(d.changed["reward_tiers"]) == {(tier_id,)}

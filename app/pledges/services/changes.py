@@ -129,7 +129,11 @@ def change_pledge(
     project = pledge.project
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
-    shipping, country = shipping_for(tier, terms.shipping_country)
+    if tier.id == pledge.tier_id and (terms.shipping_country or None) == pledge.shipping_country:
+        # Same reward, same place: the fee it paid stands, whatever the rules say now.
+        shipping, country = pledge.shipping_fee, pledge.shipping_country
+    else:
+        shipping, country = shipping_for(tier, terms.shipping_country)
     new_total = terms.amount + shipping
     change = change_for(pledge.total, new_total)
     _check_change_window(pledge, change.refund, now)

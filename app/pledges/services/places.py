@@ -10,6 +10,8 @@ from flask_babel import gettext
 from sqlalchemy import update
 
 from app.extensions import db
+from app.i18n import countries
+from app.i18n import web as i18n_web
 from app.moves import move
 from app.pledges.domain import (
     PledgeRefused,
@@ -46,11 +48,18 @@ def release_place(tier_id: int) -> None:
 
 
 def shipping_for(tier: RewardTier, country: str | None) -> tuple[int, str | None]:
+    """(fee, country) of a pledge for ``tier`` shipped to ``country``, from the tier's rules
+    (``app.rewards.domain``); refused when it ships and the country is missing or not served."""
     if not tier.ships:
         return 0, None
     if not country:
         raise PledgeRefused(gettext("This reward ships: choose the country to ship it to."))
-    return tier.shipping_fee or 0, country
+    fee = tier.shipping_fee_to(country)
+    if fee is None:
+        raise PledgeRefused(
+            gettext("This reward does not ship to %(country)s.", country=country_name(country))
+        )
+    return fee, country.upper()
 
 
 def _tier_of(project: Project, tier_id: int) -> RewardTier:
@@ -64,3 +73,7 @@ def _max_amount(currency: str) -> int:
     from app.money import currency as currency_info
 
     return MAX_PLEDGE_MAJOR * currency_info(currency).factor
+
+
+def country_name(code: str) -> str:
+    return countries.name(code.upper(), i18n_web.current())

@@ -1,5 +1,5 @@
 // The back form: choosing a reward starts the amount at its minimum, and the total with
-// shipping is shown as the backer types (the server renders the same line without script).
+// shipping to the chosen country is shown as the backer types (the server renders the same line without script).
 (function () {
   "use strict";
   var form = document.getElementById("pledge-form");
@@ -12,6 +12,17 @@
     style: "currency", currency: form.dataset.currency
   });
   var lastMinimum = null;
+  var country = form.querySelector("#shipping_country");
+  var home = form.dataset.home;
+  var europe = (form.dataset.europe || "").split(" ");
+  // The same order as app/rewards/domain.py: the country's own rule, domestic, Europe, world.
+  function fee(rules, code) {
+    if (!code) { return null; }
+    if (code in rules) { return rules[code]; }
+    if (home && code === home && "domestic" in rules) { return rules.domestic; }
+    if (europe.indexOf(code) >= 0 && "europe" in rules) { return rules.europe; }
+    return "world" in rules ? rules.world : null;
+  }
 
   function chosen() { return form.querySelector('input[name="tier_id"]:checked'); }
   function money(minor) { return format.format(minor / factor); }
@@ -31,7 +42,7 @@
   function show() {
     var tier = chosen(), pledge = parsed();
     if (!tier || pledge === null) { total.textContent = ""; return; }
-    var shipping = parseInt(tier.dataset.shipping, 10);
+    var shipping = fee(JSON.parse(tier.dataset.shipping || "{}"), country.value) || 0;
     total.textContent = shipping
       ? fill(form.dataset.totalShippingText,
              { total: money(pledge + shipping), pledge: money(pledge), shipping: money(shipping) })
