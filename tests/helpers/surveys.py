@@ -13,7 +13,7 @@ from app.pledges.models import Pledge
 from app.projects.domain import ProjectStatus
 from app.projects.models import Project
 from app.surveys.models import Survey
-from tests.helpers import Browser, gen_project, gen_user
+from tests.helpers import Browser, gen_project, gen_user, set_shipping
 
 
 @dataclass
@@ -53,7 +53,7 @@ def make_funded(app, tag: str = "") -> Funded:
     owner = gen_user(f"{tag}cora@example.com", "Cora")
     project = gen_project(owner, "live", title="Survey Lamp", tiers=2)
     first, second = project.tiers
-    first.shipping_fee = 500
+    set_shipping(first, {"world": 500})
     users = {n: gen_user(f"{tag}{n.lower()}@example.com", n) for n in ("Ann", "Ben", "Cal", "Dee")}
     pid, ids = project.id, {n: u.id for n, u in users.items()}
     pledges = {
