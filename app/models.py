@@ -5,6 +5,7 @@ from app.accounts.sessions import UserSession
 from app.campaign.models import FundingHour
 from app.comments.models import Comment
 from app.follows.models import Follow
+from app.fulfilment.models import Shipment
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
@@ -36,6 +37,7 @@ __all__ = [
     "Report",
     "RewardTier",
     "Role",
+    "Shipment",
     "StripeEvent",
     "Update",
     "User",

@@ -69,6 +69,8 @@ class Kind(enum.StrEnum):
     COMMENT_REPLY = "comment_reply"  # someone answered your comment; may be turned off
     NEW_COMMENTS_DIGEST_CREATOR = "new_comments_digest_creator"  # daily, may be turned off
     UPDATE_PUBLISHED = "update_published"  # to backers and followers, may be turned off
+    REWARD_SHIPPED_BACKER = "reward_shipped_backer"  # again when the tracking number changes
+    DELIVERY_PROBLEM_CREATOR = "delivery_problem_creator"  # a backer reported a problem
     # The account's own mail; the links in them are made when the mail is written.
     VERIFY_EMAIL = "verify_email"
     SIGN_UP_ATTEMPT = "sign_up_attempt"  # someone signed up with an address that has an account
