@@ -13,6 +13,8 @@ TRACKING_MAX = 100
 PROBLEM_MAX = 2000
 CSV_MAX_LINES = 20_000
 PLEDGE_ID_MAX = 2**31 - 1  # an INTEGER column: PostgreSQL refuses a larger one
+TWO_COLUMNS = N_("Write two columns: the pledge id and the tracking number.")
+NOT_AN_ID = N_("“%(value)s” is not a pledge id.")
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,11 @@ def parse_csv(data: bytes) -> tuple[list[CsvLine], list[LineError]]:
         if number == 1 and _is_header(cells):
             continue
         if len(cells) > 2:
-            errors.append(LineError(number, N_("Write two columns: the pledge id and the tracking number.")))
+            errors.append(LineError(number, TWO_COLUMNS))
             continue
         raw_id = cells[0].strip().lstrip("#")
         if not raw_id.isdigit() or not 0 < int(raw_id) <= PLEDGE_ID_MAX:
-            errors.append(
-                LineError(number, N_("“%(value)s” is not a pledge id."), (("value", cells[0][:40]),))
-            )
+            errors.append(LineError(number, NOT_AN_ID, (("value", cells[0][:40]),)))
             continue
         pledge_id = int(raw_id)
         tracking = clean_tracking(cells[1] if len(cells) > 1 else "")

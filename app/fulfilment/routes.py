@@ -10,11 +10,13 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.fulfilment import domain, services
 from app.fulfilment.forms import ProblemForm, ReceivedForm, ShipForm, ShipTierForm, UploadForm
+from app.i18n import N_
 from app.pledges.routes import own_pledge
 from app.projects.models import Project
 from app.projects.routes import visible_project
 
 bp = Blueprint("fulfilment", __name__, template_folder="templates")
+ALREADY_REPORTED = N_("You have reported a problem already: the creator was told.")
 
 
 # ---- on other packages' pages ------------------------------------------------------------
@@ -62,9 +64,7 @@ def _back(project: Project):
 
 def _refused_unless_fulfillable(project: Project):
     if not services.may_fulfil(project):
-        flash(
-            gettext("Rewards can be marked as shipped once the project is paid out."), "warning"
-        )
+        flash(gettext("Rewards can be marked as shipped once the project is paid out."), "warning")
         return redirect(url_for("fulfilment.manage", project_id=project.id))
     return None
 
@@ -112,16 +112,19 @@ def ship(project_id: int, pledge_id: int):
                 flash(str(error), "danger")
         return _back(project)
     try:
-        mailed = services.mark_one(project, pledge_id, form.tracking_number.data or "", current_user.id)
+        tracking = form.tracking_number.data or ""
+        mailed = services.mark_one(project, pledge_id, tracking, current_user.id)
     except services.FulfilmentRefused as refused:
         db.session.rollback()
         flash(gettext(str(refused)), "warning")
         return _back(project)
     db.session.commit()
     if mailed:
-        flash(gettext("Pledge %(id)d is marked as shipped; its backer is e-mailed.", id=pledge_id), "success")
+        message = gettext("Pledge %(id)d is shipped; its backer is e-mailed.", id=pledge_id)
+        flash(message, "success")
     else:
-        flash(gettext("Pledge %(id)d was already marked so: nothing changed.", id=pledge_id), "info")
+        message = gettext("Pledge %(id)d was already marked so: nothing changed.", id=pledge_id)
+        flash(message, "info")
     return _back(project)
 
 
@@ -225,7 +228,7 @@ def received(pledge_id: int):
 def problem(pledge_id: int):
     pledge, shipment = _shipment_of_own(pledge_id)
     if shipment.has_problem:
-        flash(gettext("You have reported a problem already: the creator was told."), "warning")
+        flash(gettext(ALREADY_REPORTED), "warning")
         return redirect(url_for("pledges.show", pledge_id=pledge.id))
     form = ProblemForm()
     if form.validate_on_submit():
@@ -237,9 +240,9 @@ def problem(pledge_id: int):
         else:
             if reported:
                 db.session.commit()
-                flash(gettext("The creator is told about the problem and will be in touch."), "success")
+                flash(gettext("The creator is told and will be in touch."), "success")
             else:
                 db.session.rollback()
-                flash(gettext("You have reported a problem already: the creator was told."), "warning")
+                flash(gettext(ALREADY_REPORTED), "warning")
             return redirect(url_for("pledges.show", pledge_id=pledge.id))
     return render_template("fulfilment/problem.html", pledge=pledge, shipment=shipment, form=form)

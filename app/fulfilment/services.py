@@ -27,6 +27,9 @@ PAGE_SIZE = 50
 MAX_CURSOR = 2**31 - 1
 
 
+NOT_YET = N_("Rewards can be marked as shipped once the project is paid out.")
+
+
 class FulfilmentRefused(Exception):
     """The message is a catalogue entry."""
 
@@ -56,9 +59,7 @@ def _upsert(project_id: int, marks: dict[int, str], by_user_id: int) -> list[int
     ids = sorted(marks)
     existing = dict(
         db.session.execute(
-            select(Shipment.pledge_id, Shipment.tracking_number).where(
-                Shipment.pledge_id.in_(ids)
-            )
+            select(Shipment.pledge_id, Shipment.tracking_number).where(Shipment.pledge_id.in_(ids))
         ).all()
     )
     news = []
@@ -109,7 +110,7 @@ def _deliverable_pledge(project: Project, pledge_id: int) -> Pledge:
 def mark_one(project: Project, pledge_id: int, tracking: str, by_user_id: int) -> bool:
     """One pledge shipped (again, with a new tracking number); True if its backer is mailed."""
     if not may_fulfil(project):
-        raise FulfilmentRefused(N_("Rewards can be marked as shipped once the project is paid out."))
+        raise FulfilmentRefused(NOT_YET)
     _lock_project(project.id)
     _deliverable_pledge(project, pledge_id)
     news = _upsert(project.id, {pledge_id: tracking}, by_user_id)
@@ -122,7 +123,7 @@ def mark_tier(project: Project, tier_id: int, by_user_id: int) -> int:
     """Every collected pledge of the tier not yet shipped, in one statement (tracking numbers
     already given are kept); how many were marked."""
     if not may_fulfil(project):
-        raise FulfilmentRefused(N_("Rewards can be marked as shipped once the project is paid out."))
+        raise FulfilmentRefused(NOT_YET)
     tier = db.session.get(RewardTier, tier_id)
     if tier is None or tier.project_id != project.id:
         raise FulfilmentRefused(N_("This reward is not one of the project's."))
@@ -181,7 +182,9 @@ def check_lines(project: Project, lines: list[CsvLine]) -> list[LineError]:
             )
         elif row.status is not DELIVERABLE:
             errors.append(
-                LineError(line.number, N_("Pledge %(id)s was not collected: nothing to ship."), value)
+                LineError(
+                    line.number, N_("Pledge %(id)s was not collected: nothing to ship."), value
+                )
             )
     return errors
 
@@ -189,7 +192,7 @@ def check_lines(project: Project, lines: list[CsvLine]) -> list[LineError]:
 def mark_lines(project: Project, lines: list[CsvLine], by_user_id: int) -> int:
     """Every line of a checked CSV, all or nothing; how many backers have news."""
     if not may_fulfil(project):
-        raise FulfilmentRefused(N_("Rewards can be marked as shipped once the project is paid out."))
+        raise FulfilmentRefused(NOT_YET)
     _lock_project(project.id)
     if check_lines(project, lines):  # checked again under the lock
         raise FulfilmentRefused(N_("The file changed meanwhile: upload it again."))

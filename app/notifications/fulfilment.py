@@ -65,5 +65,3 @@ def problem_reported(event: events.DeliveryProblemReported) -> None:
             "problem": shipment.problem,
         },
     )
-
-
