@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from app.campaign.routes import bp as campaign_bp
     from app.comments.routes import bp as comments_bp
     from app.follows.routes import bp as follows_bp
+    from app.fulfilment.routes import bp as fulfilment_bp
     from app.main.routes import bp as main_bp
     from app.moderation.routes import bp as moderation_bp
     from app.notifications.routes import bp as notifications_bp
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         reports_bp,
         follows_bp,
+        fulfilment_bp,
         updates_bp,
         payouts_bp,
         statements_bp,

@@ -174,6 +174,23 @@ class UpdatePublished(Event):
 
 
 @dataclass(frozen=True)
+class RewardsShipped(Event):
+    """A creator marked rewards as shipped (or gave a new tracking number): each backer of
+    these pledges, or of every pledge of ``tier_id``, hears once per notice."""
+
+    project_id: int
+    pledge_ids: Sequence[int] = ()
+    tier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryProblemReported(Event):
+    """A backer reported a problem with their reward: the creator hears."""
+
+    shipment_id: int
+
+
+@dataclass(frozen=True)
 class VerificationRequested(Event):
     """A new account, or its owner asking again: a link to prove the address is mailed."""
 

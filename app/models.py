@@ -5,6 +5,7 @@ from app.accounts.sessions import UserSession
 from app.campaign.models import FundingHour, ReferralTag
 from app.comments.models import Comment
 from app.follows.models import Follow
+from app.fulfilment.models import Shipment
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.notifications.models import Outbox
 from app.payouts.models import ConnectedAccount, Payout
@@ -39,6 +40,7 @@ __all__ = [
     "Report",
     "RewardTier",
     "Role",
+    "Shipment",
     "StretchGoal",
     "StripeEvent",
     "Survey",

@@ -136,7 +136,7 @@ HANDLERS = {
 
 
 def register() -> None:
-    from app.notifications import conversations, reminders
+    from app.notifications import conversations, fulfilment, reminders
 
     for event_type, handler in HANDLERS.items():
         events.subscribe(event_type, handler)
@@ -145,3 +145,5 @@ def register() -> None:
     events.subscribe(events.QuestionAsked, conversations.question_asked)
     events.subscribe(events.QuestionAnswered, conversations.question_answered)
     events.subscribe(events.ReportsDecided, conversations.reports_decided)
+    events.subscribe(events.RewardsShipped, fulfilment.rewards_shipped)
+    events.subscribe(events.DeliveryProblemReported, fulfilment.problem_reported)

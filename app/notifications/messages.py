@@ -37,6 +37,7 @@ from app import i18n, templating
 from app.accounts import tokens
 from app.accounts.models import User
 from app.extensions import db
+from app.fulfilment.models import Shipment
 from app.i18n import web as i18n_web
 from app.money import format_money
 from app.notifications import preferences
@@ -269,6 +270,14 @@ def refund_state(statuses: Iterable[RefundStatus]) -> str:
     return "pending"
 
 
+def _shipments(pledge_ids: set[int]) -> dict[int, Shipment]:
+    """The reward's shipment as it is when the mail is written (the newest tracking number)."""
+    if not pledge_ids:
+        return {}
+    found = db.session.scalars(select(Shipment).where(Shipment.pledge_id.in_(pledge_ids)))
+    return {s.pledge_id: s for s in found}
+
+
 def _refund_states(rows: list[Outbox]) -> dict[int, str]:
     wanted = {r.id: list((r.data or {}).get("refund_ids") or []) for r in rows}
     ids = {i for refund_ids in wanted.values() for i in refund_ids}
@@ -416,6 +425,7 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
     pledge_ids = {r.pledge_id for r in rows if r.pledge_id is not None}
     projects = _projects(project_ids)
     pledges = _pledges(pledge_ids)
+    shipments = _shipments(pledge_ids)
     refunds = _refund_states(rows)
     payments = _payments(rows)
     payouts = _payouts(project_ids)
@@ -449,6 +459,10 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "forgot_url": absolute_url("accounts.forgot_password"),
                 "data": data,
                 "pledge": pledges.get(row.pledge_id),
+                "shipment": shipments.get(row.pledge_id),
+                "fulfilment_url": absolute_url("fulfilment.manage", project_id=row.project_id)
+                if row.project_id
+                else site_url,
                 "refund_state": refunds.get(row.id, "none"),
                 "payment": payments.get(data.get("payment_id")),
                 "update": updates.get(data.get("update_id")),

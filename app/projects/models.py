@@ -153,6 +153,10 @@ class Project(db.Model):
         return self.status in STATEMENT_STATUSES
 
     @property
+    def is_paid_out(self) -> bool:
+        return self.status is ProjectStatus.PAID_OUT
+
+    @property
     def was_funded(self) -> bool:
         return self.status in FUNDED_STATUSES
 

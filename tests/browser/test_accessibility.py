@@ -28,6 +28,7 @@ from app.comments import services as comments
 from app.comments.models import HiddenBy
 from app.extensions import db, limiter
 from app.follows import services as follows
+from app.fulfilment import services as fulfilment
 from app.i18n import HTML_LANG
 from app.projects import services as project_services
 from app.projects import uploads
@@ -99,6 +100,9 @@ def _build(app, world: World, fake: FakeStripe) -> None:
         patch.setattr(app_clock, "now", clock.now)
         clock.jump_past(kettle.deadline)
         assert "paid_out" in settle(app.test_cli_runner())
+    kettle = db.session.get(type(kettle), kettle.id)
+    fulfilment.mark_one(kettle, collected.id, "LX123456789SE", cora.id)
+    db.session.commit()
 
     # The kettle's survey, sent: Bea answers from her pledge; Cora reads the responses.
     kettle_survey = surveys.start(kettle)
@@ -333,7 +337,9 @@ TOUR = {
     "settings-account-kept": Visit("bea", "/settings/account"),  # her pledges keep it
     "settings-account": Visit("mo", "/settings/account"),  # the delete form
     "person": Visit(None, "/people/{cora}-cora-lind"),
-    "pledge": Visit("bea", "/pledges/{collected}"),
+    "pledge": Visit("bea", "/pledges/{collected}"),  # shipped: received, report a problem
+    "fulfilment": Visit("cora", "/projects/{kettle}/fulfilment"),
+    "report-delivery-problem": Visit("bea", "/pledges/{collected}/problem"),
     "pledge-held": Visit("cy", "/pledges/{held}"),
     "pledge-change": Visit("cy", "/pledges/{held}/change"),
     "pledge-cancel": Visit("cy", "/pledges/{held}/cancel"),

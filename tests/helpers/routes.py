@@ -3,6 +3,7 @@ of each filled in from a world's objects, and a complete, valid form for each PO
 
 from __future__ import annotations
 
+import io
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -92,6 +93,14 @@ POST_DATA = {
     "comments.edit": lambda w: {"body": "When does it ship to Oslo?"},
     "comments.hide": lambda w: {"reason": "Off topic."},
     "notifications.one_click": lambda w: {"List-Unsubscribe": "One-Click"},
+    "fulfilment.ship": lambda w: {"tracking_number": "1Z999AA10123456784"},
+    "fulfilment.upload": lambda w: {
+        "tracking": (
+            io.BytesIO(f"pledge_id,tracking_number\n{w.pledge_id},LX1\n".encode()),
+            "t.csv",
+        )
+    },
+    "fulfilment.problem": lambda w: {"problem": "The box arrived empty."},
     "settings.profile": lambda w: {
         "display_name": "Renamed Visitor",
         "bio": "About me.",

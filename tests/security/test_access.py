@@ -846,6 +846,41 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "cancelled": (200,      200,      200,      200,      200,       200),
     },
 
+    # Fulfilment (issue 15.8): the owner and staff see the page once the project launched
+    # (404 before: nothing to ship) and mark rewards of a paid-out project only (REFUSED
+    # here: no world project is paid out; tests/fulfilment marks them). The backer confirms
+    # receipt or reports a problem of their own pledge once it shipped (REFUSED: it has not).
+    "fulfilment.manage GET": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "approved":  (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      200,      200,       200),
+        "cancelled": (LOGIN,    403,      403,      200,      200,       200),
+    },
+    "fulfilment.ship POST": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+    },
+    "fulfilment.ship_tier POST": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+    },
+    "fulfilment.upload POST": {
+        "draft":     (LOGIN,    404,      404,      404,      404,       404),
+        "live":      (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  REFUSED,   REFUSED),
+    },
+    "fulfilment.received POST": {
+        "live":      (LOGIN,    404,      REFUSED,  404,      404,       404),
+    },
+    "fulfilment.problem GET": {
+        "live":      (LOGIN,    404,      REFUSED,  404,      404,       404),
+    },
+    "fulfilment.problem POST": {
+        "live":      (LOGIN,    404,      REFUSED,  404,      404,       404),
+    },
+
     # The signed link in a digest is the authority, whoever holds it (a forwarded mail can
     # turn off only that one kind of mail, for that one user): no log in. The page asks; its
     # form carries CSRF. The one-click address is what mail clients POST to (RFC 8058),
