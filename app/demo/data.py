@@ -178,12 +178,6 @@ We have played Copperleaf more than 400 times with friends, strangers and three 
 honest school classes. The art is finished. Your pledge pays for the **first print run of
 3,000 copies**, shipping from our warehouse, and the board game café launch party.
 
-## Stretch goals
-
-1. A fifth player expansion
-2. Linen-finish cards for every backer
-3. A cloth bag shaped like an acorn (yes, really)
-
 Curious how deck-builders work? The
 [Wikipedia page](https://en.wikipedia.org/wiki/Deck-building_game) is a good start.
 """,

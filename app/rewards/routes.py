@@ -20,8 +20,11 @@ bp = Blueprint("rewards", __name__, template_folder="templates")
 
 
 @bp.app_template_filter("destination_name")
-def destination_name(destination: str) -> str:
-    """A shipping rule's destination as a reader says it: "Europe", "Germany", "欧洲"."""
+def destination_name(destination: str, home: str | None = None) -> str:
+    """A shipping rule's destination as a reader says it: "Europe", "Germany", "欧洲"; with
+    ``home`` (the project's country), "domestic" is that country's name."""
+    if destination == domain.DOMESTIC and home:
+        return countries.name(home, i18n_web.current())
     if domain.is_region(destination):
         return gettext(domain.REGION_LABELS[destination])
     return countries.name(destination, i18n_web.current())

@@ -62,12 +62,12 @@ def test_the_pages_show_each_destinations_fee(app, backer, project, lamp):
     page = backer.client.get(f"/projects/{project.id}", follow_redirects=True).get_data(
         as_text=True
     )
-    assert "Domestic (the project&#39;s country) $8.00" in page
+    assert "United States $8.00" in page  # domestic: the project's country, by name
     assert "Europe $14.00" in page and "Rest of the world $20.00" in page
     assert "Japan $5.00" in page
     assert "Digital reward: nothing ships." in page  # the $10 thank-you
     page = backer.client.get(f"/projects/{project.id}/back").get_data(as_text=True)
-    assert "Ships to: Domestic (the project&#39;s country) $8.00 · Europe $14.00" in page
+    assert "Ships to: United States $8.00 · Europe $14.00" in page
 
 
 def test_a_country_the_tier_does_not_ship_to_is_refused_before_any_payment(
