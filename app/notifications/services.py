@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ColumnElement,
     Integer,
@@ -120,6 +121,47 @@ def _insert_statement(table):
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"notifications do not support {dialect}")  # pragma: no cover
+
+
+def to_many(
+    kind: Kind,
+    key_prefix: str,
+    recipients,
+    project_id: int,
+    data: dict,
+    amount: int | None = None,
+    currency: str | None = None,
+) -> None:
+    """One message of ``kind`` to each user of ``recipients`` (a subquery with a ``user_id``
+    column), less those who turned off the project's news (``Topic.PROJECT_UPDATES``), in one
+    ``INSERT ... SELECT`` however many they are. Keys are ``key_prefix`` + the user's id and
+    inserts skip keys already there, so writing the news again sends nobody a second copy."""
+    from app.notifications import preferences  # it imports this module
+
+    k, status, attempts, next_at, created = _constants(kind)
+    rows = (
+        select(
+            literal(key_prefix, String) + cast(User.id, String),
+            k,
+            User.id,
+            User.email,
+            User.display_name,
+            literal(project_id),
+            cast(null(), Integer),
+            cast(null(), BigInteger) if amount is None else literal(amount, BigInteger),
+            cast(null(), String) if currency is None else literal(currency, String),
+            status,
+            attempts,
+            next_at,
+            created,
+            literal(data, JSON),
+        )
+        .join(recipients, recipients.c.user_id == User.id)
+        .where(User.id.not_in(preferences.opted_out(preferences.Topic.PROJECT_UPDATES)))
+    )
+    stmt = _insert_statement(Outbox.__table__).from_select((*COLUMNS, "data"), rows)
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+    db.session.flush()
 
 
 def _insert_new(rows: Select) -> None:

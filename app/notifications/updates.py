@@ -10,14 +10,11 @@ update's id; the text is read from the update when the mail is written.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Integer, String, cast, literal, null, select, union
+from sqlalchemy import select, union
 
-from app.accounts.models import User
-from app.extensions import db
 from app.follows.models import Follow
-from app.notifications import preferences
-from app.notifications.models import Outbox
-from app.notifications.services import COLUMNS, Kind, _constants, _insert_statement
+from app.notifications import services as notifications
+from app.notifications.services import Kind
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Pledge
 
@@ -39,27 +36,6 @@ def update_published(update_id: int, project_id: int, public: bool) -> None:
         recipients = union(backers, followers).subquery()  # UNION: each user once
     else:
         recipients = backers.distinct().subquery()
-    k, status, attempts, next_at, created = _constants(KIND)
-    rows = (
-        select(
-            literal(key_prefix(update_id), String) + cast(User.id, String),
-            k,
-            User.id,
-            User.email,
-            User.display_name,
-            literal(project_id),
-            cast(null(), Integer),
-            cast(null(), BigInteger),
-            cast(null(), String),
-            status,
-            attempts,
-            next_at,
-            created,
-            literal({"update_id": update_id}, JSON),
-        )
-        .join(recipients, recipients.c.user_id == User.id)
-        .where(User.id.not_in(preferences.opted_out(preferences.Topic.PROJECT_UPDATES)))
+    notifications.to_many(
+        KIND, key_prefix(update_id), recipients, project_id, {"update_id": update_id}
     )
-    stmt = _insert_statement(Outbox.__table__).from_select((*COLUMNS, "data"), rows)
-    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-    db.session.flush()
