@@ -2,6 +2,7 @@
 
 from app.accounts.models import Role, User
 from app.accounts.sessions import UserSession
+from app.addons.models import Addon, AddonShippingRule, PaymentAddon, PledgeAddon
 from app.campaign.models import FundingHour, ReferralTag
 from app.comments.models import Comment
 from app.follows.models import Follow
@@ -19,6 +20,8 @@ from app.surveys.models import Survey, SurveyQuestion, SurveyResponse
 from app.updates.models import Update
 
 __all__ = [
+    "Addon",
+    "AddonShippingRule",
     "Category",
     "Comment",
     "ConnectedAccount",
@@ -29,8 +32,10 @@ __all__ = [
     "LedgerTransaction",
     "Outbox",
     "Payment",
+    "PaymentAddon",
     "Payout",
     "Pledge",
+    "PledgeAddon",
     "Project",
     "ProjectEvent",
     "ProjectRevision",

@@ -67,7 +67,7 @@ def no_pledge_is_refunded_more_than_it_paid(pledge: Row) -> str | None:
 def a_held_pledge_has_its_total_in_escrow(pledge: Row) -> str | None:
     """More only while Stripe refused to refund a reduction (the difference waits for an
     admin); not checked while a refund is on its way."""
-    total = pledge.amount + pledge.shipping_fee
+    total = pledge.total
     if (
         pledge.status is PledgeStatus.HELD
         and not pledge.pending_refunds
@@ -173,8 +173,7 @@ def _pledges(project_id: int | None) -> list[Row]:
             Pledge.id,
             Pledge.project_id,
             Pledge.status,
-            Pledge.amount,
-            Pledge.shipping_fee,
+            Pledge.total.label("total"),
             (func.coalesce(paid.c.amount, 0) - func.coalesce(back.c.amount, 0)).label("net"),
             func.coalesce(pending.c.n, 0).label("pending_refunds"),
             func.coalesce(refused.c.amount, 0).label("refused"),
@@ -195,7 +194,7 @@ def _projects(project_id: int | None) -> list[Row]:
     held = (
         select(
             Pledge.project_id,
-            func.coalesce(func.sum(Pledge.amount + Pledge.shipping_fee), 0).label("amount"),
+            func.coalesce(func.sum(Pledge.total), 0).label("amount"),
             func.count().label("n"),
         )
         .where(Pledge.status.in_([PledgeStatus.HELD, PledgeStatus.COLLECTED]))

@@ -133,7 +133,7 @@ def source_lines(project: Project, counted) -> list[SourceLine]:
             Pledge.ref_tag,
             Pledge.referrer_host,
             func.count(),
-            func.sum(Pledge.amount + Pledge.shipping_fee),
+            func.sum(Pledge.total),
         )
         .where(Pledge.project_id == project.id, Pledge.status.in_(counted))
         .group_by(Pledge.ref_tag, Pledge.referrer_host)

@@ -111,7 +111,7 @@ def tier_lines(project: Project) -> list[TierLine]:
     sums = {
         tier_id: (n, amount)
         for tier_id, n, amount in db.session.execute(
-            select(Pledge.tier_id, func.count(), func.sum(Pledge.amount + Pledge.shipping_fee))
+            select(Pledge.tier_id, func.count(), func.sum(Pledge.total))
             .where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED))
             .group_by(Pledge.tier_id)
         )

@@ -163,7 +163,7 @@ def held_by_currency() -> dict[str, int]:
     """Money held in escrow for pledges, per currency, in minor units."""
     with transaction():
         rows = db.session.execute(
-            select(Pledge.currency, func.sum(Pledge.amount + Pledge.shipping_fee))
+            select(Pledge.currency, func.sum(Pledge.total))
             .where(Pledge.status == PledgeStatus.HELD)
             .group_by(Pledge.currency)
             .order_by(Pledge.currency)

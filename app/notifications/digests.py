@@ -124,7 +124,7 @@ def _backers_lines(owner_id: int, start: datetime, end: datetime) -> Sequence[Ro
             Project.title,
             Project.currency,
             func.count(Pledge.id).label("backers"),
-            func.sum(Pledge.amount + Pledge.shipping_fee).label("amount"),
+            func.sum(Pledge.total).label("amount"),
         )
         .join(Pledge, Pledge.project_id == Project.id)
         .where(

@@ -30,7 +30,7 @@ def rewards_shipped(event: events.RewardsShipped) -> None:
             User.display_name,
             Pledge.project_id,
             Pledge.id,
-            Pledge.amount + Pledge.shipping_fee,
+            Pledge.total,
             Pledge.currency,
             status,
             attempts,

@@ -239,6 +239,7 @@ def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
             Pledge.amount,
             Pledge.shipping_fee,
             Pledge.shipping_country,
+            Pledge.total.label("total"),
         )
         .join(RewardTier, RewardTier.id == Pledge.tier_id)
         .where(Pledge.id.in_(ids))
@@ -251,7 +252,7 @@ def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
             r.amount,
             r.shipping_fee,
             r.shipping_country,
-            r.amount + r.shipping_fee,
+            r.total,
         )
         for r in rows
     }

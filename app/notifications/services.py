@@ -210,7 +210,7 @@ def _to_backers(
     """One message per pledge matching ``conditions``, to its backer, with ``amount`` (by
     default the pledge's total); ``key`` names the news when it is not one per pledge."""
     if amount is None:
-        amount = Pledge.amount + Pledge.shipping_fee
+        amount = Pledge.total
     k, status, attempts, next_at, created = _constants(kind)
     rows = (
         select(
@@ -367,8 +367,8 @@ def to_user(
 
 def _to_backer_of(kind: Kind, key: str, pledge_id: int, amount: int | None = None, **data) -> None:
     pledge = db.session.execute(
-        select(Pledge.backer_id, Pledge.project_id, Pledge.currency, Pledge.amount,
-               Pledge.shipping_fee).where(Pledge.id == pledge_id)
+        select(Pledge.backer_id, Pledge.project_id, Pledge.currency,
+               Pledge.total.label("total")).where(Pledge.id == pledge_id)
     ).one()  # fmt: skip
     to_user(
         kind,
@@ -376,7 +376,7 @@ def _to_backer_of(kind: Kind, key: str, pledge_id: int, amount: int | None = Non
         pledge.backer_id,
         project_id=pledge.project_id,
         pledge_id=pledge_id,
-        amount=pledge.amount + pledge.shipping_fee if amount is None else amount,
+        amount=pledge.total if amount is None else amount,
         currency=pledge.currency,
         data=data or None,
     )

@@ -6,10 +6,12 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.accounts.models import User
+from app.addons.models import PaymentAddon, PledgeAddon
 from app.db_types import UTCDateTime, enum_type
 from app.extensions import db
 from app.i18n import N_, gettext
@@ -61,6 +63,7 @@ class Pledge(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("shipping_fee >= 0", name="shipping_not_negative"),
+        CheckConstraint("addons_amount >= 0", name="addons_not_negative"),
         # One open pledge per backer and project: a double submit cannot make two.
         Index(
             "uq_pledges_open_backer_project",
@@ -81,7 +84,9 @@ class Pledge(db.Model):
     tier_id: Mapped[int] = mapped_column(ForeignKey("reward_tiers.id"))
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)  # for the reward, minor units
-    shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)  # the reward's
+    # The add-ons' prices and their shipping: the sum of ``addon_lines`` (app/addons).
+    addons_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     shipping_country: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[PledgeStatus] = mapped_column(
         enum_type(PledgeStatus, "pledge_status"), default=PledgeStatus.PENDING
@@ -107,11 +112,12 @@ class Pledge(db.Model):
     tier: Mapped[RewardTier] = relationship(lazy="joined")
     payments: Mapped[list[Payment]] = relationship(back_populates="pledge", order_by="Payment.id")
     refunds: Mapped[list[Refund]] = relationship(back_populates="pledge", order_by="Refund.id")
+    addon_lines: Mapped[list[PledgeAddon]] = relationship(order_by="PledgeAddon.addon_id")
 
-    @property
+    @hybrid_property
     def total(self) -> int:
-        """What the backer pays: the pledge plus shipping."""
-        return self.amount + self.shipping_fee
+        """What the backer pays: the pledge, its add-ons, and shipping (also in SQL)."""
+        return self.amount + self.addons_amount + self.shipping_fee
 
     @property
     def net_collected(self) -> int:
@@ -169,10 +175,16 @@ class Payment(db.Model):
     target_amount: Mapped[int] = mapped_column(BigInteger)
     target_shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     target_shipping_country: Mapped[str | None] = mapped_column(String(2))
+    target_addons_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     pledge: Mapped[Pledge] = relationship(back_populates="payments")
+    target_addons: Mapped[list[PaymentAddon]] = relationship(order_by="PaymentAddon.addon_id")
+
+    @property
+    def target_total(self) -> int:
+        return self.target_amount + self.target_addons_amount + self.target_shipping_fee
 
 
 class Refund(db.Model):

@@ -23,6 +23,7 @@ from app.projects.domain import (
 from app.projects.slugs import slug_of
 
 if TYPE_CHECKING:  # the relationship's other side, named by string (no import cycle)
+    from app.addons.models import Addon
     from app.rewards.models import RewardTier
 
 
@@ -114,6 +115,9 @@ class Project(db.Model):
     )
     events: Mapped[list[ProjectEvent]] = relationship(
         back_populates="project", order_by="ProjectEvent.id"
+    )
+    addons: Mapped[list[Addon]] = relationship(
+        "Addon", back_populates="project", order_by="Addon.price, Addon.id"
     )
 
     @property

@@ -17,7 +17,47 @@ if TYPE_CHECKING:
     from app.projects.models import Project
 
 
-class RewardTier(db.Model):
+class Offer:
+    """What a reward tier and an add-on share: shipping rules and a limited number of places.
+
+    ``claimed`` is raised only by one conditional UPDATE (app/pledges/services/places.py)."""
+
+    # The class using it maps project, quantity_limit, claimed, is_closed, shipping_rules.
+
+    @property
+    def ships(self) -> bool:
+        return bool(self.shipping_rules)
+
+    @property
+    def rules(self) -> tuple[domain.Rule, ...]:
+        return tuple(domain.Rule(r.destination, r.fee) for r in self.shipping_rules)
+
+    @property
+    def fees_by_destination(self) -> dict[str, int]:
+        return {r.destination: r.fee for r in self.shipping_rules}
+
+    def shipping_fee_to(self, country: str) -> int | None:
+        """The fee to ship this to ``country``; None: it does not ship there."""
+        return domain.fee_to(self.rules, country, self.project.country)
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.quantity_limit is None else self.quantity_limit - self.claimed
+
+    @property
+    def sold_out(self) -> bool:
+        return self.quantity_limit is not None and self.claimed >= self.quantity_limit
+
+    @property
+    def available(self) -> bool:
+        return not self.is_closed and not self.sold_out
+
+    @property
+    def has_backers(self) -> bool:
+        return self.claimed > 0
+
+
+class RewardTier(Offer, db.Model):
     __tablename__ = "reward_tiers"
     __table_args__ = (
         CheckConstraint("minimum_amount > 0", name="minimum_positive"),
@@ -48,38 +88,6 @@ class RewardTier(db.Model):
         order_by="TierShippingRule.id",
         lazy="selectin",
     )
-
-    @property
-    def ships(self) -> bool:
-        return bool(self.shipping_rules)
-
-    @property
-    def rules(self) -> tuple[domain.Rule, ...]:
-        return tuple(domain.Rule(r.destination, r.fee) for r in self.shipping_rules)
-
-    @property
-    def fees_by_destination(self) -> dict[str, int]:
-        return {r.destination: r.fee for r in self.shipping_rules}
-
-    def shipping_fee_to(self, country: str) -> int | None:
-        """The fee to ship this reward to ``country``; None: it does not ship there."""
-        return domain.fee_to(self.rules, country, self.project.country)
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.quantity_limit is None else self.quantity_limit - self.claimed
-
-    @property
-    def sold_out(self) -> bool:
-        return self.quantity_limit is not None and self.claimed >= self.quantity_limit
-
-    @property
-    def available(self) -> bool:
-        return not self.is_closed and not self.sold_out
-
-    @property
-    def has_backers(self) -> bool:
-        return self.claimed > 0
 
 
 class TierShippingRule(db.Model):

@@ -105,7 +105,7 @@ def release(project_id: int) -> None:
 def held_total(project_id: int) -> tuple[int, int]:
     """(money, pledges) of the project's held pledges: what the outcome is decided from."""
     row = db.session.execute(
-        select(func.coalesce(func.sum(Pledge.amount + Pledge.shipping_fee), 0), func.count()).where(
+        select(func.coalesce(func.sum(Pledge.total), 0), func.count()).where(
             Pledge.project_id == project_id, Pledge.status == P.HELD
         )
     ).one()
@@ -325,7 +325,7 @@ def held_money_moving(project_id: int) -> bool:
                     open_payment.exists(),
                     pending_refund.exists(),
                     paid.scalar_subquery() - back.scalar_subquery()
-                    > Pledge.amount + Pledge.shipping_fee,
+                    > Pledge.total,
                 ),
             )
             .limit(1)

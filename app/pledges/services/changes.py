@@ -30,13 +30,13 @@ from app.pledges.models import (
     Refund,
     RefundStatus,
 )
+from app.pledges.services import extras
 from app.pledges.services.payments import _new_payment
 from app.pledges.services.places import (
     _max_amount,
     _tier_of,
     claim_place,
     release_place,
-    shipping_for,
 )
 from app.pledges.services.refunds import plan_refunds
 from app.pledges.services.taking import Terms, set_status, take_with_project
@@ -97,6 +97,7 @@ def cancel_pledge(pledge_id: int, now: datetime, seen_version: int | None = None
     set_status(pledge, P.REFUNDING, N_("Cancelled by the backer."))
     _lower_totals(pledge.project_id, pledge.total, 1)
     release_place(pledge.tier_id)
+    extras.release(extras.quantities(pledge.addon_lines))
     refunds = plan_refunds(pledge, _unrefunded(pledge), "cancelled_by_backer")
     events.publish(
         events.PledgeCancelled(pledge.id, sum(r.amount for r in refunds), [r.id for r in refunds])
@@ -121,7 +122,7 @@ class ChangePlan:
 def change_pledge(
     pledge_id: int, terms: Terms, now: datetime, seen_version: int | None = None
 ) -> ChangePlan:
-    """Change tier, amount or shipping. More money: a new payment; less: a refund.
+    """Change tier, amount, add-ons or shipping. More money: a new payment; less: a refund.
 
     Decided from the pledge as it is once taken (see ``cancel_pledge``)."""
     pledge = take_with_project(pledge_id, seen_version)
@@ -129,27 +130,30 @@ def change_pledge(
     project = pledge.project
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
-    if tier.id == pledge.tier_id and (terms.shipping_country or None) == pledge.shipping_country:
-        # Same reward, same place: the fee it paid stands, whatever the rules say now.
-        shipping, country = pledge.shipping_fee, pledge.shipping_country
-    else:
-        shipping, country = shipping_for(tier, terms.shipping_country)
-    new_total = terms.amount + shipping
+    # Same reward, same place: the fee it paid stands, whatever the rules say now (and so
+    # for an add-on line of the same quantity).
+    priced = extras.price(
+        project, tier, terms.amount, terms.shipping_country, terms.addons, pledge=pledge
+    )
+    new_total = terms.amount + priced.shipping_fee + priced.addons_amount
     change = change_for(pledge.total, new_total)
     _check_change_window(pledge, change.refund, now)
+    held, wanted = extras.quantities(pledge.addon_lines), extras.quantities(priced.lines)
     if tier.id != pledge.tier_id:
         claim_place(tier.id, project.id)
+    extras.claim(project.id, extras.more_of(wanted, held))
     if change.charge:
         return ChangePlan(
-            payment=_new_payment(pledge, change.charge, tier, terms.amount, shipping, country, now)
+            payment=_new_payment(pledge, change.charge, tier, terms.amount, priced, now)
         )
     if tier.id != pledge.tier_id:
         release_place(pledge.tier_id)
+    extras.release(extras.more_of(held, wanted))
     _lower_totals(project.id, change.refund, 0)
     before = pledge.total
     pledge.tier_id, pledge.amount = tier.id, terms.amount
-    pledge.shipping_fee, pledge.shipping_country = shipping, country
-    db.session.flush()
+    pledge.shipping_fee, pledge.shipping_country = priced.shipping_fee, priced.country
+    extras.set_pledge_lines(pledge, priced.lines)
     refunds = plan_refunds(pledge, change.refund, "reduced_by_backer") if change.refund else []
     events.publish(
         events.PledgeChanged(

@@ -31,12 +31,12 @@ from app.pledges.models import (
     PaymentStatus,
     Pledge,
 )
+from app.pledges.services import extras
 from app.pledges.services.places import (
     _max_amount,
     _tier_of,
     claim_place,
     release_place,
-    shipping_for,
 )
 from app.pledges.services.refunds import _fully_refunded, _mark_refunded, _refund_row
 from app.pledges.services.taking import (
@@ -80,25 +80,28 @@ def start_pledge(
     # (IntegrityError); callers have already looked with open_pledge_of.
     tier = _tier_of(project, terms.tier_id)
     check_amount(terms.amount, tier.minimum_amount, _max_amount(project.currency))
-    shipping, country = shipping_for(tier, terms.shipping_country)
+    priced = extras.price(project, tier, terms.amount, terms.shipping_country, terms.addons)
     pledge = Pledge(
         project_id=project.id,
         backer_id=backer.id,
         tier_id=tier.id,
         currency=project.currency,
         amount=terms.amount,
-        shipping_fee=shipping,
-        shipping_country=country,
+        shipping_fee=priced.shipping_fee,
+        shipping_country=priced.country,
         status=P.PENDING,
         ref_tag=source.ref_tag if source else None,
         referrer_host=source.referrer_host if source else None,
     )
     db.session.add(pledge)
     db.session.flush()
-    payment = _new_payment(pledge, pledge.total, tier, terms.amount, shipping, country, now)
+    extras.set_pledge_lines(pledge, priced.lines)
+    payment = _new_payment(pledge, pledge.total, tier, terms.amount, priced, now)
     # Last, so the tier's row stays locked only until the commit: every backer of a hot tier
-    # queues on that row. Sold out raises PledgeRefused; the caller rolls the rows back.
+    # queues on that row (then the add-ons'). Sold out raises PledgeRefused; the caller rolls
+    # the rows back.
     claim_place(tier.id, project.id)
+    extras.claim(project.id, extras.quantities(priced.lines))
     return payment
 
 
@@ -107,8 +110,7 @@ def _new_payment(
     amount: int,
     tier: RewardTier,
     target_amount: int,
-    shipping: int,
-    country: str | None,
+    priced: extras.Priced,
     now: datetime,
 ) -> Payment:
     payment = Payment(
@@ -118,8 +120,9 @@ def _new_payment(
         idempotency_key="",
         target_tier_id=tier.id,
         target_amount=target_amount,
-        target_shipping_fee=shipping,
-        target_shipping_country=country,
+        target_shipping_fee=priced.shipping_fee,
+        target_shipping_country=priced.country,
+        target_addons_amount=priced.addons_amount,
         # A place newly reserved in a limited tier waits less for its payment.
         expires_at=now
         + reservation_minutes(
@@ -130,6 +133,7 @@ def _new_payment(
     db.session.flush()
     payment.idempotency_key = idempotency_key("payment", payment.id)
     db.session.flush()
+    extras.add_payment_lines(payment, priced.lines)
     return payment
 
 
@@ -202,7 +206,9 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
                   ledger.backer(pledge.backer_id), ledger.escrow(pledge.project_id),
                   payment.amount, pledge.currency)]
     )  # fmt: skip
-    new_total = payment.target_amount + payment.target_shipping_fee
+    new_total = payment.target_total
+    target_lines = extras.payment_lines(payment)
+    held_items = extras.quantities(pledge.addon_lines)
     accepted = waiting and _raise_totals(
         pledge.project_id, new_total if first else new_total - pledge.total, 1 if first else 0, now
     )
@@ -211,11 +217,13 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
         before = pledge.total
         if not first and payment.target_tier_id != pledge.tier_id:
             release_place(pledge.tier_id)
+        if not first:  # fewer add-on items than held: released now the change is paid
+            extras.release(extras.more_of(held_items, extras.quantities(target_lines)))
         pledge.tier_id = payment.target_tier_id
         pledge.amount = payment.target_amount
         pledge.shipping_fee = payment.target_shipping_fee
         pledge.shipping_country = payment.target_shipping_country
-        db.session.flush()
+        extras.set_pledge_lines(pledge, target_lines)
         if first:
             set_status(pledge, P.HELD)
             events.publish(events.PledgeHeld(pledge.id))
@@ -231,6 +239,9 @@ def payment_succeeded(payment_id: int, charge_id: str | None, now: datetime) -> 
     reason = PROJECT_CLOSED if waiting else PLEDGE_MOVED
     if was_pending and (first or payment.target_tier_id != pledge.tier_id):
         release_place(payment.target_tier_id)
+    if was_pending:  # the add-on items this payment claimed
+        asked = extras.quantities(target_lines)
+        extras.release(asked if first else extras.more_of(asked, held_items))
     refund = _refund_row(pledge, payment, payment.amount, reason)
     if pledge.status in (P.PENDING, P.FAILED, P.REFUNDED):
         why = (  # stored in English, shown in the reader's language (the stored_text filter)
@@ -289,11 +300,15 @@ def _close_payment(payment_id: int, reason: str) -> int | None:
         return None
     payment = db.session.get(Payment, payment_id)
     db.session.expire(payment)
+    asked = extras.quantities(payment.target_addons)
     if pledge.status is P.PENDING:
         release_place(pledge.tier_id)
+        extras.release(asked)
         set_status(pledge, P.FAILED, reason)
-    elif payment.target_tier_id != pledge.tier_id:
-        release_place(payment.target_tier_id)  # the place reserved for a tier change
+    else:
+        if payment.target_tier_id != pledge.tier_id:
+            release_place(payment.target_tier_id)  # the place reserved for a tier change
+        extras.release(extras.more_of(asked, extras.quantities(pledge.addon_lines)))
     if pledge.status is P.REFUNDING:  # its refunds were done, this payment was still open
         _mark_refunded(_fully_refunded({pledge.id}), clock.now())
     return pledge_id

@@ -40,11 +40,13 @@ MAX_PLEDGE_MAJOR = 1_000_000
 
 @dataclass(frozen=True)
 class Terms:
-    """What a backer asks for: a tier, an amount for the reward, where it ships."""
+    """What a backer asks for: a tier, an amount for the reward, where it ships, and the
+    add-ons wanted as (add-on id, quantity) pairs."""
 
     tier_id: int
     amount: int
     shipping_country: str | None = None
+    addons: tuple[tuple[int, int], ...] = ()
 
 
 def reservation_minutes(tier: RewardTier | None = None) -> timedelta:
