@@ -108,6 +108,7 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
+    from app.addons.routes import bp as addons_bp
     from app.campaign.routes import bp as campaign_bp
     from app.comments.routes import bp as comments_bp
     from app.follows.routes import bp as follows_bp
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         projects_bp,
         rewards_bp,
+        addons_bp,
         stretch_bp,
         pledges_bp,
         questions_bp,

@@ -218,8 +218,19 @@ def format_money(minor: int, code: str) -> str:
     return money.format_money(minor, code, locale=i18n_web.current())
 
 
+def addon_line(line, code: str) -> str:
+    """One add-on line of a pledge, "2 × Extra deck (US$30.00)" with its shipping; a line is
+    a PledgeAddon or a (title, quantity, amount) tuple (the mails' stored facts)."""
+    if isinstance(line, tuple):
+        title, quantity, amount = line
+    else:
+        title, quantity, amount = line.addon.title, line.quantity, line.total
+    return f"{quantity} × {title} ({format_money(amount, code)})"
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(addon_line, "addon_line")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(in_zone, "in_zone")
     app.add_template_filter(month, "month")

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from app import i18n, templating
 from app.accounts import tokens
 from app.accounts.models import User
+from app.addons.models import Addon, PledgeAddon
 from app.extensions import db
 from app.fulfilment.models import Shipment
 from app.i18n import web as i18n_web
@@ -74,6 +75,7 @@ def _environment(html: bool) -> Environment:
     env.filters["stored_text"] = lambda text: get_translations().ugettext(text) if text else ""
     env.filters["moment"] = moment
     env.filters["country_name"] = templating.country_name
+    env.filters["addon_line"] = templating.addon_line
     env.filters["wrap"] = wrap
     env.filters["facts_text"] = facts_text
     env.filters["quoted"] = quoted
@@ -228,6 +230,21 @@ class PledgeFacts:
     shipping_fee: int
     shipping_country: str | None
     total: int
+    addons: tuple[tuple[str, int, int], ...] = ()  # (title, quantity, amount with shipping)
+
+
+def _addon_lines(ids: set[int]) -> dict[int, list[tuple[str, int, int]]]:
+    rows = db.session.execute(
+        select(PledgeAddon.pledge_id, Addon.title, PledgeAddon.quantity,
+               (PledgeAddon.amount + PledgeAddon.shipping_fee).label("total"))
+        .join(Addon, Addon.id == PledgeAddon.addon_id)
+        .where(PledgeAddon.pledge_id.in_(ids))
+        .order_by(PledgeAddon.pledge_id, Addon.price, Addon.id)
+    )  # fmt: skip
+    lines: dict[int, list[tuple[str, int, int]]] = {}
+    for r in rows:
+        lines.setdefault(r.pledge_id, []).append((r.title, r.quantity, r.total))
+    return lines
 
 
 def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
@@ -244,6 +261,7 @@ def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
         .join(RewardTier, RewardTier.id == Pledge.tier_id)
         .where(Pledge.id.in_(ids))
     )
+    addons = _addon_lines(ids)
     return {
         r.id: PledgeFacts(
             r.id,
@@ -253,6 +271,7 @@ def _pledges(ids: set[int]) -> dict[int, PledgeFacts]:
             r.shipping_fee,
             r.shipping_country,
             r.total,
+            tuple(addons.get(r.id, ())),
         )
         for r in rows
     }

@@ -1,8 +1,9 @@
-"""The pledge form: a reward, an amount, and where to ship it."""
+"""The pledge form: a reward, an amount, add-ons, and where to ship it."""
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask import request
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
@@ -13,6 +14,7 @@ from app import money
 from app.i18n import countries
 from app.i18n import web as i18n_web
 from app.pledges.services import MAX_PLEDGE_MAJOR
+from app.pledges.services.extras import MAX_QUANTITY
 from app.rewards import domain
 
 
@@ -20,16 +22,17 @@ def country_choices(project=None) -> list[SelectChoice]:
     """The countries the project's rewards ship to (every country when none ships, or for
     no project), named and sorted in the reader's language."""
     named = countries.named(i18n_web.current())
-    shipping = [t for t in project.tiers if t.ships] if project is not None else []
+    offers = [*project.tiers, *project.addons] if project is not None else []
+    shipping = [offer for offer in offers if offer.ships]
     if shipping:
         reached = {c for t in shipping for c in countries_shipped(t)}
         named = tuple((code, name) for code, name in named if code in reached)
     return [SelectChoice("", gettext("Choose a country")), *(SelectChoice(*c) for c in named)]
 
 
-def countries_shipped(tier) -> dict[str, int]:
-    """Each country ``tier`` ships to, with its fee."""
-    return domain.countries_shipped(tier.rules, countries.codes(), tier.project.country)
+def countries_shipped(offer) -> dict[str, int]:
+    """Each country a tier or an add-on ships to, with its fee."""
+    return domain.countries_shipped(offer.rules, countries.codes(), offer.project.country)
 
 
 def _country_codes() -> frozenset[str]:
@@ -72,15 +75,78 @@ class PledgeForm(FlaskForm):
     version = VersionField()
     submit = SubmitField(_l("Continue to payment"))
     europe_codes = sorted(domain.EUROPE)  # for back.js, which prices shipping as one types
+    max_addon_quantity = MAX_QUANTITY
 
-    def __init__(self, *args, project, current_tier=None, **kwargs):
+    def __init__(self, *args, project, current_tier=None, held_addons=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.project = project
         self.current_tier = current_tier
+        # Add-on quantities, by add-on id: what the pledge holds (a change), then what was
+        # asked for (read from the request's fields "addon-<id>" by validate).
+        self.held_addons: dict[int, int] = dict(held_addons or {})
+        self.addon_quantities: dict[int, int] = dict(self.held_addons)
+        self.addon_errors: dict[int, str] = {}
         self.tier_id.choices = [SelectChoice(t.id, t.title) for t in project.tiers]
         # The rewards a backer may choose: open ones, and the one their pledge already has.
         self.choosable = {t.id for t in project.tiers if t.available or t is current_tier}
         self.shipping_country.choices = country_choices(project)
+
+    def addon_choices(self) -> list:
+        """The add-ons offered here: open ones, and those the pledge holds already."""
+        return [a for a in self.project.addons if a.available or a.id in self.held_addons]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._validate_addons() and valid
+
+    def _validate_addons(self) -> bool:
+        """Each "addon-<id>" field: a whole number from 0 to MAX_QUANTITY; more than the
+        pledge holds only of an add-on still open with enough left, that ships to the
+        chosen country (one is required when an add-on chosen ships)."""
+        country = self.shipping_country.data
+        for addon in self.addon_choices():
+            raw = request.form.get(f"addon-{addon.id}", "").strip()
+            if not raw.isdigit() or len(raw) > 3 or int(raw) > MAX_QUANTITY:
+                if raw:
+                    self.addon_errors[addon.id] = gettext(
+                        "Enter a whole number from 0 to %(max)d.", max=MAX_QUANTITY
+                    )
+                    continue
+                raw = "0"
+            quantity, held = int(raw), self.held_addons.get(addon.id, 0)
+            self.addon_quantities[addon.id] = quantity
+            if quantity > held and not addon.available:
+                self.addon_errors[addon.id] = gettext("This add-on is no longer available.")
+            elif (
+                quantity > held
+                and addon.remaining is not None
+                and quantity - held > addon.remaining
+            ):
+                self.addon_errors[addon.id] = ngettext(
+                    "Only %(num)d left.", "Only %(num)d left.", addon.remaining
+                )
+            elif quantity and addon.ships and not country and not self.shipping_country.errors:
+                self.shipping_country.errors.append(
+                    gettext("An add-on you chose ships: choose the country to ship it to.")
+                )
+            elif quantity and addon.ships and country and addon.shipping_fee_to(country) is None:
+                self.addon_errors[addon.id] = gettext(
+                    "This add-on does not ship to %(country)s.",
+                    country=countries.name(country, i18n_web.current()),
+                )
+        return not self.addon_errors and not self.shipping_country.errors
+
+    def chosen_addons(self) -> tuple[tuple[int, int], ...]:
+        return tuple((a, q) for a, q in sorted(self.addon_quantities.items()) if q)
+
+    def addons_preview(self) -> int:
+        """The add-ons chosen so far, with their shipping to the chosen country."""
+        country, cost = self.shipping_country.data, 0
+        for addon in self.project.addons:
+            quantity = self.addon_quantities.get(addon.id, 0)
+            fee = addon.shipping_fee_to(country) if addon.ships and country else None
+            cost += quantity * (addon.price + (fee or 0))
+        return cost
 
     def total_preview(self) -> tuple[int, int] | None:
         """(pledge, shipping) in minor units for the chosen reward and the amount typed so far;

@@ -47,6 +47,7 @@ def _terms(form: PledgeForm) -> services.Terms:
         tier_id=form.tier_id.data,
         amount=form.amount_minor,
         shipping_country=form.shipping_country.data or None,
+        addons=form.chosen_addons(),
     )
 
 
@@ -221,7 +222,11 @@ def change(pledge_id: int):
             "warning",
         )
         return redirect(url_for("pledges.show", pledge_id=pledge.id))
-    form = PledgeForm(project=pledge.project, current_tier=pledge.tier)
+    form = PledgeForm(
+        project=pledge.project,
+        current_tier=pledge.tier,
+        held_addons={line.addon_id: line.quantity for line in pledge.addon_lines},
+    )
     if request.method == "GET":
         form.tier_id.data = pledge.tier_id
         form.amount.data = money.to_major_text(pledge.amount, pledge.currency)

@@ -51,7 +51,7 @@ def add_tier(project: Project, values: dict[str, Any], editor_id: int | None = N
     _check_open(project)
     tier = RewardTier(project_id=project.id, **{k: values[k] for k in FIELDS if k in values})
     db.session.add(tier)
-    _set_rules(tier, values.get("shipping_rules", ()))
+    set_rules(tier, values.get("shipping_rules", ()))
     db.session.flush()
     revisions.record(project, editor_id, "tier_added", "", tier.title, tier_id=tier.id)
     db.session.refresh(project)
@@ -79,7 +79,7 @@ def update_tier(tier: RewardTier, values: dict[str, Any], editor_id: int | None 
             tier.project, editor_id, "tier_shipping", rules_text(tier.rules), rules_text(new_rules),
             tier_id=tier.id,
         )  # fmt: skip
-        _set_rules(tier, new_rules)
+        set_rules(tier, new_rules)
     for key in FIELDS:
         if key in values:
             if key in REVISION_FIELDS:
@@ -117,18 +117,17 @@ def rules_text(rules: tuple[domain.Rule, ...]) -> str:
     return "; ".join(f"{rule.destination} {rule.fee}" for rule in rules)
 
 
-def _set_rules(tier: RewardTier, rules) -> None:
-    """Replace a tier's shipping rules; no rules: a digital reward. Validated by the caller
-    (the tier form); checked again here so no caller stores a rule the domain refuses."""
+def set_rules(offer, rules, make: type = TierShippingRule) -> None:
+    """Replace the shipping rules of a tier (or of an add-on, whose rule rows ``make``
+    builds); no rules: digital, nothing ships. Validated by the caller (the form); checked
+    again here so no caller stores a rule the domain refuses."""
     rules = tuple(rules)
     if rules:
         problem = domain.rule_problem(rules, countries.codes())
         if problem:
             raise TierError(gettext(problem))
-    if rules == tier.rules:
+    if rules == offer.rules:
         return
-    tier.shipping_rules.clear()
+    offer.shipping_rules.clear()
     db.session.flush()  # the old rows go before new ones may take their destinations
-    tier.shipping_rules.extend(
-        TierShippingRule(destination=rule.destination, fee=rule.fee) for rule in rules
-    )
+    offer.shipping_rules.extend(make(destination=rule.destination, fee=rule.fee) for rule in rules)

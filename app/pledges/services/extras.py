@@ -91,7 +91,9 @@ def price(
         if old is not None and old.quantity == quantity:
             lines.append(Line(addon_id, quantity, old.amount, old.shipping_fee))
             continue
-        lines.append(Line(addon_id, quantity, addon.price * quantity, _fee(addon, country) * quantity))
+        lines.append(
+            Line(addon_id, quantity, addon.price * quantity, _fee(addon, country) * quantity)
+        )
     return Priced(shipping, kept_country or (country if ships else None), tuple(lines))
 
 
@@ -157,9 +159,9 @@ def release(items: Mapping[int, int]) -> None:
 
 def _rows(lines: Iterable[Line], **key: int) -> list[dict]:
     return [
-        {**key, "addon_id": l.addon_id, "quantity": l.quantity, "amount": l.amount,
-         "shipping_fee": l.shipping_fee}
-        for l in lines
+        {**key, "addon_id": line.addon_id, "quantity": line.quantity, "amount": line.amount,
+         "shipping_fee": line.shipping_fee}
+        for line in lines
     ]  # fmt: skip
 
 
@@ -183,5 +185,6 @@ def add_payment_lines(payment: Payment, lines: Iterable[Line]) -> None:
 
 def payment_lines(payment: Payment) -> tuple[Line, ...]:
     return tuple(
-        Line(l.addon_id, l.quantity, l.amount, l.shipping_fee) for l in payment.target_addons
+        Line(line.addon_id, line.quantity, line.amount, line.shipping_fee)
+        for line in payment.target_addons
     )

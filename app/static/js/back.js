@@ -39,10 +39,30 @@
     var frac = (parts[1] || "").padEnd(decimals, "0");
     return parseInt(parts[0], 10) * factor + (decimals ? parseInt(frac, 10) : 0);
   }
+  // The add-ons chosen, each with its own shipping per item to the chosen country.
+  function addons() {
+    var sum = 0;
+    form.querySelectorAll("input.addon-quantity").forEach(function (input) {
+      var quantity = parseInt(input.value, 10);
+      if (!(quantity > 0)) { return; }
+      var each = parseInt(input.dataset.price, 10);
+      each += fee(JSON.parse(input.dataset.shipping || "{}"), country.value) || 0;
+      sum += quantity * each;
+    });
+    return sum;
+  }
   function show() {
     var tier = chosen(), pledge = parsed();
     if (!tier || pledge === null) { total.textContent = ""; return; }
     var shipping = fee(JSON.parse(tier.dataset.shipping || "{}"), country.value) || 0;
+    var extras = addons();
+    if (extras) {
+      total.textContent = fill(form.dataset.totalAddonsText, {
+        total: money(pledge + shipping + extras), pledge: money(pledge),
+        addons: money(extras), shipping: money(shipping)
+      });
+      return;
+    }
     total.textContent = shipping
       ? fill(form.dataset.totalShippingText,
              { total: money(pledge + shipping), pledge: money(pledge), shipping: money(shipping) })
@@ -58,6 +78,9 @@
     show();
   });
   amount.addEventListener("input", show);
+  form.addEventListener("input", function (event) {
+    if (event.target.classList.contains("addon-quantity")) { show(); }
+  });
   var tier = chosen();
   if (tier) { lastMinimum = parseInt(tier.dataset.minimum, 10); }
   show();
