@@ -219,13 +219,13 @@ def format_money(minor: int, code: str) -> str:
 
 
 def addon_line(line, code: str) -> str:
-    """One add-on line of a pledge, "2 × Extra deck (US$30.00)" with its shipping; a line is
-    a PledgeAddon or a (title, quantity, amount) tuple (the mails' stored facts)."""
+    """One add-on line of a pledge with its shipping, "2 \N{MULTIPLICATION SIGN} Extra deck
+    (US$30.00)"; a line is a PledgeAddon or a (title, quantity, amount) tuple (mail facts)."""
     if isinstance(line, tuple):
         title, quantity, amount = line
     else:
         title, quantity, amount = line.addon.title, line.quantity, line.total
-    return f"{quantity} × {title} ({format_money(amount, code)})"
+    return f"{quantity} \N{MULTIPLICATION SIGN} {title} ({format_money(amount, code)})"
 
 
 def register(app: Flask) -> None:

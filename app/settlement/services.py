@@ -324,8 +324,7 @@ def held_money_moving(project_id: int) -> bool:
                 or_(
                     open_payment.exists(),
                     pending_refund.exists(),
-                    paid.scalar_subquery() - back.scalar_subquery()
-                    > Pledge.total,
+                    paid.scalar_subquery() - back.scalar_subquery() > Pledge.total,
                 ),
             )
             .limit(1)

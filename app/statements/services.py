@@ -20,6 +20,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.addons import queries as addon_queries
 from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
@@ -237,6 +238,8 @@ CSV_HEADER = (
     "backer_email",
     "tier",
     "amount",
+    "add_ons",
+    "add_ons_amount",
     "shipping_fee",
     "shipping_country",
     "total",
@@ -295,8 +298,11 @@ def _csv_rows(project_id: int, currency: str, funded: bool, batch: int) -> Itera
             User.email,
             RewardTier.title,
             Pledge.amount,
+            addon_queries.lines_text(Pledge.id).label("add_ons"),
+            Pledge.addons_amount,
             Pledge.shipping_fee,
             Pledge.shipping_country,
+            Pledge.total.label("total"),
             Pledge.status,
             Pledge.created_at,
         )
@@ -320,9 +326,11 @@ def _csv_rows(project_id: int, currency: str, funded: bool, batch: int) -> Itera
                     row.email,
                     row.title,
                     to_major_text(row.amount, currency),
+                    row.add_ons or "",
+                    to_major_text(row.addons_amount, currency),
                     to_major_text(row.shipping_fee, currency),
                     row.shipping_country or "",
-                    to_major_text(row.amount + row.shipping_fee, currency),
+                    to_major_text(row.total, currency),
                     currency,
                     row.status.value,
                     _utc_iso(row.created_at),

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from app import clock
 from app.accounts.models import User
+from app.addons import queries as addon_queries
 from app.extensions import db
 from app.i18n import N_
 from app.money import to_major_text
@@ -415,7 +416,6 @@ def csv_rows(survey: Survey, batch: int = 1000) -> Iterator[str]:
         "currency",
         *ADDRESS_COLUMNS,
         "country",
-        # Add-ons are not sold yet (issue 15 item 2): the column is kept so files stay alike.
         "add_ons",
         "answered_at",
         *(f"q{q.id}: {q.prompt}" for q in questions),
@@ -432,6 +432,7 @@ def csv_rows(survey: Survey, batch: int = 1000) -> Iterator[str]:
             RewardTier.title,
             Pledge.amount,
             Pledge.shipping_fee,
+            addon_queries.lines_text(Pledge.id).label("add_ons"),
             SurveyResponse.address,
             SurveyResponse.answers,
             SurveyResponse.answered_at,
@@ -460,7 +461,7 @@ def csv_rows(survey: Survey, batch: int = 1000) -> Iterator[str]:
                     address.get("name", ""),
                     *(address.get(c, "") for c in ADDRESS_COLUMNS[1:]),
                     address.get("country_code", ""),
-                    "",
+                    row.add_ons or "",
                     row.answered_at.isoformat(timespec="seconds") if row.answered_at else "",
                     *(answers.get(str(q.id), "") for q in questions),
                 )

@@ -20,6 +20,8 @@ HEADER = [
     "backer_email",
     "tier",
     "amount",
+    "add_ons",
+    "add_ons_amount",
     "shipping_fee",
     "shipping_country",
     "total",
@@ -55,18 +57,21 @@ def test_paid_out_project_lists_its_backers_for_fulfilment(app, paid_out, owner_
     assert header == HEADER
     pledges = list(db.session.scalars(select(Pledge).order_by(Pledge.id)))
     assert [row[0] for row in rows] == [str(p.id) for p in pledges]
-    assert [row[1:10] for row in rows] == [
-        ["Bea", "bea@example.com", "Tier 1", "400.00", "0.00", "", "400.00", "USD", "collected"],
-        ["Cy", "cy@example.com", "Lamp", "350.50", "15.00", "DE", "365.50", "USD", "collected"],
-        ["Di", "di@example.com", "Tier 1", "300.00", "0.00", "", "300.00", "USD", "collected"],
-    ]
-    assert [row[10] for row in rows] == [utc_iso(p.created_at) for p in pledges]
+    assert [row[1:12] for row in rows] == [
+        ["Bea", "bea@example.com", "Tier 1", "400.00", "", "0.00", "0.00", "", "400.00", "USD",
+         "collected"],
+        ["Cy", "cy@example.com", "Lamp", "350.50", "", "0.00", "15.00", "DE", "365.50", "USD",
+         "collected"],
+        ["Di", "di@example.com", "Tier 1", "300.00", "", "0.00", "0.00", "", "300.00", "USD",
+         "collected"],
+    ]  # fmt: skip
+    assert [row[12] for row in rows] == [utc_iso(p.created_at) for p in pledges]
 
 
 def test_failed_project_lists_every_pledge_with_its_status(app, failed, owner_browser):
     header, *rows = rows_of(download(owner_browser, failed))
     assert header == HEADER
-    assert [(row[1], row[7], row[9]) for row in rows] == [
+    assert [(row[1], row[9], row[11]) for row in rows] == [
         ("Bea", "100.00", "refunded"),
         ("Cy", "250.00", "refunded"),
         ("Di", "10.01", "refunded"),
@@ -108,7 +113,7 @@ def test_cells_that_spreadsheets_run_as_formulas_are_quoted(
     assert names == ['\'=HYPERLINK("http://x.test","a")', "'+cmd|' /C calc'!A0", "Kim - plain"]
     assert rows[0][2] == "'-eve@example.com"
     assert {row[3] for row in rows} == {"'@SUM(1+1)"}
-    assert {row[9] for row in rows} == {"refunded"}
+    assert {row[11] for row in rows} == {"refunded"}
 
 
 def test_safe_cell():
