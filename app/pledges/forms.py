@@ -104,7 +104,7 @@ class PledgeForm(FlaskForm):
         pledge holds only of an add-on still open with enough left, that ships to the
         chosen country (one is required when an add-on chosen ships)."""
         country = self.shipping_country.data
-        for addon in self.addon_choices():
+        for addon in self.project.addons:  # also those not offered: asked for, refused
             raw = request.form.get(f"addon-{addon.id}", "").strip()
             if not raw.isdigit() or len(raw) > 3 or int(raw) > MAX_QUANTITY:
                 if raw:

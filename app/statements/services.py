@@ -220,7 +220,11 @@ def page_query(
     stmt = (
         select(Pledge)
         .where(Pledge.project_id == project_id)
-        .options(selectinload(Pledge.payments), selectinload(Pledge.refunds))
+        .options(
+            selectinload(Pledge.payments),
+            selectinload(Pledge.refunds),
+            selectinload(Pledge.addon_lines),
+        )
         .limit(per_page)
     )
     if before is not None:

@@ -40,6 +40,7 @@ URL_VALUES = {
     "update_id": "update_id",
     "tag_id": "referral_tag_id",
     "goal_id": "stretch_goal_id",
+    "addon_id": "addon_id",
 }
 URL_OVERRIDES = {  # endpoint -> {variable: world attribute}, where another object is meant
     "statements.show": {"project_id": "ended_project_id"},
@@ -67,6 +68,8 @@ POST_DATA = {
     "projects.plan_launch": lambda w: {"launch_on": str(date.today() + timedelta(days=30))},
     "rewards.new": tier_form,
     "rewards.edit": tier_form,
+    "addons.new": tier_form,  # the add-on form takes the tier form's fields, "minimum" its price
+    "addons.edit": tier_form,
     "stretch.new": lambda w: {"amount": "5000", "title": "Film", "description": "A film."},
     "stretch.edit": lambda w: {"amount": "4000", "title": "Film", "description": "A film."},
     "pledges.back": lambda w: {"tier_id": str(w.tier_id), "amount": "30"},

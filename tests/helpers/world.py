@@ -60,6 +60,7 @@ class World:
     update_id: int = 0  # that update's id (reported by the owner, as a row)
     referral_tag_id: int = 0  # the project's ?ref= tag "launch-video" (access table only)
     stretch_goal_id: int = 0  # a stretch goal of the project at $3,000, not reached
+    addon_id: int = 0  # an add-on of the project at $12 nobody has chosen
     # Working mailed links: a newcomer's (unverified) sign-up link; the owner's reset link,
     # link to move to a new address, and undo link of a change from an old one.
     verify_token: str = ""
@@ -155,6 +156,7 @@ def build_world(app, stripe_fake) -> World:
     )
     world.update_number, world.update_image, world.update_id = gen_update_row(project, owner.id)
     world.stretch_goal_id = gen_stretch_goal_row(project)
+    world.addon_id = gen_addon_row(project)
     return world
 
 
@@ -199,6 +201,16 @@ def gen_stretch_goal_row(project) -> int:
     db.session.add(goal)
     db.session.commit()
     return goal.id
+
+
+def gen_addon_row(project) -> int:
+    """An add-on at $12 nobody has chosen, made as a row (any project state): its id."""
+    from app.addons.models import Addon
+
+    addon = Addon(project_id=project.id, price=1200, title="Extra deck", description="More.")
+    db.session.add(addon)
+    db.session.commit()
+    return addon.id
 
 
 def newest_session_of(user_id: int) -> int:

@@ -61,6 +61,7 @@ from tests.helpers.world import (
     World,
     clear_flashes,
     flashed,
+    gen_addon_row,
     gen_stretch_goal_row,
     gen_update_row,
     held_pledge,
@@ -365,6 +366,56 @@ ACCESS: dict[str, dict[str, tuple]] = {
     },
     # Each project has two tiers, so a live one may lose one.
     "rewards.delete POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # Add-ons change as reward tiers do.
+    "addons.new GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "addons.new POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    # The add-on in the URL has no backers.
+    "addons.edit GET": {
+        "draft":     (LOGIN,    404,      404,      200,      403,       403),
+        "submitted": (LOGIN,    404,      404,      200,      403,       403),
+        "approved":  (LOGIN,    404,      404,      200,      403,       403),
+        "rejected":  (LOGIN,    404,      404,      200,      403,       403),
+        "live":      (LOGIN,    403,      403,      200,      403,       403),
+        "cancelled": (LOGIN,    403,      403,      200,      403,       403),
+    },
+    "addons.edit POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "addons.delete POST": {
+        "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
+        "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "rejected":  (LOGIN,    404,      404,      REFUSED,  403,       403),
+        "live":      (LOGIN,    403,      403,      DONE,     403,       403),
+        "cancelled": (LOGIN,    403,      403,      REFUSED,  403,       403),
+    },
+    "addons.close POST": {
         "draft":     (LOGIN,    404,      404,      DONE,     403,       403),
         "submitted": (LOGIN,    404,      404,      REFUSED,  403,       403),
         "approved":  (LOGIN,    404,      404,      REFUSED,  403,       403),
@@ -992,6 +1043,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
     db.session.commit()
     updates = {state: gen_update_row(project, owner.id) for state, project in projects.items()}
     stretch_goals = {state: gen_stretch_goal_row(project) for state, project in projects.items()}
+    addons = {state: gen_addon_row(project) for state, project in projects.items()}
     unsubscribe_token = owner_unsubscribe_token(app, owner.id)
     links = link_tokens(owner, tag)
     for state, project in projects.items():
@@ -1020,6 +1072,7 @@ def build_place(app, stripe_fake, tag: str, states=STATES, visitors=VISITORS) ->
             update_image=updates[state][1],
             update_id=updates[state][2],
             stretch_goal_id=stretch_goals[state],
+            addon_id=addons[state],
             **links,
         )
     place.views[ANY] = place.views.get("live", next(iter(place.views.values())))
