@@ -141,6 +141,14 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     )
     stretch.add_goal(moon, {"amount": 300_000, "title": "A second colour", "description": ""})
     brass.reached_at = app_clock.now()
+    # Its add-ons: a limited digital one and one that ships, on the back and change forms.
+    from app.addons import services as addons
+    from app.rewards.domain import Rule
+
+    addons.add_addon(moon, {"title": "Spare bulb", "description": "A second E14 LED.",
+                            "price": 800, "quantity_limit": 40})  # fmt: skip
+    addons.add_addon(moon, {"title": "Brass stand", "description": "", "price": 2500,
+                            "shipping_rules": [Rule("world", 600)]})  # fmt: skip
     follows.follow(boat, cy_user.id)  # Cy saved the paper boat
     # Approved, not launched: its pre-launch page, with the day Cora plans to launch it.
     sundial = gen_project(cora, "approved", title="Sun Dial")
@@ -352,6 +360,8 @@ TOUR = {
     "new-project-errors": Visit("cora", "/projects/new", then=_submit),
     "edit-project": Visit("cora", "/projects/{moon}/edit"),
     "new-tier": Visit("cora", "/projects/{moon}/tiers/new"),
+    "new-addon": Visit("cora", "/projects/{moon}/addons/new"),
+    "new-addon-errors": Visit("cora", "/projects/{moon}/addons/new", then=_submit),
     "new-stretch-goal": Visit("cora", "/projects/{moon}/stretch-goals/new"),
     "new-stretch-goal-errors": Visit("cora", "/projects/{moon}/stretch-goals/new", then=_submit),
     "cancel-project": Visit("cora", "/projects/{moon}/cancel"),
