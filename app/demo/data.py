@@ -57,6 +57,17 @@ class StretchSpec:
 
 
 @dataclass(frozen=True)
+class AddonSpec:
+    title: str
+    description: str
+    price: int  # major units
+    limit: int | None = None
+    shipping_to: tuple[tuple[str, int], ...] = ()  # per item; none: digital
+    every: int = 3  # live projects: every n-th planned pledge takes one (one that ships only
+    # when the pledge has a country)
+
+
+@dataclass(frozen=True)
 class ProjectSpec:
     owner: str  # a Person key
     title: str
@@ -78,6 +89,7 @@ class ProjectSpec:
     # Reached as the demo's real pledges pass them (the first one is, for Copperleaf).
     stretch: tuple[StretchSpec, ...] = field(default_factory=tuple)
     country: str | None = None  # where the project is based: its "domestic" shipping
+    addons: tuple[AddonSpec, ...] = ()
 
 
 REFERRING_SITES = ("boardgamegeek.com", "www.reddit.com")
@@ -238,6 +250,22 @@ Curious how deck-builders work? The
                 "Every card in every box printed on linen-finish stock.",
             ),
             StretchSpec(4_000, "A cloth bag shaped like an acorn", "Yes, really."),
+        ),
+        addons=(
+            AddonSpec(
+                "Playmat",
+                "A neoprene mat with the forest's four seasons, 60 by 35 cm.",
+                25,
+                limit=60,
+                shipping_to=(("domestic", 4), ("world", 9)),
+                every=3,
+            ),
+            AddonSpec(
+                "Solo campaign (printable)",
+                "Twelve scenarios for one player, as a PDF to print at home.",
+                5,
+                every=4,
+            ),
         ),
     ),
     ProjectSpec(

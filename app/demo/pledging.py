@@ -56,6 +56,7 @@ class LiveProject:
     id: int
     tier_ids: tuple[int, ...]
     spec: ProjectSpec
+    addon_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -102,11 +103,12 @@ def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> Ple
     summary = PledgeSummary()
     for project in projects:
         factor = currency_info(project.spec.currency).factor
-        for pledge in plan(project.spec):
+        for number, pledge in enumerate(plan(project.spec)):
             terms = Terms(
                 tier_id=project.tier_ids[pledge.tier],
                 amount=pledge.amount * factor,
                 shipping_country=pledge.country,
+                addons=addons_of(project, number, pledge.country),
             )
             problem = _pledge(backer_ids[pledge.backer], project.id, terms, pledge.source)
             if problem:
@@ -117,6 +119,16 @@ def make_pledges(projects: list[LiveProject], backer_ids: dict[str, int]) -> Ple
             break
     summary.held = held_by_currency()
     return summary
+
+
+def addons_of(project: LiveProject, number: int, country: str | None) -> tuple:
+    """The add-ons the ``number``-th planned pledge takes: one of each whose turn it is (one
+    that ships only when the pledge ships somewhere)."""
+    return tuple(
+        (addon_id, 1)
+        for addon_id, extra in zip(project.addon_ids, project.spec.addons, strict=True)
+        if number % extra.every == 0 and (country or not extra.shipping_to)
+    )
 
 
 def _pledge(backer_id: int, project_id: int, terms: Terms, source: Source | None = None) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
+from app.addons import services as addons
 from app.campaign import referrals
 from app.demo import conversations
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE, PROJECTS, Person, ProjectSpec, TierSpec
@@ -80,7 +81,8 @@ def _seed(now: datetime, saved: list[str]) -> Summary:
         made.append(project)
         if spec.status == "live":
             tier_ids = tuple(tier.id for tier in sorted(project.tiers, key=lambda t: t.id))
-            summary.live.append(LiveProject(project.id, tier_ids, spec))
+            addon_ids = tuple(addon.id for addon in sorted(project.addons, key=lambda a: a.id))
+            summary.live.append(LiveProject(project.id, tier_ids, spec, addon_ids))
         summary.by_status[project.status.value] = summary.by_status.get(project.status.value, 0) + 1
         summary.tiers += len(spec.tiers)
     conversations.talk(made, list(summary.backer_ids.values()))
@@ -146,6 +148,13 @@ def _project(
         rewards.add_tier(project, _tier_values(tier, factor, deliver_from=deadline))
         for tier in spec.tiers
     ]
+    for extra in spec.addons:
+        addons.add_addon(
+            project,
+            {"title": extra.title, "description": extra.description,
+             "price": extra.price * factor, "quantity_limit": extra.limit,
+             "shipping_rules": [Rule(d, fee * factor) for d, fee in extra.shipping_to]},
+        )  # fmt: skip
     for goal in spec.stretch:
         stretch.add_goal(
             project,

@@ -160,7 +160,7 @@ def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seed
     assert f"Made {len(pledges)} pledges" in seeded.output
     for project in live_projects():
         mine = [p for p in pledges if p.project_id == project.id]
-        assert project.pledged_amount == sum(p.amount + p.shipping_fee for p in mine) > 0
+        assert project.pledged_amount == sum(p.total for p in mine) > 0
         assert project.backer_count == len(mine) == len({p.backer_id for p in mine})
         for tier in project.tiers:
             assert tier.claimed == sum(p.tier_id == tier.id for p in mine)
@@ -357,3 +357,24 @@ def test_a_live_project_has_three_stretch_goals_and_its_pledges_reached_one(seed
     html = client.get(project_path(project)).get_data(as_text=True)
     assert html.count('data-testid="stretch-reached"') == 1
     assert str(escape(made[2].title)) in html
+
+
+def test_copperleaf_offers_two_add_ons_that_some_backers_took(seeded, client):
+    from app.addons.models import Addon, PledgeAddon
+
+    offered = list(db.session.scalars(select(Addon).order_by(Addon.id)))
+    assert [a.title for a in offered] == ["Playmat", "Solo campaign (printable)"]
+    assert offered[0].ships and not offered[1].ships
+    for addon in offered:
+        held = db.session.scalar(
+            select(func.coalesce(func.sum(PledgeAddon.quantity), 0)).where(
+                PledgeAddon.addon_id == addon.id
+            )
+        )
+        assert addon.claimed == held > 0
+    project = db.session.get(Project, offered[0].project_id)
+    mine = list(db.session.scalars(select(Pledge).where(Pledge.project_id == project.id)))
+    assert project.pledged_amount == sum(p.total for p in mine)
+    assert sum(p.addons_amount for p in mine) > 0
+    html = client.get(project_path(project)).get_data(as_text=True)
+    assert 'data-testid="addon"' in html and "Playmat" in html
