@@ -219,13 +219,25 @@ def format_money(minor: int, code: str) -> str:
 
 
 def addon_line(line, code: str) -> str:
-    """One add-on line of a pledge with its shipping, "2 \N{MULTIPLICATION SIGN} Extra deck
-    (US$30.00)"; a line is a PledgeAddon or a (title, quantity, amount) tuple (mail facts)."""
+    """One add-on line of a pledge: "2 \N{MULTIPLICATION SIGN} Playmat ($50.00 + $18.00
+    shipping)"; a line is a PledgeAddon or a (title, quantity, amount, shipping) tuple (the
+    mails' facts)."""
     if isinstance(line, tuple):
-        title, quantity, amount = line
+        title, quantity, amount, shipping = line
     else:
-        title, quantity, amount = line.addon.title, line.quantity, line.total
-    return f"{quantity} \N{MULTIPLICATION SIGN} {title} ({format_money(amount, code)})"
+        title, quantity, amount, shipping = (
+            line.addon.title, line.quantity, line.amount, line.shipping_fee
+        )  # fmt: skip
+    if shipping:
+        return gettext(
+            "%(quantity)s \N{MULTIPLICATION SIGN} %(title)s (%(amount)s + %(shipping)s shipping)",
+            quantity=quantity, title=title, amount=format_money(amount, code),
+            shipping=format_money(shipping, code),
+        )  # fmt: skip
+    return gettext(
+        "%(quantity)s \N{MULTIPLICATION SIGN} %(title)s (%(amount)s)",
+        quantity=quantity, title=title, amount=format_money(amount, code),
+    )  # fmt: skip
 
 
 def register(app: Flask) -> None:

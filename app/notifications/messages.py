@@ -230,20 +230,20 @@ class PledgeFacts:
     shipping_fee: int
     shipping_country: str | None
     total: int
-    addons: tuple[tuple[str, int, int], ...] = ()  # (title, quantity, amount with shipping)
+    addons: tuple[tuple[str, int, int, int], ...] = ()  # (title, quantity, amount, shipping)
 
 
-def _addon_lines(ids: set[int]) -> dict[int, list[tuple[str, int, int]]]:
+def _addon_lines(ids: set[int]) -> dict[int, list[tuple[str, int, int, int]]]:
     rows = db.session.execute(
-        select(PledgeAddon.pledge_id, Addon.title, PledgeAddon.quantity,
-               (PledgeAddon.amount + PledgeAddon.shipping_fee).label("total"))
+        select(PledgeAddon.pledge_id, Addon.title, PledgeAddon.quantity, PledgeAddon.amount,
+               PledgeAddon.shipping_fee)
         .join(Addon, Addon.id == PledgeAddon.addon_id)
         .where(PledgeAddon.pledge_id.in_(ids))
         .order_by(PledgeAddon.pledge_id, Addon.price, Addon.id)
     )  # fmt: skip
-    lines: dict[int, list[tuple[str, int, int]]] = {}
+    lines: dict[int, list[tuple[str, int, int, int]]] = {}
     for r in rows:
-        lines.setdefault(r.pledge_id, []).append((r.title, r.quantity, r.total))
+        lines.setdefault(r.pledge_id, []).append((r.title, r.quantity, r.amount, r.shipping_fee))
     return lines
 
 

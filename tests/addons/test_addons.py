@@ -172,11 +172,13 @@ def test_a_pledge_with_add_ons_charges_them_with_their_shipping_and_shows_them(
     db.session.refresh(project)
     assert project.pledged_amount == 7800
     page = backer.client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
-    assert f"2 {X} Extra deck ($24.00)" in page and f"1 {X} Playmat ($29.00)" in page
+    assert (
+        f"2 {X} Extra deck ($24.00)" in page and f"1 {X} Playmat ($20.00 + $9.00 shipping)" in page
+    )
     assert "$78.00" in page
     deliver(file_backend)
     (receipt,) = mail_to(mail_file, BEA)
-    assert f"2 {X} Extra deck ($24.00); 1 {X} Playmat ($29.00)" in words_of(receipt)
+    assert f"2 {X} Extra deck ($24.00); 1 {X} Playmat ($20.00 + $9.00 shipping)" in words_of(receipt)
     assert_books_balance()
 
 
