@@ -178,7 +178,9 @@ def test_a_pledge_with_add_ons_charges_them_with_their_shipping_and_shows_them(
     assert "$78.00" in page
     deliver(file_backend)
     (receipt,) = mail_to(mail_file, BEA)
-    assert f"2 {X} Extra deck ($24.00); 1 {X} Playmat ($20.00 + $9.00 shipping)" in words_of(receipt)
+    assert f"2 {X} Extra deck ($24.00); 1 {X} Playmat ($20.00 + $9.00 shipping)" in words_of(
+        receipt
+    )
     assert_books_balance()
 
 
