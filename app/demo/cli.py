@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.accounts.models import User
 from app.accounts.services import AccountError
-from app.demo import conversation, ending, history, pledging
+from app.demo import conversation, delivery, ending, history, pledging
 from app.demo import seed as demo
 from app.demo import surveys as demo_surveys
 from app.demo.data import BACKERS, DEMO_PASSWORD, PEOPLE
@@ -36,10 +36,13 @@ def seed_command() -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     pledges = pledging.make_pledges(summary.live, summary.backer_ids)
+    live = [p.id for p in summary.live if p.spec.status == "live"]
+    funded = [p.id for p in summary.live if p.spec.status == "funded"]
     with transaction():
-        posted = conversation.add_comments([live.id for live in summary.live])
-        history.spread([live.id for live in summary.live], clock.now())
-        published = conversation.add_updates(summary.live[0].id) if summary.live else 0
+        posted = conversation.add_comments(live)
+        history.spread([p.id for p in summary.live], clock.now())
+        published = conversation.add_updates(live[0]) if live else 0
+    delivered = _deliver(funded) if not pledges.warning else []
 
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
     projects = sum(summary.by_status.values())
@@ -53,6 +56,13 @@ def seed_command() -> None:
     )
     click.echo(f"Posted {posted} comments and creator replies on live projects.")
     click.echo(f"Published {published} updates (one for backers only) on a live project.")
+    for done in delivered:
+        click.echo(
+            f"Ended project {done.project_id} ({done.title}): funded and paid out "
+            f"({done.paid_out} to the creator); {done.answered} of {done.backers} backers "
+            f"answered its survey; {done.shipped} rewards shipped, {done.received} confirmed "
+            f"received, {done.problems} problem reported."
+        )
     if pledges.warning:
         click.echo(_warning(pledges), err=True)
     _print_logins()
@@ -96,6 +106,21 @@ def survey_command(project: int) -> None:
         f"Project {project}: survey sent to {asked} backers (mails in the outbox), "
         f"{answered} answered. The creator reads it at /projects/{project}/survey."
     )
+
+
+def _deliver(project_ids: list[int]) -> list[delivery.Delivered]:
+    """The funded demo projects, ended, paid out and shipping; a step that cannot be done is
+    a warning, and that project waits as a real one would."""
+    done = []
+    for project_id in project_ids:
+        try:
+            done.append(delivery.deliver(project_id))
+        except delivery.DeliveryStopped as stopped:
+            db.session.rollback()
+            click.echo(
+                f"Note: project {project_id} was not carried past its end: {stopped}", err=True
+            )
+    return done
 
 
 def _print_logins() -> None:

@@ -79,7 +79,9 @@ class ProjectSpec:
     duration_days: int
     timezone: str
     colours: tuple[tuple[int, int, int], tuple[int, int, int]]  # cover gradient
-    status: str = "live"  # live, approved, submitted or draft
+    # live, approved, submitted or draft; "funded": launched and pledged like a live one, then
+    # ended, paid out, surveyed and shipped by app/demo/delivery.py (offline only)
+    status: str = "live"
     left: timedelta = timedelta(days=10)  # live only: time before the deadline
     moderator: str = "moderator1"
     tiers: tuple[TierSpec, ...] = field(default_factory=tuple)
@@ -90,6 +92,11 @@ class ProjectSpec:
     stretch: tuple[StretchSpec, ...] = field(default_factory=tuple)
     country: str | None = None  # where the project is based: its "domestic" shipping
     addons: tuple[AddonSpec, ...] = ()
+
+    @property
+    def launches(self) -> bool:
+        """Launched by the seed, and pledged for by the demo backers."""
+        return self.status in ("live", "funded")
 
 
 REFERRING_SITES = ("boardgamegeek.com", "www.reddit.com")
@@ -957,5 +964,64 @@ Background: [Chinese paper cutting](https://en.wikipedia.org/wiki/Chinese_paper_
         timezone="Asia/Shanghai",
         colours=((170, 20, 30), (250, 190, 60)),
         status="draft",
+    ),
+    # ---- ended: funded, paid out, its backers surveyed and most rewards shipped ----
+    ProjectSpec(
+        owner="creator1",
+        title="Saltmarsh Field Notes: a letterpress notebook",
+        blurb="A pocket notebook for walks on the estuary, letterpress-printed in Falmouth, "
+        "with a tide table and twelve pages of marsh plants.",
+        story="""\
+## A notebook that likes the wet
+
+Every week I walk the saltmarsh at the mouth of the Fal with a soggy notebook. This one
+will not be soggy: **stone paper** pages that take pencil in the rain, a letterpress cover
+and a ribbon to keep your place.
+
+## Inside
+
+- 96 stone-paper pages, dotted, 9 x 14 cm
+- A tide table for the year and a page for each month's moon
+- Twelve illustrated pages of **marsh plants**, from samphire to sea lavender
+
+Thank you to everyone who backed it: the notebooks are on their way.
+""",
+        category="design",
+        currency="GBP",
+        goal=300,
+        duration_days=21,
+        timezone="Europe/London",
+        colours=((86, 110, 72), (222, 214, 180)),
+        status="funded",
+        left=timedelta(hours=2),
+        moderator="moderator2",
+        country="GB",
+        tiers=(
+            TierSpec(
+                "Field notebook",
+                "One Saltmarsh notebook.",
+                16,
+                backers=7,
+                shipping_to=(("domestic", 3), ("europe", 5), ("world", 8)),
+                deliver_months=1,
+            ),
+            TierSpec(
+                "Notebook and tide print",
+                "The notebook and an A4 letterpress print of the estuary's tides.",
+                35,
+                backers=5,
+                shipping_to=(("domestic", 4), ("europe", 7), ("world", 11)),
+                deliver_months=1,
+            ),
+            TierSpec(
+                "Studio bundle",
+                "Three notebooks, the print and a visit to the press in Falmouth.",
+                70,
+                limit=20,
+                backers=2,
+                shipping_to=(("domestic", 5), ("europe", 9), ("world", 14)),
+                deliver_months=1,
+            ),
+        ),
     ),
 )

@@ -79,11 +79,11 @@ def _seed(now: datetime, saved: list[str]) -> Summary:
     for index, spec in enumerate(PROJECTS):
         project = _project(spec, index, users, categories, now, saved)
         made.append(project)
-        if spec.status == "live":
+        if spec.launches:
             tier_ids = tuple(tier.id for tier in sorted(project.tiers, key=lambda t: t.id))
             addon_ids = tuple(addon.id for addon in sorted(project.addons, key=lambda a: a.id))
             summary.live.append(LiveProject(project.id, tier_ids, spec, addon_ids))
-        summary.by_status[project.status.value] = summary.by_status.get(project.status.value, 0) + 1
+        summary.by_status[spec.status] = summary.by_status.get(spec.status, 0) + 1
         summary.tiers += len(spec.tiers)
     conversations.talk(made, list(summary.backer_ids.values()))
     return summary
@@ -143,7 +143,7 @@ def _project(
     # deadline is `left` from now; the others moved through review in the last few days.
     launched_at = now - (timedelta(days=spec.duration_days) - spec.left)
     deadline = launched_at + timedelta(days=spec.duration_days)
-    anchor = launched_at if spec.status == "live" else now
+    anchor = launched_at if spec.launches else now
     tiers = [
         rewards.add_tier(project, _tier_values(tier, factor, deliver_from=deadline))
         for tier in spec.tiers
@@ -162,13 +162,13 @@ def _project(
         )
     if spec.status != "draft":
         projects.submit(project, owner)
-    if spec.status in ("approved", "live"):
+    if spec.status == "approved" or spec.launches:
         projects.approve(project, users[spec.moderator], _approval_note(index))
-    if spec.status == "live":
+    if spec.launches:
         projects.launch(project, owner, now=launched_at)
     for tag, label in spec.referral_tags:
         referrals.add_tag(project, tag, label)
-    _backdate(project, tiers, anchor, spec.status)
+    _backdate(project, tiers, anchor, "live" if spec.launches else spec.status)
     db.session.flush()
     return project
 

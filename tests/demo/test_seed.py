@@ -156,8 +156,14 @@ def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seed
     pledges = held_pledges()
     assert 120 <= len(pledges) <= 250
     assert len(pledges) == sum(len(plan(spec)) for spec in PROJECTS if spec.status == "live")
-    assert db.session.scalar(select(func.count()).select_from(Pledge)) == len(pledges)
-    assert f"Made {len(pledges)} pledges" in seeded.output
+    # The funded project's pledges were collected when it was paid out.
+    collected = db.session.scalar(
+        select(func.count()).where(Pledge.status == PledgeStatus.COLLECTED)
+    )
+    assert collected == sum(len(plan(spec)) for spec in PROJECTS if spec.status == "funded") > 0
+    made = len(pledges) + collected
+    assert db.session.scalar(select(func.count()).select_from(Pledge)) == made
+    assert f"Made {made} pledges" in seeded.output
     for project in live_projects():
         mine = [p for p in pledges if p.project_id == project.id]
         assert project.pledged_amount == sum(p.total for p in mine) > 0
@@ -378,3 +384,57 @@ def test_copperleaf_offers_two_add_ons_that_some_backers_took(seeded, client):
     assert sum(p.addons_amount for p in mine) > 0
     html = client.get(project_path(project)).get_data(as_text=True)
     assert 'data-testid="addon"' in html and "Playmat" in html
+
+
+def test_the_funded_project_is_paid_out_surveyed_and_mostly_delivered(seeded, client, stripe_fake):
+    from app.fulfilment.models import Shipment
+    from app.payouts.models import Payout
+    from app.surveys.models import Survey, SurveyResponse
+
+    [spec] = [s for s in PROJECTS if s.status == "funded"]
+    project = db.session.scalar(select(Project).where(Project.title == spec.title))
+    assert project.status is ProjectStatus.PAID_OUT and project.currency == "GBP"
+    pledges = list(db.session.scalars(select(Pledge).where(Pledge.project_id == project.id)))
+    assert len(pledges) == len(plan(spec)) == 14
+    assert {p.status for p in pledges} == {PledgeStatus.COLLECTED}
+    assert project.pledged_amount == sum(p.total for p in pledges) >= project.goal_amount
+
+    # Paid out at the fake Stripe: one transfer of the net to the creator's own account.
+    payout = db.session.scalar(select(Payout).where(Payout.project_id == project.id))
+    assert payout.net == payout.gross - payout.fee and payout.fee > 0
+    assert payout.gross == project.pledged_amount
+    [transfer] = [
+        t for t in stripe_fake.objects("transfers") if t["id"] == payout.stripe_transfer_id
+    ]
+    assert (transfer["amount"], transfer["currency"]) == (payout.net, "gbp")
+    pounds = f"£{payout.net // 100:,}.{payout.net % 100:02d}"
+    assert (
+        f"Ended project {project.id} ({spec.title}): funded and paid out ({pounds} to the "
+        "creator); 12 of 14 backers answered its survey; 12 rewards shipped, 4 confirmed "
+        "received, 1 problem reported." in seeded.output
+    )
+
+    # The survey went to every backer; twelve answered, with an address in their own country.
+    survey = db.session.scalar(select(Survey).where(Survey.project_id == project.id))
+    responses = list(
+        db.session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == survey.id))
+    )
+    assert len(responses) == 14
+    assert sum(r.answered_at is not None for r in responses) == 12
+
+    shipments = list(db.session.scalars(select(Shipment).where(Shipment.project_id == project.id)))
+    assert len(shipments) == 12 and all(s.tracking_number.endswith("GB") for s in shipments)
+    assert sum(s.is_received for s in shipments) == 4
+    assert [s.problem for s in shipments if s.has_problem] == [
+        "The print arrived with a crease across one corner; the notebook is fine."
+    ]
+    assert books.check() == []
+
+    # What a visitor and the creator see: 12 of 14 delivered is 85%.
+    page = client.get(project_path(project)).get_data(as_text=True)
+    assert "85% of rewards delivered" in page
+    browser = Browser(client)
+    browser.login("creator1@demo.test", seeded_password(seeded))
+    manage = client.get(f"/projects/{project.id}/fulfilment").get_data(as_text=True)
+    assert "85% of rewards delivered: 12 of 14 shipped, 4 confirmed by backers." in manage
+    assert "1 problem reported." in manage
