@@ -16,10 +16,9 @@ here with a warning; the seed keeps what was done, and the project waits as a re
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from dataclasses import dataclass
 
+import requests
 from flask import current_app
 from sqlalchemy import select
 
@@ -76,7 +75,7 @@ def deliver(project_id: int) -> Delivered:
     try:
         _payouts_ready(owner_id)
         _fake("/_config/balance/make_available", {"currency": currency.lower()})
-    except (GatewayError, OSError) as error:
+    except (GatewayError, requests.RequestException) as error:
         raise DeliveryStopped(f"the fake Stripe could not set up the payout: {error}") from None
     with transaction():
         ending.end_now(str(project_id), clock.now())
@@ -92,9 +91,10 @@ def deliver(project_id: int) -> Delivered:
         paid_out = format_money(payout.net, payout.currency)
         asked, answered = demo_surveys.survey_demo(project_id, answers=ANSWERED)
     with transaction():
-        shipped = _ship(db.session.get(Project, project_id), owner_id)
+        pledge_ids = _collected(project_id)
+        shipped = _ship(db.session.get(Project, project_id), pledge_ids, owner_id)
     with transaction():
-        received, problems = _backers_answer(project_id)
+        received, problems = _backers_answer(pledge_ids)
     return Delivered(project_id, title, paid_out, asked, answered, shipped, received, problems)
 
 
@@ -112,13 +112,10 @@ def _payouts_ready(user_id: int) -> None:
     payout_workflows.refresh(user_id)
 
 
-def _fake(path: str, data: dict[str, str]) -> dict:
-    """POST to one of the fake Stripe's test-only routes."""
-    url = current_app.config["STRIPE_API_BASE"].rstrip("/") + path
-    body = "&".join(f"{k}={v}" for k, v in data.items()).encode()
-    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-        return json.load(answer)
+def _fake(path: str, data: dict[str, str]) -> None:
+    """POST to one of the fake Stripe's test-only routes (as `flask payments` does)."""
+    base = current_app.config["STRIPE_API_BASE"].rstrip("/")
+    requests.post(f"{base}{path}", data=data, timeout=10).raise_for_status()
 
 
 def _collected(project_id: int) -> list[int]:
@@ -131,20 +128,18 @@ def _collected(project_id: int) -> list[int]:
     )
 
 
-def _ship(project: Project, owner_id: int) -> int:
+def _ship(project: Project, pledge_ids: list[int], owner_id: int) -> int:
     """Mark all but the last few collected pledges shipped, as a CSV upload would."""
-    pledge_ids = _collected(project.id)[:-NOT_SHIPPED]
     lines = [
         CsvLine(number, pledge_id, f"RN{100_000_000 + pledge_id * 7919:09d}GB")
-        for number, pledge_id in enumerate(pledge_ids, start=2)  # line 1: the header
+        for number, pledge_id in enumerate(pledge_ids[:-NOT_SHIPPED], start=2)  # line 1: the header
     ]
     fulfilment.mark_lines(project, lines, owner_id)
     return len(lines)
 
 
-def _backers_answer(project_id: int) -> tuple[int, int]:
+def _backers_answer(pledge_ids: list[int]) -> tuple[int, int]:
     """The first few backers confirm receipt; the next one reports a problem."""
-    pledge_ids = _collected(project_id)
     received = sum(
         fulfilment.confirm_received(fulfilment.shipment_of(pledge_id))
         for pledge_id in pledge_ids[:RECEIVED]
