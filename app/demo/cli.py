@@ -49,7 +49,9 @@ def seed_command() -> None:
     accounts = len(summary.people) + len(summary.backer_ids)
     click.echo(f"Created {accounts} accounts and {projects} projects ({statuses}),")
     click.echo(f"with {summary.tiers} reward tiers and a generated cover image each.")
-    held = ", ".join(format_money(amount, code) for code, amount in pledges.held.items())
+    # Read after the funded project is paid out: its pledges are no longer in escrow.
+    in_escrow = pledging.held_by_currency() if delivered else pledges.held
+    held = ", ".join(format_money(amount, code) for code, amount in in_escrow.items())
     click.echo(
         f"Made {pledges.made} pledges through the payment provider with a test card; "
         f"held in escrow: {held or 'nothing'}."

@@ -13,6 +13,7 @@ from app.campaign.models import FundingHour
 from app.extensions import db
 from tests.helpers import Browser, gen_project, gen_user, project_path
 from tests.helpers.pledging import new_backer, open_payment_of, pay_through_pages
+from tests.helpers.settling import settle
 
 
 def figure(html: str, testid: str) -> str:
@@ -116,6 +117,18 @@ def test_the_chart_is_public_and_names_nobody(app, project, stripe_fake, clock):
     # The picture may style itself, nothing else: no script, no outside resource.
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy
+
+
+def test_after_the_deadline_the_chart_speaks_of_the_campaign_in_the_past(
+    app, runner, project, stripe_fake, clock
+):
+    run_campaign(app, project, stripe_fake, clock)
+    clock.jump_past(project.deadline)
+    settle(runner)  # $90 of $1,000: it fails and every backer is refunded
+    page = app.test_client().get(project_path(project), follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Pledged: $90.00 of the $1,000.00 goal, from 2 backers; the campaign ended" in html
+    assert "the campaign ends" not in html
 
 
 def test_no_dashboard_or_chart_before_launch(app, creator):

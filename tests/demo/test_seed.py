@@ -26,6 +26,7 @@ from app.demo.data import BACKERS, PROJECTS
 from app.demo.pledging import plan
 from app.extensions import db, limiter
 from app.ledger.models import LedgerTransaction
+from app.money import format_money
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge
 from app.projects.domain import ProjectStatus
@@ -164,6 +165,12 @@ def test_totals_come_from_real_pledges_paid_at_stripe_and_the_ledger_agrees(seed
     made = len(pledges) + collected
     assert db.session.scalar(select(func.count()).select_from(Pledge)) == made
     assert f"Made {made} pledges" in seeded.output
+    # The printed escrow figure is what the held pledges hold, after the payout.
+    held = Counter()
+    for pledge in pledges:
+        held[pledge.currency] += pledge.total
+    printed = ", ".join(format_money(held[code], code) for code in sorted(held))
+    assert f"held in escrow: {printed}." in seeded.output
     for project in live_projects():
         mine = [p for p in pledges if p.project_id == project.id]
         assert project.pledged_amount == sum(p.total for p in mine) > 0
