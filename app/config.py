@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
     "PLATFORM_FEE_PERCENT": 5,
+    # Who bears Stripe's processing fees on the pledges a creator is paid for: "creator"
+    # (deducted from the payout, as Kickstarter does) or "platform". On refunded pledges the
+    # fee (which Stripe keeps) is always the platform's cost.
+    "PROCESSING_FEES_PAID_BY": "creator",
     "LAUNCH_NEEDS_PAYOUT_ACCOUNT": False,  # False: warn the creator; True: refuse to launch
     # Notifications
     "MAIL_BACKEND": "file",  # file: instance/outbox-mail.log (mbox); log; smtp
@@ -105,6 +109,7 @@ SQLITE_FILE = "crowdfund.sqlite3"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 FAKESTRIPE_URL_FILE = "fakestripe.url"  # written by scripts/run while its fake Stripe runs
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
+FEE_PAYERS = ("creator", "platform")
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
@@ -173,6 +178,11 @@ def _derive(app: Flask) -> None:
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["HTTPS"]
     cfg["PREFERRED_URL_SCHEME"] = "https" if cfg["HTTPS"] else "http"
     cfg["BOOTSTRAP_SERVE_LOCAL"] = True
+    if cfg["PROCESSING_FEES_PAID_BY"] not in FEE_PAYERS:
+        raise ValueError(
+            f"PROCESSING_FEES_PAID_BY must be one of {', '.join(FEE_PAYERS)}, "
+            f"not {cfg['PROCESSING_FEES_PAID_BY']!r}"
+        )
     offline = not cfg["STRIPE_SECRET_KEY"]
     if offline and not cfg["STRIPE_PUBLISHABLE_KEY"]:
         cfg["STRIPE_PUBLISHABLE_KEY"] = "pk_test_offline"

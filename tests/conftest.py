@@ -138,9 +138,9 @@ def fakestripe_url() -> Iterator[str]:
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen(
-        # No processing fees for the platform's suite until the platform books them (issue
-        # 16): with Stripe's pricing a funded project's payout exceeds the balance it leaves.
-        # The fake's own tests (tests/fakestripe) run it with Stripe's published pricing.
+        # No processing fees by default, so payouts in tests are round figures; the tests of
+        # fees (tests/settlement/test_processing_fees.py) set Stripe's pricing for themselves
+        # (reset puts this back), and the fake's own tests run it with Stripe's pricing.
         [
             sys.executable,
             "-m",

@@ -14,7 +14,7 @@ from sqlalchemy import Row, String, cast, func, literal, select
 
 from app.extensions import db
 from app.ledger.models import LedgerEntry, LedgerTransaction
-from app.ledger.services import balance, creator
+from app.ledger.services import PLATFORM_PROCESSING, STRIPE_FEES, balance, creator
 from app.payouts.models import Payout, PayoutStatus
 from app.pledges.domain import PledgeStatus
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, RefundStatus
@@ -119,13 +119,43 @@ def the_creator_got_the_payout(payout: Payout, _collected: int) -> str | None:
     return None
 
 
+def stripe_fees_are_booked_as_read(project: Row, _in_escrow: int) -> str | None:
+    """Every processing fee read from Stripe is booked once, and nothing else is."""
+    if project.fees_booked != project.fees_read:
+        return (
+            f"project {project.id}: Stripe's processing fees read total {project.fees_read} "
+            f"but {project.fees_booked} is booked"
+        )
+    return None
+
+
+def the_payout_deducts_only_fees_stripe_kept(payout: Payout, _collected: int) -> str | None:
+    """The fees a payout deducts went back to the platform, and were paid to Stripe."""
+    recovered = _project_balance(payout.project_id, PLATFORM_PROCESSING, "fee_recovery")
+    paid = _project_balance(payout.project_id, STRIPE_FEES)
+    if recovered != payout.processing_fee or payout.processing_fee > paid:
+        return (
+            f"project {payout.project_id}: the payout deducts {payout.processing_fee} of "
+            f"processing fees, {recovered} went back to the platform, Stripe kept {paid}"
+        )
+    return None
+
+
 PLEDGE_RULES = (
     no_pledge_is_refunded_more_than_it_paid,
     a_held_pledge_has_its_total_in_escrow,
     an_ended_pledge_has_nothing_in_escrow,
 )
-PROJECT_RULES = (escrow_holds_what_the_pledges_have_there, the_totals_count_the_held_pledges)
-PAYOUT_RULES = (a_payout_is_made_on_what_was_collected, the_creator_got_the_payout)
+PROJECT_RULES = (
+    escrow_holds_what_the_pledges_have_there,
+    the_totals_count_the_held_pledges,
+    stripe_fees_are_booked_as_read,
+)
+PAYOUT_RULES = (
+    a_payout_is_made_on_what_was_collected,
+    the_creator_got_the_payout,
+    the_payout_deducts_only_fees_stripe_kept,
+)
 
 
 # --- The reads -----------------------------------------------------------------------------
@@ -207,6 +237,20 @@ def _projects(project_id: int | None) -> list[Row]:
         .group_by(LedgerEntry.account)
         .subquery()
     )
+    read = (
+        select(Pledge.project_id, func.sum(Payment.processing_fee).label("amount"))
+        .join(Payment, Payment.pledge_id == Pledge.id)
+        .where(Payment.processing_fee.is_not(None))
+        .group_by(Pledge.project_id)
+        .subquery()
+    )
+    booked = (
+        select(LedgerTransaction.project_id, func.sum(LedgerEntry.amount).label("amount"))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .where(LedgerEntry.account == STRIPE_FEES)
+        .group_by(LedgerTransaction.project_id)
+        .subquery()
+    )
     stmt = (
         select(
             Project.id,
@@ -216,13 +260,29 @@ def _projects(project_id: int | None) -> list[Row]:
             func.coalesce(held.c.amount, 0).label("held_amount"),
             func.coalesce(held.c.n, 0).label("held_count"),
             func.coalesce(escrow.c.amount, 0).label("escrow"),
+            func.coalesce(read.c.amount, 0).label("fees_read"),
+            func.coalesce(booked.c.amount, 0).label("fees_booked"),
         )
         .outerjoin(held, held.c.project_id == Project.id)
         .outerjoin(escrow, escrow.c.account == literal("escrow:") + cast(Project.id, String))
+        .outerjoin(read, read.c.project_id == Project.id)
+        .outerjoin(booked, booked.c.project_id == Project.id)
     )
     if project_id is not None:
         stmt = stmt.where(Project.id == project_id)
     return list(db.session.execute(stmt))
+
+
+def _project_balance(project_id: int, account: str, kind: str | None = None) -> int:
+    """The net of one account's entries in a project's transactions (of one kind)."""
+    stmt = (
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.project_id == project_id, LedgerEntry.account == account)
+    )
+    if kind is not None:
+        stmt = stmt.where(LedgerTransaction.kind == kind)
+    return int(db.session.scalar(stmt))
 
 
 def _payouts(project_id: int | None) -> list[Payout]:

@@ -1,7 +1,8 @@
 """`flask ledger reconcile`: one project's books against what Stripe reports.
 
-Three sides are compared: what Stripe says (PaymentIntents and their charges, refunds,
-transfers), our rows (payments, refunds, the payout) and the ledger. Every difference is one
+Three sides are compared: what Stripe says (PaymentIntents, their charges and the charges'
+balance transactions, which carry the processing fee; refunds; transfers), our rows
+(payments with their fees, refunds, the payout) and the ledger. Every difference is one
 line of text; an empty list means the three agree.
 
 How Stripe is asked, and why:
@@ -91,6 +92,7 @@ class _Payment:
     status: PaymentStatus
     intent_id: str | None
     charge_id: str | None
+    processing_fee: int | None
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ def reconcile(project_id: int, workers: int | None = None) -> Reconciliation:
                 refunds = _refunds_of([p.id for p in payments])
                 txns = _transactions(
                     [f"payment:{p.id}" for p in payments]
+                    + [f"processing-fee:payment:{p.id}" for p in payments]
                     + [f"refund:{r.id}" for rs in refunds.values() for r in rs]
                 )
             if not payments:
@@ -192,6 +195,7 @@ def _payments_after(project_id: int, after: int) -> list[_Payment]:
             Payment.status,
             Payment.stripe_payment_intent_id,
             Payment.stripe_charge_id,
+            Payment.processing_fee,
         )
         .join(Pledge, Pledge.id == Payment.pledge_id)
         .where(Pledge.project_id == project_id, Payment.id > after)
@@ -329,6 +333,17 @@ def _compare_payment(
         else None
     )
     _expect_txn(report, project_id, what, f"payment:{payment.id}", "charge", moves, txns, matched)
+    fee = payment.processing_fee
+    _expect_txn(
+        report,
+        project_id,
+        f"the processing fee of {what}",
+        f"processing-fee:payment:{payment.id}",
+        "processing_fee",
+        (ledger.PLATFORM_PROCESSING, ledger.STRIPE_FEES, fee) if succeeded and fee else None,
+        txns,
+        matched,
+    )
 
     if answer is None:  # no PaymentIntent id on our row
         if succeeded:
@@ -371,6 +386,12 @@ def _compare_payment(
         report.add(
             f"{what}: Stripe's charge of {intent_id} is {charge.id}, "
             f"our payment row says {payment.charge_id}"
+        )
+    if charge.fee is not None and charge.fee != payment.processing_fee:
+        ours = "not read yet" if fee is None else report.money(fee)
+        report.add(
+            f"{what}: Stripe kept a processing fee of {report.money(charge.fee)} on "
+            f"{charge.id}, our payment row says {ours}"
         )
 
 
@@ -487,14 +508,19 @@ def _compare_payout(
         destination = db.session.scalar(
             select(ConnectedAccount.stripe_account_id).where(ConnectedAccount.user_id == owner_id)
         )
-        sources = [f"payout:{payout.id}", f"fee:{payout.id}"] if payout else []
+        sources = (
+            [f"payout:{payout.id}", f"fee:{payout.id}", f"fee-recovery:{payout.id}"]
+            if payout
+            else []
+        )
         txns = _transactions(sources)
         if payout is not None:
             paid = payout.status is PayoutStatus.SUCCEEDED
-            payout_id, net, fee, transfer_id = (
+            payout_id, net, fee, processing, transfer_id = (
                 payout.id,
                 payout.net,
                 payout.fee,
+                payout.processing_fee,
                 payout.stripe_transfer_id,
             )
 
@@ -524,6 +550,16 @@ def _compare_payout(
         f"fee:{payout_id}",
         "fee",
         (escrow, ledger.PLATFORM_FEES, fee) if paid and fee else None,
+        txns,
+        matched,
+    )
+    _expect_txn(
+        report,
+        project_id,
+        f"the processing fees {what} deducts",
+        f"fee-recovery:{payout_id}",
+        "fee_recovery",
+        (escrow, ledger.PLATFORM_PROCESSING, processing) if paid and processing else None,
         txns,
         matched,
     )

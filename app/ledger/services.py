@@ -1,9 +1,16 @@
 """Booking money movements and reading balances: the double-entry book itself.
 
 Accounts are named strings: ``backer:<user id>`` (money outside the platform, on a backer's
-card), ``escrow:<project id>`` (held for a project), ``creator:<project id>`` and
-``platform:fees``. A transaction moves an amount from one account to another as two
-entries that sum to zero.
+card), ``escrow:<project id>`` (held for a project), ``creator:<project id>``,
+``platform:fees`` (the platform's fee), ``platform:processing`` (Stripe's processing fees the
+platform bears: negative) and ``stripe:fees`` (what Stripe kept of every charge). A
+transaction moves an amount from one account to another as two entries that sum to zero.
+
+Processing fees never touch escrow: a backer's pledge stays whole there, so a refund returns
+it in full. Stripe's fee on a charge is booked when it is read (``platform:processing`` ->
+``stripe:fees``); when the creator bears fees, the payout gives the fees of the collected
+pledges back (``escrow`` -> ``platform:processing``). What the platform's Stripe balance holds
+is then the sum of every escrow, ``platform:fees`` and ``platform:processing``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ def creator(project_id: int) -> str:
 
 
 PLATFORM_FEES = "platform:fees"
+PLATFORM_PROCESSING = "platform:processing"
+STRIPE_FEES = "stripe:fees"
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class Transfer:
     ``to_account`` (positive: debited). ``source`` names what caused it (``payment:12``,
     ``refund:7``, ``payout:3``) and is unique: the same source is never booked twice."""
 
-    kind: str  # charge, refund, refund_failed, payout, fee
+    kind: str  # charge, refund, refund_failed, payout, fee, processing_fee, fee_recovery
     source: str
     project_id: int
     pledge_id: int | None

@@ -95,6 +95,16 @@ class Charge:
     amount: int
     amount_refunded: int
     currency: str
+    fee: int | None = None  # its balance transaction's processing fee; None: none yet
+
+
+@dataclass(frozen=True)
+class ChargeFee:
+    """What Stripe kept of a charge: its balance transaction's fee (minor units)."""
+
+    balance_transaction_id: str
+    fee: int
+    currency: str  # the balance transaction's (settlement) currency, lower case
 
 
 @dataclass(frozen=True)
@@ -339,26 +349,46 @@ class StripeGateway:
     # ---- reading back, for reconciliation -----------------------------------------------
 
     def retrieve_payment_intent_with_charge(self, intent_id: str) -> tuple[Intent, Charge | None]:
-        """The intent and its latest charge, in one call (``expand=latest_charge``)."""
+        """The intent, its latest charge and that charge's processing fee, in one call
+        (``expand=latest_charge.balance_transaction``)."""
         pi = self._call(
             self.client.v1.payment_intents.retrieve,
-            {"expand": ["latest_charge"]},
+            {"expand": ["latest_charge.balance_transaction"]},
             None,
             intent_id,
         )
         charge = pi.latest_charge
         if isinstance(charge, str):  # not expanded: fetch it
-            charge = self._call(self.client.v1.charges.retrieve, {}, None, charge)
+            charge = self._call(
+                self.client.v1.charges.retrieve, {"expand": ["balance_transaction"]}, None, charge
+            )
         record = None
         if charge is not None:
+            txn = charge.balance_transaction
+            if isinstance(txn, str):
+                txn = self._call(self.client.v1.balance_transactions.retrieve, {}, None, txn)
             record = Charge(
                 id=charge.id,
                 status=charge.status,
                 amount=charge.amount,
                 amount_refunded=charge.amount_refunded or 0,
                 currency=charge.currency,
+                fee=int(txn.fee) if txn is not None else None,
             )
         return _intent(pi), record
+
+    def retrieve_charge_fee(self, charge_id: str) -> ChargeFee | None:
+        """The processing fee of a charge, from its balance transaction (one call, expanded);
+        None while the charge has no balance transaction yet."""
+        charge = self._call(
+            self.client.v1.charges.retrieve, {"expand": ["balance_transaction"]}, None, charge_id
+        )
+        txn = charge.balance_transaction
+        if txn is None:
+            return None
+        if isinstance(txn, str):  # not expanded: fetch it
+            txn = self._call(self.client.v1.balance_transactions.retrieve, {}, None, txn)
+        return ChargeFee(balance_transaction_id=txn.id, fee=int(txn.fee), currency=txn.currency)
 
     def retrieve_refund(self, refund_id: str) -> RefundResult:
         refund = self._call(self.client.v1.refunds.retrieve, {}, None, refund_id)

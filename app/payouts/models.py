@@ -57,14 +57,20 @@ class Payout(db.Model):
 
     __tablename__ = "payouts"
     __table_args__ = (
-        CheckConstraint("fee >= 0 AND net >= 0 AND fee + net = gross", name="split_adds_up"),
+        CheckConstraint(
+            "fee >= 0 AND processing_fee >= 0 AND net >= 0 AND fee + processing_fee + net = gross",
+            name="split_adds_up",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
     gross: Mapped[int] = mapped_column(BigInteger)  # held total at the deadline
-    fee: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger)  # the platform's fee
+    # Stripe's processing fees of the collected pledges, when the creator bears them
+    # (PROCESSING_FEES_PAID_BY = creator); fixed just before the first transfer is sent.
+    processing_fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     net: Mapped[int] = mapped_column(BigInteger)  # transferred to the creator
     status: Mapped[PayoutStatus] = mapped_column(
         Enum(

@@ -29,6 +29,7 @@ from app.payments.gateway import CardError, GatewayError
 from app.pledges import services
 from app.pledges.domain import PledgeRefused
 from app.pledges.models import Payment, PaymentStatus, Pledge, Refund, StripeEvent
+from app.pledges.services import fees
 from app.projects.models import Project
 from app.referrals import Source
 from app.workflow import step, transaction
@@ -314,6 +315,8 @@ def record_intent(
     if status == "succeeded":
         with transaction():
             outcome = services.payment_succeeded(payment_id, charge_id, clock.now())
+        if charge_id and not outcome.already_handled:
+            _read_fee_now(payment_id, charge_id)
         if outcome.refund_ids:
             run_refunds(list(outcome.refund_ids))
         if not outcome.accepted:
@@ -433,6 +436,41 @@ def recheck_processing_refunds() -> int:
             _record_refund_news(payment_id, theirs.id, theirs.status, theirs.amount,
                                 {"refund_id": str(refund_id)}, theirs.failure_reason)  # fmt: skip
     return len(waiting)
+
+
+def _read_fee_now(payment_id: int, charge_id: str) -> None:
+    """Read a payment's processing fee as soon as it succeeded; if Stripe does not answer,
+    the sweep (``read_processing_fees``) reads it later."""
+    try:
+        fee = gateway().retrieve_charge_fee(charge_id)
+    except GatewayError as error:
+        log.info("payment %s: processing fee left for the sweep: %s", payment_id, error)
+        return
+    if fee is not None:
+        with transaction():
+            fees.fee_read(payment_id, fee.balance_transaction_id, fee.fee, fee.currency)
+
+
+def read_processing_fees(project_id: int | None = None, limit: int = 200) -> int:
+    """Read Stripe's fee of succeeded payments not read yet (oldest first) from their
+    charges' balance transactions, and book each once; returns how many were read. A call
+    that fails leaves its payment for the next sweep."""
+    with transaction():
+        unread = fees.unread(limit, project_id)
+    answers = []
+    for payment_id, charge_id in unread:
+        try:
+            fee = gateway().retrieve_charge_fee(charge_id)
+        except GatewayError as error:
+            log.warning("payment %s: processing fee not read: %s", payment_id, error)
+            continue
+        if fee is not None:
+            answers.append((payment_id, fee))
+    with transaction():
+        return sum(
+            fees.fee_read(pid, fee.balance_transaction_id, fee.fee, fee.currency)
+            for pid, fee in answers
+        )
 
 
 # ---- webhooks ---------------------------------------------------------------------------

@@ -56,6 +56,7 @@ REFUND_IN_FLIGHT = (RefundStatus.PENDING, RefundStatus.PROCESSING)
 
 OPEN_PLEDGE = text("status IN ('pending', 'held')")
 OPEN_PAYMENT = text("status = 'pending'")
+FEE_UNREAD = text("status = 'succeeded' AND processing_fee IS NULL")
 
 
 class Pledge(db.Model):
@@ -155,6 +156,13 @@ class Payment(db.Model):
             postgresql_where=OPEN_PAYMENT,
         ),
         Index("ix_payments_status_expires", "status", "expires_at"),
+        # Succeeded payments whose Stripe processing fee has not been read yet (the sweep's).
+        Index(
+            "ix_payments_fee_unread",
+            "id",
+            sqlite_where=FEE_UNREAD,
+            postgresql_where=FEE_UNREAD,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +186,10 @@ class Payment(db.Model):
     target_addons_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.at_insert)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What Stripe kept of the charge (its balance transaction's fee, in minor units of the
+    # payment's currency), read once the payment succeeded; None until then.
+    processing_fee: Mapped[int | None] = mapped_column(BigInteger)
+    stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
 
     pledge: Mapped[Pledge] = relationship(back_populates="payments")
     target_addons: Mapped[list[PaymentAddon]] = relationship(order_by="PaymentAddon.addon_id")

@@ -41,12 +41,15 @@ def sweep_pledges() -> None:
     expired = checkout.sweep_expired_payments()
     refunds = checkout.resume_refunds()
     reread = checkout.recheck_open_payments() + checkout.recheck_processing_refunds()
-    if expired or refunds or reread:
+    fees = checkout.read_processing_fees()
+    if expired or refunds or reread or fees:
         log.info(
-            "pledge sweep: %s expired payments closed, %s refunds retried, %s re-read at Stripe",
+            "pledge sweep: %s expired payments closed, %s refunds retried, %s re-read at "
+            "Stripe, %s processing fees read",
             expired,
             refunds,
             reread,
+            fees,
         )
 
 
@@ -89,7 +92,7 @@ def send_notifications() -> None:
 
 
 JOBS = (
-    (sweep_pledges, "pledges-sweep", "expire payments, resume refunds"),
+    (sweep_pledges, "pledges-sweep", "expire payments, resume refunds, read fees"),
     (settle_projects, "settlement", "settle projects past their deadline"),
     (
         send_notifications,

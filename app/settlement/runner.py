@@ -26,6 +26,7 @@ from app.payouts.models import PayoutStatus
 from app.pledges import checkout
 from app.pledges import services as pledge_services
 from app.pledges.checkout import RefundOutcome
+from app.pledges.services import fees
 from app.projects.models import Project, ProjectStatus
 from app.settlement import services
 from app.settlement.domain import is_funded, split
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 BALANCE_NOT_YET_AVAILABLE = N_(
     "The money is not yet available to transfer at Stripe: card payments become available a "
     "few days after they are made. The payout goes out by itself as soon as they are."
+)
+FEES_NOT_YET_READ = N_(
+    "Stripe's processing fees of some payments are not read yet; the payout, which deducts "
+    "them, goes out as soon as they are."
 )
 T = TypeVar("T")
 
@@ -235,6 +240,15 @@ def pay_out(project_id: int) -> PayoutOutcome | None:
                 payout_id, "The creator has not finished Stripe onboarding.", in_doubt=in_doubt
             )
         return _pending("creator onboarding")
+    if not in_doubt:  # the amount is fixed before the first transfer is sent, never after
+        share = _processing_fees(project_id)
+        if share is None:
+            with transaction():
+                services.payout_postponed(payout_id, FEES_NOT_YET_READ)
+            return _pending("processing fees not yet read")
+        with transaction():
+            net = services.fix_processing_fee(payout_id, share)
+        params["amount"] = net
     if net == 0:
         with transaction():
             services.payout_succeeded(payout_id, "none", clock.now())
@@ -274,6 +288,16 @@ def pay_out(project_id: int) -> PayoutOutcome | None:
                 services.payout_postponed(payout_id, BALANCE_NOT_YET_AVAILABLE)
             return _pending("balance not yet available")
     return _transfer(project_id, payout_id, params)
+
+
+def _processing_fees(project_id: int) -> int | None:
+    """The processing fees this payout deducts: 0 when the platform bears them; else read
+    from Stripe the fees not read yet, and None while some still are not."""
+    if current_app.config["PROCESSING_FEES_PAID_BY"] != "creator":
+        return 0
+    checkout.read_processing_fees(project_id, limit=1000)
+    with transaction():
+        return fees.creator_share(project_id)
 
 
 def _postponed(

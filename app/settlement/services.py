@@ -375,6 +375,25 @@ def payout_postponed(
     )
 
 
+def fix_processing_fee(payout_id: int, share: int) -> int:
+    """Set the processing fees the payout deducts (never more than what is left after the
+    platform's fee: any excess stays the platform's cost) and return the net to transfer.
+    Only while no transfer may exist: a transfer in doubt keeps its amount."""
+    payout = db.session.get(Payout, payout_id)
+    db.session.refresh(payout)
+    if payout.status is not PayoutStatus.PENDING or transfer_in_doubt(payout):
+        return payout.net
+    deducted = min(share, payout.gross - payout.fee)
+    db.session.execute(
+        update(Payout)
+        .where(Payout.id == payout_id, Payout.status == PayoutStatus.PENDING)
+        .values(processing_fee=deducted, net=payout.gross - payout.fee - deducted)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(payout)
+    return payout.net
+
+
 def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
     """Book the payout and the fee, collect the pledges, and mark the project paid out."""
     won = move(
@@ -400,6 +419,11 @@ def payout_succeeded(payout_id: int, transfer_id: str, now: datetime) -> bool:
         ledger.book(
             Transfer("fee", f"fee:{payout.id}", payout.project_id, None,
                      escrow, ledger.PLATFORM_FEES, payout.fee, payout.currency)
+        )  # fmt: skip
+    if payout.processing_fee:  # the creator bears the fees the platform paid Stripe
+        ledger.book(
+            Transfer("fee_recovery", f"fee-recovery:{payout.id}", payout.project_id, None,
+                     escrow, ledger.PLATFORM_PROCESSING, payout.processing_fee, payout.currency)
         )  # fmt: skip
     db.session.execute(
         update(Pledge)

@@ -65,6 +65,8 @@ class Statement:
     refunds_failed: int
     payout: Payout | None
     escrow_left: int  # the ledger's escrow balance of the project
+    processing_fees: int  # what Stripe kept of the project's charges (the fees read so far)
+    fees_unread: int  # succeeded payments whose fee is not read from Stripe yet
     accounts: list[AccountTotal]
     pledges_by_status: dict[str, int]
 
@@ -80,8 +82,15 @@ class Statement:
     @property
     def balanced(self) -> bool:
         """fee + payout + refunds + escrow left == charged, to the cent."""
-        paid = self.payout.fee + self.payout.net if self._paid_out else 0
+        paid = self.payout.gross if self._paid_out else 0  # fee + processing fees + net
         return paid + self.refunded + self.escrow_left == self.gross
+
+    @property
+    def fees_on_platform(self) -> int:
+        """The processing fees the platform bears: all of them less what the payout deducts
+        (on refunded pledges always; on the rest too when it pays them)."""
+        deducted = self.payout.processing_fee if self._paid_out else 0
+        return self.processing_fees - deducted
 
     @property
     def pledge_count(self) -> int:
@@ -95,8 +104,13 @@ class Statement:
 
 def statement(project: Project) -> Statement:
     pid = project.id
-    gross, payments = db.session.execute(
-        select(func.coalesce(func.sum(Payment.amount), 0), func.count(Payment.id))
+    gross, payments, processing_fees, fees_read = db.session.execute(
+        select(
+            func.coalesce(func.sum(Payment.amount), 0),
+            func.count(Payment.id),
+            func.coalesce(func.sum(Payment.processing_fee), 0),
+            func.count(Payment.processing_fee),
+        )
         .join(Pledge, Pledge.id == Payment.pledge_id)
         .where(Pledge.project_id == pid, Payment.status == PaymentStatus.SUCCEEDED)
     ).one()
@@ -127,6 +141,8 @@ def statement(project: Project) -> Statement:
         refunds_failed=refunds.get(RefundStatus.FAILED, (0, 0))[1],
         payout=db.session.scalar(select(Payout).where(Payout.project_id == pid)),
         escrow_left=int(ledger.balance(ledger.escrow(pid))),
+        processing_fees=int(processing_fees),
+        fees_unread=payments - fees_read,
         accounts=account_totals(pid),
         pledges_by_status={
             status.value: by_status[status] for status in PledgeStatus if status in by_status

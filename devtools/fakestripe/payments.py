@@ -131,8 +131,13 @@ def pi_export(self, expand=None):
     expanded = any(path.split(".")[0] == "latest_charge" for path in expand)
     obj = _pi_export(self, expand=[p for p in expand if p.split(".")[0] != "latest_charge"])
     obj.pop("charges", None)
-    if isinstance(obj.get("latest_charge"), dict) and not expanded:
-        obj["latest_charge"] = obj["latest_charge"]["id"]
+    charge = obj.get("latest_charge")
+    if isinstance(charge, dict) and not expanded:
+        obj["latest_charge"] = charge["id"]
+    elif isinstance(charge, dict):  # Stripe expands nested paths: latest_charge.<field>
+        nested = [p.split(".", 1)[1] for p in expand if p.startswith("latest_charge.")]
+        if nested:
+            obj["latest_charge"] = self.latest_charge._export(expand=nested)
     return obj
 
 

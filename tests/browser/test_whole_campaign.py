@@ -269,7 +269,10 @@ def test_a_whole_campaign(
     expect(page.get_by_test_id("escrow-left")).to_have_text(cora.money(0))
     expect(page.get_by_test_id("transfer-id")).to_have_text(payout.stripe_transfer_id)
     expect(page.get_by_test_id("balanced")).to_have_text(
-        t("Fee + payout + refunds + escrow left = charged, to the cent.")
+        t(
+            "Platform fee + processing fees deducted + payout + refunds + escrow left = "
+            "charged, to the cent."
+        )
     )
     screenshot(page, f"campaign-statement-{suffix}")
 

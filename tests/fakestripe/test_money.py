@@ -66,6 +66,17 @@ def test_a_charge_pays_the_schedules_fee(sdk, pay, currency, amount, fee):
     assert books(sdk, currency) == (0, amount - fee)
 
 
+def test_a_payment_intent_expands_its_charges_balance_transaction(sdk, pay):
+    """Stripe expands nested paths: one call gives the intent, its charge and the fee."""
+    pi = pay(amount=10000)
+    got = sdk.v1.payment_intents.retrieve(pi.id, {"expand": ["latest_charge.balance_transaction"]})
+    assert got.latest_charge.id == pi.latest_charge
+    txn = got.latest_charge.balance_transaction
+    assert (txn.object, txn.fee, txn.source) == ("balance_transaction", 320, pi.latest_charge)
+    plain = sdk.v1.payment_intents.retrieve(pi.id, {"expand": ["latest_charge"]})
+    assert isinstance(plain.latest_charge.balance_transaction, str)  # only when asked
+
+
 def test_the_fee_schedule_is_configurable(fake, sdk, pay):
     fake.json("POST", "/_config/fees", {"usd[percent]": "1", "usd[fixed]": "5"})
     assert fake.json("GET", "/_config/fees")["usd"] == {"percent": "1", "fixed": 5, "dispute": 1500}

@@ -51,6 +51,27 @@ class FakeStripe:
             },
         ).raise_for_status()
 
+    def set_fees(self, **schedule: tuple[str, int]) -> None:
+        """Stripe's card pricing for some currencies: ``usd=("2.9", 30)`` is 2.9% + 30 cents.
+        ``reset`` puts back the schedule the fake started with."""
+        data = {}
+        for currency, (percent, fixed) in schedule.items():
+            data[f"{currency}[percent]"] = percent
+            data[f"{currency}[fixed]"] = str(fixed)
+        self.http.post(f"{self.url}/_config/fees", timeout=10, data=data).raise_for_status()
+
+    def balance(self, currency: str) -> int:
+        """The platform's whole Stripe balance in one currency: available plus pending."""
+        body = self.http.get(
+            f"{self.url}/v1/balance", timeout=10, auth=("sk_test_offline", "")
+        ).json()
+        return sum(
+            part["amount"]
+            for kind in ("available", "pending")
+            for part in body[kind]
+            if part["currency"] == currency
+        )
+
     def pay(self, intent_id: str, card: str = "pm_card_visa") -> dict:
         """What Stripe.js does in the browser: confirm the intent with a card."""
         response = self.http.post(
