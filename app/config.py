@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Flask
 
+from app import money
+
 DEFAULTS: dict[str, Any] = {
     # Core
     "SECRET_KEY": None,  # generated into instance/secret_key on first run when unset
@@ -89,6 +91,10 @@ DEFAULTS: dict[str, Any] = {
     # (deducted from the payout, as Kickstarter does) or "platform". On refunded pledges the
     # fee (which Stripe keeps) is always the platform's cost.
     "PROCESSING_FEES_PAID_BY": "creator",
+    # The least a reward tier may ask, per currency, in minor units: Stripe's fixed fee on a
+    # card charge (30¢, €0.25, 20p, CN¥2.00) stays below the 5% platform fee from there on.
+    # In the environment: MINIMUM_PLEDGE="USD=6.00,EUR=5.00" (the currencies named change).
+    "MINIMUM_PLEDGE": {"USD": 600, "EUR": 500, "GBP": 400, "CNY": 4000, "JPY": 100},
     "LAUNCH_NEEDS_PAYOUT_ACCOUNT": False,  # False: warn the creator; True: refuse to launch
     # Notifications
     "MAIL_BACKEND": "file",  # file: instance/outbox-mail.log (mbox); log; smtp
@@ -137,12 +143,29 @@ def parse_env_value(key: str, raw: str, current: Any) -> Any:
         if lowered in {"0", "false", "no", "off", ""}:
             return False
         raise ValueError(f"{key} must be true or false, not {raw!r}")
+    if isinstance(current, dict):
+        return current | _minimum_amounts(key, raw)
     if isinstance(current, int):
         try:
             return int(raw)
         except ValueError:
             raise ValueError(f"{key} must be a whole number, not {raw!r}") from None
     return raw
+
+
+def _minimum_amounts(key: str, raw: str) -> dict[str, int]:
+    """``USD=6.00,JPY=100``: amounts per currency, in major units, to minor units."""
+    amounts = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        code, _, amount = part.partition("=")
+        code = code.strip().upper()
+        try:
+            amounts[code] = money.parse_amount(amount.strip(), code)
+        except (KeyError, money.MoneyError) as error:
+            raise ValueError(
+                f"{key} must read like USD=6.00,EUR=5.00, not {raw!r} ({error})"
+            ) from None
+    return amounts
 
 
 def running_fakestripe(path: Path) -> str | None:

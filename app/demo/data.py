@@ -214,7 +214,7 @@ Curious how deck-builders work? The
             TierSpec(
                 "Thank you",
                 "Your name on our website and a printable forest map.",
-                5,
+                6,
                 backers=3,
                 deliver_months=1,
             ),
@@ -314,7 +314,7 @@ today, and 10% of every pledge goes to the
             TierSpec(
                 "Digital thank-you",
                 "A high-resolution desktop wallpaper set.",
-                3,
+                4,
                 backers=3,
                 deliver_months=1,
             ),
@@ -637,7 +637,7 @@ The firmware is based on the excellent
             TierSpec(
                 "Thank you and build log",
                 "Access to our private build log.",
-                5,
+                6,
                 backers=3,
                 deliver_months=1,
             ),
@@ -706,7 +706,7 @@ Learn about the town that has made porcelain for a thousand years on
             TierSpec(
                 "Thank-you letter",
                 "A letter and photos from the firing.",
-                20,
+                40,
                 backers=3,
                 deliver_months=1,
             ),
@@ -886,7 +886,7 @@ More on the physics in the
         colours=((230, 236, 240), (60, 130, 200)),
         status="submitted",
         tiers=(
-            TierSpec("Thank you", "Printable templates for three designs.", 5, deliver_months=1),
+            TierSpec("Thank you", "Printable templates for three designs.", 6, deliver_months=1),
             TierSpec("Starter kit", "One Fold & Fly kit.", 25, shipping=5, deliver_months=4),
             TierSpec(
                 "Classroom box",
@@ -928,7 +928,7 @@ Printed on a risograph in two colours by a small studio in Hackney. The
         status="approved",
         moderator="moderator2",
         tiers=(
-            TierSpec("Digital zine", "The zine as a PDF.", 3, deliver_months=1),
+            TierSpec("Digital zine", "The zine as a PDF.", 4, deliver_months=1),
             TierSpec("Printed zine", "The risograph zine.", 12, shipping=2, deliver_months=2),
             TierSpec(
                 "Zine and mending kit",

@@ -90,9 +90,17 @@ class TierForm(FlaskForm):
     )
     submit = SubmitField(_l("Save tier"))
 
-    def __init__(self, *args, currency: str, home: str | None = None, **kwargs):
+    def __init__(
+        self, *args, currency: str, home: str | None = None, floor: int = 0, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.floor = floor  # the least a tier may ask (MINIMUM_PLEDGE), in minor units
+        if floor:
+            self.minimum.description = gettext(
+                "At least %(amount)s.",
+                amount=money.format_money(floor, currency, locale=i18n_web.current()),
+            )
         self.home = home  # the project's country, which "domestic" means
         choices = destination_choices()
         for row in self.destinations:
@@ -105,6 +113,16 @@ class TierForm(FlaskForm):
             )
         except money.MoneyError as error:
             raise ValidationError(str(error)) from None
+        if self.minimum_minor < self.floor:
+            raise ValidationError(
+                gettext(
+                    "A reward's minimum pledge is at least %(amount)s: below that, the card "
+                    "network's fixed fee on the payment would be more than the platform's fee.",
+                    amount=money.format_money(
+                        self.floor, self.currency, locale=i18n_web.current()
+                    ),
+                )
+            )
 
     def validate_estimated_delivery(self, field: MonthField) -> None:
         today = clock.now().date()

@@ -46,7 +46,9 @@ def _back_to(project_id: int):
 @login_required
 def new(project_id: int):
     project = own_project(project_id)
-    form = TierForm(currency=project.currency, home=project.country)
+    form = TierForm(
+        currency=project.currency, home=project.country, floor=services.floor(project.currency)
+    )
     if form.validate_on_submit():
         services.add_tier(project, form.values(), current_user.id)
         db.session.commit()
@@ -60,7 +62,9 @@ def new(project_id: int):
 def edit(tier_id: int):
     tier = own_tier(tier_id)
     project = tier.project
-    form = TierForm(obj=tier, currency=project.currency, home=project.country)
+    # A tier made before the floor rose keeps its minimum; it may not go lower.
+    floor = min(services.floor(project.currency), tier.minimum_amount)
+    form = TierForm(obj=tier, currency=project.currency, home=project.country, floor=floor)
     if not form.is_submitted():
         form.minimum.data = to_major_text(tier.minimum_amount, project.currency)
         form.ships.data = tier.ships

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext, ngettext
 
 from app.errors import UserError
@@ -35,6 +36,11 @@ REVISION_FIELDS = {attribute: field for field, attribute in revisions.TIER_FIELD
 
 class TierError(UserError):
     """A tier operation refused; the message is fit to show the user."""
+
+
+def floor(currency: str) -> int:
+    """The least a new tier may ask in this currency (``MINIMUM_PLEDGE``), in minor units."""
+    return int(current_app.config["MINIMUM_PLEDGE"].get(currency, 0))
 
 
 def _check_open(project: Project) -> None:

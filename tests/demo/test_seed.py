@@ -445,3 +445,9 @@ def test_the_funded_project_is_paid_out_surveyed_and_mostly_delivered(seeded, cl
     manage = client.get(f"/projects/{project.id}/fulfilment").get_data(as_text=True)
     assert "85% of rewards delivered: 12 of 14 shipped, 4 confirmed by backers." in manage
     assert "1 problem reported." in manage
+
+
+def test_no_demo_tier_asks_less_than_the_currencys_floor(app, seeded):
+    floors = app.config["MINIMUM_PLEDGE"]
+    for tier in db.session.scalars(select(RewardTier)):
+        assert tier.minimum_amount >= floors[tier.project.currency], tier.title

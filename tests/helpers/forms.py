@@ -62,4 +62,4 @@ def live_form(_world=None) -> dict:
 
 
 def tier_form(_world=None) -> dict:
-    return {"title": "Changed tier", "minimum": "5", "estimated_delivery": _delivery()}
+    return {"title": "Changed tier", "minimum": "6", "estimated_delivery": _delivery()}

@@ -31,6 +31,10 @@ from tests.helpers.forms import PROJECT, field_errors
 REQUIRED = "This field is required."
 NOT_A_NUMBER = "Enter the amount as a number, like 25 or 25.50."
 MORE_THAN_ZERO = "The amount must be more than zero."
+BELOW_FLOOR = (
+    "A reward's minimum pledge is at least $6.00: below that, the card network's fixed fee on "
+    "the payment would be more than the platform's fee."
+)
 NOT_AN_IMAGE = "The file is not a PNG, JPEG or WebP image."
 PAST = "The delivery month cannot be in the past."
 NO_MONTH = "Enter the month you expect to deliver, like 2027-03."
@@ -136,6 +140,7 @@ TIER_REFUSED = [
     ({"description": "x" * 2001},               "description",        longer_than(2000)),
     ({"minimum": ""},                           "minimum",            REQUIRED),
     ({"minimum": "0"},                          "minimum",            MORE_THAN_ZERO),
+    ({"minimum": "5.99"},                       "minimum",            BELOW_FLOOR),
     ({"minimum": "-1"},                         "minimum",            MORE_THAN_ZERO),
     ({"minimum": "abc"},                        "minimum",            NOT_A_NUMBER),
     ({"minimum": "1e5"},                        "minimum",            NOT_A_NUMBER),
@@ -162,7 +167,7 @@ TIER_REFUSED = [
 
 TIER_ACCEPTED = [
     # what is sent                              column                stored as
-    ({"minimum": "0.01"},                       "minimum_amount",     1),
+    ({"minimum": "6"},                          "minimum_amount",     600),  # MINIMUM_PLEDGE
     ({"minimum": "100000000"},                  "minimum_amount",     10_000_000_000),
     ({"quantity_limit": "1"},                   "quantity_limit",     1),
     ({"quantity_limit": "1000000"},             "quantity_limit",     1_000_000),

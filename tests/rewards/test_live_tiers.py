@@ -114,7 +114,7 @@ def test_tiers_are_frozen_under_review(browser):
     tier = project.tiers[0]
     browser.login()
     response = browser.submit(
-        f"/tiers/{tier.id}/edit", tier_form(minimum="1"), follow_redirects=True
+        f"/tiers/{tier.id}/edit", tier_form(minimum="8"), follow_redirects=True
     )
     assert "Reward tiers cannot change while the project is submitted." in response.get_data(
         as_text=True

@@ -397,13 +397,13 @@ def test_new_tier(world):
     tier = d.new("reward_tiers")
     assert tier["project_id"] == world.project_id and tier["id"] != 999
     assert (tier["claimed"], tier["is_closed"], tier["quantity_limit"]) == (0, False, None)
-    assert tier["minimum_amount"] == 500  # digital: no tier_shipping_rules row was added
+    assert tier["minimum_amount"] == 600  # digital: no tier_shipping_rules row was added
 
 
 @pytest.mark.parametrize("which", ["backed", "unbacked"])
 def test_edit_tier(world, which):
     tier_id = world.backed_tier_id if which == "backed" else world.tier_id
-    fields = {**tier_form(world), "minimum": "5", "quantity_limit": "50"}
+    fields = {**tier_form(world), "minimum": "6", "quantity_limit": "50"}
     before = rows()
     assert post(world, "owner", f"/tiers/{tier_id}/edit", fields).status_code == 302
     d = diff(before, rows())
