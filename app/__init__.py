@@ -109,6 +109,7 @@ def content_security_policy(stripe_js_url: str) -> dict[str, str | list[str]]:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.addons.routes import bp as addons_bp
+    from app.admin.routes import bp as admin_bp
     from app.campaign.routes import bp as campaign_bp
     from app.comments.routes import bp as comments_bp
     from app.follows.routes import bp as follows_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         questions_bp,
         comments_bp,
         moderation_bp,
+        admin_bp,
         reports_bp,
         follows_bp,
         fulfilment_bp,

@@ -1,5 +1,6 @@
-"""`flask ledger check` and `flask ledger reconcile`: auditing the books, for operators and CI."""
+"""`flask ledger check`, `reconcile` and `platform`: auditing the books, for operators and CI."""
 
+import re
 import sys
 
 import click
@@ -44,3 +45,53 @@ def reconcile(project_id: int) -> None:
         click.echo(f"{len(result.differences)} difference(s) found.", err=True)
         sys.exit(1)
     click.echo(result.summary())
+
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _month(_ctx, param, value: str | None) -> str | None:
+    if value is not None and not MONTH.fullmatch(value):
+        raise click.BadParameter(f"a month is written YYYY-MM, like 2026-12, not {value!r}")
+    return value
+
+
+@ledger_cli.command("platform")
+@click.option("--from", "start", callback=_month, help="The first month, YYYY-MM.")
+@click.option("--to", "end", callback=_month, help="The last month, YYYY-MM.")
+def platform(start: str | None, end: str | None) -> None:
+    """The platform's books per month and currency: charged, refunded, fees earned,
+    processing fees (borne, deducted from payouts, on refunded pledges), transfers to
+    creators and escrow at the month's end."""
+    from app.audit import platform as platform_books
+    from app.money import format_money
+
+    if start and end and start > end:
+        raise click.BadParameter(f"--from {start} is after --to {end}")
+    rows = platform_books.months(start, end)
+    if not rows:
+        click.echo("No money has moved in that period.")
+        return
+    columns = (
+        ("charged", "charged"),
+        ("refunded", "refunded"),
+        ("fees earned", "fees_earned"),
+        ("processing", "processing_paid"),
+        ("from creators", "processing_recovered"),
+        ("on refunds", "processing_on_refunds"),
+        ("net income", "net_income"),
+        ("transfers", "transfers"),
+        ("in escrow", "escrow_end"),
+    )
+    table = [["month", "currency", *(title for title, _ in columns)]]
+    for row in rows:
+        cells = [format_money(getattr(row, name), row.currency) for _, name in columns]
+        table.append([row.month, row.currency, *cells])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo(
+            "  ".join(
+                cell.ljust(width) if i < 2 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )

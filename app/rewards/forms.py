@@ -90,9 +90,7 @@ class TierForm(FlaskForm):
     )
     submit = SubmitField(_l("Save tier"))
 
-    def __init__(
-        self, *args, currency: str, home: str | None = None, floor: int = 0, **kwargs
-    ):
+    def __init__(self, *args, currency: str, home: str | None = None, floor: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.floor = floor  # the least a tier may ask (MINIMUM_PLEDGE), in minor units
@@ -118,9 +116,7 @@ class TierForm(FlaskForm):
                 gettext(
                     "A reward's minimum pledge is at least %(amount)s: below that, the card "
                     "network's fixed fee on the payment would be more than the platform's fee.",
-                    amount=money.format_money(
-                        self.floor, self.currency, locale=i18n_web.current()
-                    ),
+                    amount=money.format_money(self.floor, self.currency, locale=i18n_web.current()),
                 )
             )
 

@@ -85,6 +85,7 @@ def _build(app, world: World, fake: FakeStripe) -> None:
     bea_user = gen_user("bea@example.com", "Bea Park")
     cy_user = gen_user("cy@example.com", "Cy Okafor")
     gen_user("mo@example.com", "Mo Reyes", role=Role.MODERATOR)
+    gen_user("ad@example.com", "Ad Min", role=Role.ADMIN)
 
     # Ended and paid out: the creator's statement, and Bea's collected pledge.
     kettle = gen_project(cora, "live", title="Copper Kettle", goal=10_000, duration_days=1)
@@ -259,7 +260,7 @@ def world(_migrated, test_config, instance_dir, fakestripe_url, live_server, chr
     with app.app_context():
         try:
             _build(app, world, fake)
-            for who in ("bea", "cora", "cy", "mo", "nia"):
+            for who in ("bea", "cora", "cy", "mo", "nia", "ad"):
                 world.sessions[who] = _sign_in(chromium, live_server, f"{who}@example.com")
             yield world
         finally:
@@ -371,6 +372,7 @@ TOUR = {
     "dashboard": Visit("cora", "/projects/{moon}/dashboard"),  # figures, chart, its table
     "dashboard-ended": Visit("cora", "/projects/{kettle}/dashboard"),
     "moderation-queue": Visit("mo", "/moderation/"),
+    "platform-books": Visit("ad", "/admin/books"),  # the kettle's payout, the moon's escrow
     "moderation-review": Visit("mo", "/moderation/projects/{garden}"),
     "moderation-review-live": Visit("mo", "/moderation/projects/{moon}"),
     "story-changes": Visit(None, "/projects/{moon}/changes"),

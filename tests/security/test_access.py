@@ -519,6 +519,10 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "moderation.queue GET": {
         ANY:         (LOGIN,    403,      403,      403,      200,       200),
     },
+    # The platform's books: admins only, moderators included out.
+    "admin.books GET": {
+        ANY:         (LOGIN,    403,      403,      403,      403,       200),
+    },
     "moderation.review GET": {
         "draft":     (LOGIN,    403,      403,      403,      200,       200),
         "submitted": (LOGIN,    403,      403,      403,      200,       200),

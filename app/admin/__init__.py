@@ -1,0 +1,1 @@
+"""The operators' pages (admins only): the platform's books, so far."""
