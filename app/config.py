@@ -86,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "ABANDONED_BEFORE_SLOWDOWN": 3,  # unpaid pledges in 24 h before new ones must wait
     "ABANDON_COOLDOWN_MINUTES": 15,  # the first wait; it doubles with each further one
     "SCHEDULER_INTERVAL_SECONDS": 60,  # how often the background jobs run
+    "RECONCILE_PER_RUN": 2,  # ended projects the scheduler checks against Stripe each run
     "PLATFORM_FEE_PERCENT": 5,
     # Who bears Stripe's processing fees on the pledges a creator is paid for: "creator"
     # (deducted from the payout, as Kickstarter does) or "platform". On refunded pledges the

@@ -49,6 +49,15 @@ class ProjectPaidOut(Event):
 
 
 @dataclass(frozen=True)
+class ReconciliationDiffers(Event):
+    """A scheduled check found the project's books and Stripe disagreeing."""
+
+    project_id: int
+    reconciliation_id: int
+    count: int
+
+
+@dataclass(frozen=True)
 class PaymentReturned(Event):
     """A payment succeeded for a pledge no longer waiting for it: refunded in full at once."""
 

@@ -3,6 +3,7 @@
 from app.accounts.models import Role, User
 from app.accounts.sessions import UserSession
 from app.addons.models import Addon, AddonShippingRule, PaymentAddon, PledgeAddon
+from app.audit.models import Reconciliation
 from app.campaign.models import FundingHour, ReferralTag
 from app.comments.models import Comment
 from app.follows.models import Follow
@@ -40,6 +41,7 @@ __all__ = [
     "ProjectEvent",
     "ProjectRevision",
     "Question",
+    "Reconciliation",
     "ReferralTag",
     "Refund",
     "Report",

@@ -95,3 +95,22 @@ def platform(start: str | None, end: str | None) -> None:
                 for i, (cell, width) in enumerate(zip(line, widths, strict=True))
             ).rstrip()
         )
+
+
+@ledger_cli.command("verify-export")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def verify_export(file) -> None:
+    """Check a saved ledger export (a project's ledger.jsonl): every line follows the one
+    before, every hash is right and every transaction sums to zero; print the totals by
+    account, or the first break and exit 1."""
+    from app.ledger import chain
+    from app.money import format_money
+
+    result = chain.verify(file)
+    for problem in result.problems:
+        click.echo(problem)
+    if not result.ok:
+        sys.exit(1)
+    for (currency, account), amount in sorted(result.totals.items()):
+        click.echo(f"{account:<22} {format_money(amount, currency):>16}")
+    click.echo(f"OK: {result.count} transaction(s), chained and balanced; last hash {result.head}")

@@ -136,7 +136,7 @@ HANDLERS = {
 
 
 def register() -> None:
-    from app.notifications import conversations, fulfilment, reminders
+    from app.notifications import conversations, fulfilment, reminders, staff
 
     for event_type, handler in HANDLERS.items():
         events.subscribe(event_type, handler)
@@ -147,3 +147,4 @@ def register() -> None:
     events.subscribe(events.ReportsDecided, conversations.reports_decided)
     events.subscribe(events.RewardsShipped, fulfilment.rewards_shipped)
     events.subscribe(events.DeliveryProblemReported, fulfilment.problem_reported)
+    events.subscribe(events.ReconciliationDiffers, staff.reconciliation_differs)

@@ -500,6 +500,9 @@ def compose(rows: Iterable[Outbox], now: datetime) -> list[tuple[int, EmailMessa
                 "questions_url": absolute_url("questions.manage", project_id=row.project_id)
                 if row.project_id
                 else site_url,
+                "money_url": absolute_url("statements.money", project_id=row.project_id)
+                if row.project_id
+                else site_url,
                 "name": row.to_name or row.to_address,
                 "amount": row.amount or 0,
                 "currency": row.currency or "USD",

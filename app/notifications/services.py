@@ -75,6 +75,7 @@ class Kind(enum.StrEnum):
     SURVEY_REMINDER = "survey_reminder"  # ... again, 2 and 7 days later, if not answered
     REWARD_SHIPPED_BACKER = "reward_shipped_backer"  # again when the tracking number changes
     DELIVERY_PROBLEM_CREATOR = "delivery_problem_creator"  # a backer reported a problem
+    RECONCILIATION_DIFFERS_ADMIN = "reconciliation_differs_admin"  # books and Stripe disagree
     # The account's own mail; the links in them are made when the mail is written.
     VERIFY_EMAIL = "verify_email"
     SIGN_UP_ATTEMPT = "sign_up_attempt"  # someone signed up with an address that has an account

@@ -91,9 +91,17 @@ def send_notifications() -> None:
         _purged_at = now  # only once it worked: a failed purge is tried again next run
 
 
+def reconcile_projects() -> None:
+    from app.audit import scheduled
+
+    if checked := scheduled.reconcile_due():
+        log.info("reconciliation: %s ended project(s) checked against Stripe", checked)
+
+
 JOBS = (
     (sweep_pledges, "pledges-sweep", "expire payments, resume refunds, read fees"),
     (settle_projects, "settlement", "settle projects past their deadline"),
+    (reconcile_projects, "reconciliation", "check ended projects against Stripe, 30-daily"),
     (
         send_notifications,
         "notifications-send",

@@ -1,4 +1,5 @@
-"""The statement of an ended project, and its backers as CSV, for its creator and moderators."""
+"""The statement of an ended project, and its backers as CSV, for its creator and moderators;
+its public money page and hash-chained ledger export, for anyone."""
 
 from __future__ import annotations
 
@@ -63,4 +64,44 @@ def backers_csv(project_id: int):
         f'attachment; filename="project-{project.id}-backers.csv"'
     )
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def ended_public_project(project_id: int) -> Project:
+    """A public project whose outcome is known (404, saying so, before that)."""
+    project = visible_project(project_id)
+    if not services.has_statement(project):
+        abort(
+            404,
+            gettext(
+                "Where the money went is shown once the project has ended; it is %(status)s.",
+                status=project.status.label,
+            ),
+        )
+    return project
+
+
+@bp.route("/projects/<int:project_id>/money")
+def money(project_id: int):
+    """Anyone: what was charged, refunded, kept in fees and paid out, and the last check of
+    these books against Stripe. No backer is named."""
+    project = ended_public_project(project_id)
+    check = services.latest_reconciliation(project.id)
+    return render_template(
+        "statements/money.html",
+        project=project,
+        statement=services.statement(project),
+        check=check,
+        differences=services.public_differences(check.differences) if check else [],
+    )
+
+
+@bp.route("/projects/<int:project_id>/ledger.jsonl")
+def ledger_export(project_id: int):
+    """The project's ledger as hash-chained JSON lines (``app.ledger.chain``), streamed."""
+    project = ended_public_project(project_id)
+    response = Response(services.export_stream(project.id), mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="project-{project.id}-ledger.jsonl"'
+    )
     return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,9 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.addons import queries as addon_queries
+from app.audit.models import Reconciliation
 from app.extensions import db
+from app.ledger import export
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry, LedgerTransaction
 from app.money import to_major_text
@@ -84,6 +87,11 @@ class Statement:
         """fee + payout + refunds + escrow left == charged, to the cent."""
         paid = self.payout.gross if self._paid_out else 0  # fee + processing fees + net
         return paid + self.refunded + self.escrow_left == self.gross
+
+    @property
+    def paid_to_creator(self) -> int:
+        """What the payout transferred (nothing before it succeeds, or without one)."""
+        return self.payout.net if self._paid_out else 0
 
     @property
     def fees_on_platform(self) -> int:
@@ -368,3 +376,33 @@ def _drain(buffer: io.StringIO) -> str:
 
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# ---- the public money page and the ledger export ------------------------------------------
+
+
+def export_stream(project_id: int) -> Iterator[str]:
+    """``export_lines`` for a streamed response, read in an application context of its own
+    entered after a first, empty chunk (see ``backers_csv`` for why)."""
+    app = current_app._get_current_object()
+
+    def chunks() -> Iterator[str]:
+        yield ""
+        with app.app_context():
+            yield from export.lines_of(project_id)
+
+    return chunks()
+
+
+def latest_reconciliation(project_id: int) -> Reconciliation | None:
+    return db.session.scalar(
+        select(Reconciliation)
+        .where(Reconciliation.project_id == project_id)
+        .order_by(Reconciliation.checked_at.desc(), Reconciliation.id.desc())
+        .limit(1)
+    )
+
+
+def public_differences(text: str) -> list[str]:
+    """The differences a check found, fit for anyone: no backer's account number."""
+    return [re.sub(r"\bbacker:\d+", "backer", line) for line in text.splitlines() if line]

@@ -369,6 +369,7 @@ TOUR = {
     "my-projects": Visit("cora", "/my/projects"),
     "payouts": Visit("cora", "/payouts/account"),
     "statement": Visit("cora", "/projects/{kettle}/statement"),
+    "money": Visit(None, "/projects/{kettle}/money"),  # where the money went, for anyone
     "dashboard": Visit("cora", "/projects/{moon}/dashboard"),  # figures, chart, its table
     "dashboard-ended": Visit("cora", "/projects/{kettle}/dashboard"),
     "moderation-queue": Visit("mo", "/moderation/"),

@@ -862,6 +862,17 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "statements.backers_csv GET": {
         "cancelled": (LOGIN,    403,      403,      200,      200,       200),
     },
+    # Where the money went, and the ledger export: public once the project has ended.
+    "statements.money GET": {
+        "draft":     (404,      404,      404,      404,      404,       404),
+        "live":      (404,      404,      404,      404,      404,       404),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
+    "statements.ledger_export GET": {
+        "draft":     (404,      404,      404,      404,      404,       404),
+        "live":      (404,      404,      404,      404,      404,       404),
+        "cancelled": (200,      200,      200,      200,      200,       200),
+    },
 
     # The campaign dashboard: live and ended projects' figures, for the owner and staff; before
     # launch there is none (404 to those who may see the project at all).
