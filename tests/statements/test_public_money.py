@@ -16,10 +16,13 @@ from app.audit.models import Reconciliation
 from app.extensions import db
 from app.ledger import chain
 from app.ledger.models import LedgerTransaction
+from app.notifications import sender
 from app.notifications.models import Outbox
+from app.notifications.sender import FileBackend
 from app.pledges.models import Payment
 from app.workflow import transaction
 from tests.helpers import gen_project, gen_user
+from tests.helpers.notifications import read_mail, text_of
 from tests.helpers.settling import back, make_balance_available, ready_account, settle
 
 BACKERS = ["backer0@example.com", "backer1@example.com", "backer2@example.com"]
@@ -150,7 +153,7 @@ def test_the_scheduler_reconciles_ended_projects_oldest_first_and_again_after_30
 
 
 def test_a_difference_is_named_on_the_page_and_every_admin_is_mailed(
-    app, paid_out, stripe_fake, clock
+    app, paid_out, stripe_fake, clock, tmp_path
 ):
     admin = gen_user("root@example.com", "Root", role=Role.ADMIN)
     gen_user("mo@example.com", "Mo", role=Role.MODERATOR)
@@ -172,6 +175,13 @@ def test_a_difference_is_named_on_the_page_and_every_admin_is_mailed(
         select(Outbox).where(Outbox.kind == "reconciliation_differs_admin")
     ).all()
     assert [m.to_address for m in mail] == [admin.email]
+    mbox = tmp_path / "mail.mbox"
+    assert sender.send_pending(backend=FileBackend(mbox)).failed == 0
+    (message,) = [m for m in read_mail(mbox) if "its books and Stripe differ" in m["Subject"]]
+    text = " ".join(text_of(message).split())  # the text part is wrapped
+    assert "found 1 difference between the platform's ledger" in text
+    assert f"flask ledger reconcile --project {paid_out.id}" in text
+    assert f"/projects/{paid_out.id}/money" in text
     with transaction():  # the same check is not mailed twice
         scheduled.record(paid_out.id, ["again"], app_clock.now())
     assert (
