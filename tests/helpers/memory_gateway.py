@@ -33,6 +33,7 @@ from app.payments.gateway import (
     Account,
     CardError,
     Charge,
+    ChargeFee,
     Event,
     GatewayError,
     Intent,
@@ -510,10 +511,23 @@ class MemoryGateway:
                     amount=intent.amount,
                     amount_refunded=intent.amount_refunded,
                     currency=intent.currency,
+                    fee=0,
                 )
             return intent.record(), charge
 
         return self._call("retrieve_payment_intent_with_charge", {"id": intent_id}, None, read)
+
+    def retrieve_charge_fee(self, charge_id: str) -> ChargeFee | None:
+        """Stripe's pricing is not modelled here: every charge's fee is 0 (the fake server's
+        tests, tests/settlement/test_processing_fees.py, charge real pricing)."""
+
+        def read() -> ChargeFee:
+            for intent in self.intents.values():
+                if intent.charge_id == charge_id:
+                    return ChargeFee(f"txn_{charge_id}", 0, intent.currency.lower())
+            raise _missing("charge", charge_id)
+
+        return self._call("retrieve_charge_fee", {"id": charge_id}, None, read)
 
     def retrieve_refund(self, refund_id: str) -> RefundResult:
         def read() -> RefundResult:

@@ -46,6 +46,7 @@ from app.audit import reconcile as reconciling
 from app.errors import UserError
 from app.extensions import db
 from app.ledger import services as ledger
+from app.ledger.models import LedgerEntry
 from app.notifications.models import Outbox
 from app.notifications.services import Kind
 from app.payments import gateway
@@ -264,6 +265,9 @@ class Campaign:
     tier_ids: list[int] = field(default_factory=list)
 
 
+FLOAT = 50_000  # the platform's own money at Stripe in fee runs, per currency (minor units)
+
+
 class Simulation:
     def __init__(
         self,
@@ -303,6 +307,9 @@ class Simulation:
         self.flaky: dict[str, FlakyCall] = {}
         self.deadlines: dict[str, datetime] = {}
         self.last_minutes_played: set[str] = set()
+        # Half the runs charge Stripe's card pricing, which the creators bear (the default).
+        # Drawn from a generator of its own, so a seed's story is the same with or without.
+        self.fees = random.Random(seed * 7919 + 1).random() < 0.5
 
     # ---- running --------------------------------------------------------------------------
 
@@ -413,6 +420,15 @@ class Simulation:
 
         if self.chaos:
             self.start_chaos()
+        if self.fees:
+            self.fake.set_fees(usd=("2.9", 30), eur=("1.5", 25))
+            # The platform keeps money of its own at Stripe (outside the books) to pay the
+            # fees Stripe keeps on refunds; without it a payout can wait for ever.
+            self.fake.http.post(
+                f"{self.fake.url}/_config/balance",
+                data={f"available[{c}]": FLOAT for c in ("usd", "eur")},
+                timeout=10,
+            ).raise_for_status()
         self.start = self.clock.now()
         a_days = rng.randint(1, 2)
         specs = [
@@ -1289,6 +1305,7 @@ class Simulation:
                 problems.append(f"project {campaign.name} {project.status.value} collected")
         problems += self.message_problems(pledges)
         db.session.commit()
+        checkout.read_processing_fees()  # as the next sweep would: every fee is read
         problems += self.money_problems()
         for campaign in self.campaigns:
             result = reconciling.reconcile(campaign.project_id)
@@ -1372,19 +1389,35 @@ class Simulation:
         for r in refunds:
             by_currency[r["currency"].upper()] -= r["amount"]
         fees: dict[str, int] = Counter()
+        deducted: dict[str, int] = Counter()  # processing fees the creators' payouts bore
         for payout in payouts:
             fees[payout.currency] += payout.fee
+            deducted[payout.currency] += payout.processing_fee
+        # What Stripe kept of each charge, as its balance transactions say, and as we read it.
+        kept: dict[str, int] = Counter()
+        for txn in self.fake.objects("balance_transactions"):
+            if txn["type"] == "charge":
+                kept[txn["currency"].upper()] += txn["fee"]
+        read: dict[str, int] = Counter()
+        for payment in payments:
+            if payment.processing_fee is None:
+                problems.append(f"payment {payment.id}: its processing fee was never read")
+            read[payment.currency] += payment.processing_fee or 0
+        if kept != read:
+            problems.append(f"Stripe kept {dict(kept)} in processing fees, we read {dict(read)}")
+        if not self.fees and any(kept.values()):
+            problems.append("processing fees were charged in a run without them")
         creators = {c.currency: 0 for c in self.campaigns}
         for campaign in self.campaigns:
             creators[campaign.currency] += ledger.balance(ledger.creator(campaign.project_id))
         currencies = sorted(set(by_currency) | set(creators))
         for currency in currencies:
             net = by_currency.get(currency, 0)
-            books = creators.get(currency, 0) + fees.get(currency, 0)
+            books = creators.get(currency, 0) + fees.get(currency, 0) + deducted.get(currency, 0)
             if net != books:
                 problems.append(
                     f"{currency}: Stripe kept {net} (charged - refunded), our books paid "
-                    f"{books} to creators and fees"
+                    f"{books} to creators, platform fees and processing fees deducted"
                 )
         if transferred != sum(p.net for p in payouts if p.stripe_transfer_id != "none"):
             problems.append(f"Stripe transferred {transferred}, our payouts say otherwise")
@@ -1399,11 +1432,21 @@ class Simulation:
         for part in ("available", "pending"):
             for fund in balance[part]:
                 held[fund["currency"].upper()] += fund["amount"]
-        for currency in sorted(set(held) | set(fees)):
-            if held.get(currency, 0) != fees.get(currency, 0):
+        # The platform keeps its fees, less the processing fees it bore (on refunded pledges).
+        processing = dict(
+            db.session.execute(
+                select(LedgerEntry.currency, db.func.sum(LedgerEntry.amount))
+                .where(LedgerEntry.account == ledger.PLATFORM_PROCESSING)
+                .group_by(LedgerEntry.currency)
+            ).all()
+        )
+        float_ = FLOAT if self.fees else 0
+        for currency in sorted(set(held) | set(fees) | set(processing) | {"USD", "EUR"}):
+            own = fees.get(currency, 0) + int(processing.get(currency, 0)) + float_
+            if held.get(currency, 0) != own:
                 problems.append(
                     f"{currency}: the platform's Stripe balance is {held.get(currency, 0)}, "
-                    f"the fees earned {fees.get(currency, 0)}"
+                    f"its books say {own} (fees earned less processing fees borne)"
                 )
         db.session.rollback()
         return problems
