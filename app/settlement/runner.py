@@ -129,7 +129,13 @@ def preview(project_id: int) -> Report:
         report.outcome = "would be funded" if funded else "would fail"
         if funded:
             parts = split(total, current_app.config["PLATFORM_FEE_PERCENT"])
-            report.would_pay = f"fee {parts.fee}, payout {parts.payout} {project.currency}"
+            payout = parts.payout
+            if current_app.config["PROCESSING_FEES_PAID_BY"] == "creator":
+                share = fees.creator_share(project_id)  # the fees read so far
+                if share is None:
+                    report.notes.append("some processing fees are not read yet")
+                payout -= min(share or 0, payout)
+            report.would_pay = f"fee {parts.fee}, payout {payout} {project.currency}"
         else:
             report.refunds_planned = project.backer_count
     db.session.rollback()

@@ -242,3 +242,12 @@ def test_reconcile_compares_each_fee_with_stripes_balance_transaction(
     ) in result.output
     # ... and the $11.90 booked no longer matches the row.
     assert f"(processing-fee:payment:{payment.id}) books processing_fee" in result.output
+
+
+def test_a_dry_run_says_the_payout_less_the_fees(app, creator, project, priced, clock, runner):
+    ready_account(creator, priced)
+    back(app, priced, project, AMOUNTS)
+    clock.jump_past(project.deadline)
+    output = settle(runner, "--dry-run")
+    assert "would be funded, payout fee 5253, payout 96661 USD" in output
+    assert priced.requests("/v1/transfers", "POST") == []
