@@ -11,7 +11,7 @@ def test_jobs_run_every_interval_in_utc_one_at_a_time(app):
     app.config["SCHEDULER_INTERVAL_SECONDS"] = 60
     built = scheduler.build(app)
     jobs = {job.id: job for job in built.get_jobs()}
-    assert set(jobs) == {"pledges-sweep", "settlement", "notifications-send"}
+    assert set(jobs) == {"pledges-sweep", "settlement", "reconciliation", "notifications-send"}
     for job in jobs.values():
         assert job.trigger.interval.total_seconds() == 60
     # Applied to every job when the scheduler starts (APScheduler keeps them as defaults).
