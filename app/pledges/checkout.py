@@ -438,17 +438,28 @@ def recheck_processing_refunds() -> int:
     return len(waiting)
 
 
-def _read_fee_now(payment_id: int, charge_id: str) -> None:
-    """Read a payment's processing fee as soon as it succeeded; if Stripe does not answer,
-    the sweep (``read_processing_fees``) reads it later."""
+def _fee_of(payment_id: int, charge_id: str):
+    """Stripe's fee of one charge, or None while it has none or Stripe does not answer (the
+    sweep, ``read_processing_fees``, asks again later)."""
     try:
-        fee = gateway().retrieve_charge_fee(charge_id)
+        return gateway().retrieve_charge_fee(charge_id)
     except GatewayError as error:
-        log.info("payment %s: processing fee left for the sweep: %s", payment_id, error)
-        return
-    if fee is not None:
-        with transaction():
-            fees.fee_read(payment_id, fee.balance_transaction_id, fee.fee, fee.currency)
+        log.info("payment %s: processing fee not read yet: %s", payment_id, error)
+        return None
+
+
+def _book_fees(answers: list) -> int:
+    with transaction():
+        return sum(
+            fees.fee_read(pid, fee.balance_transaction_id, fee.fee, fee.currency)
+            for pid, fee in answers
+            if fee is not None
+        )
+
+
+def _read_fee_now(payment_id: int, charge_id: str) -> None:
+    """Read a payment's processing fee as soon as it succeeded."""
+    _book_fees([(payment_id, _fee_of(payment_id, charge_id))])
 
 
 def read_processing_fees(project_id: int | None = None, limit: int = 200) -> int:
@@ -457,20 +468,7 @@ def read_processing_fees(project_id: int | None = None, limit: int = 200) -> int
     that fails leaves its payment for the next sweep."""
     with transaction():
         unread = fees.unread(limit, project_id)
-    answers = []
-    for payment_id, charge_id in unread:
-        try:
-            fee = gateway().retrieve_charge_fee(charge_id)
-        except GatewayError as error:
-            log.warning("payment %s: processing fee not read: %s", payment_id, error)
-            continue
-        if fee is not None:
-            answers.append((payment_id, fee))
-    with transaction():
-        return sum(
-            fees.fee_read(pid, fee.balance_transaction_id, fee.fee, fee.currency)
-            for pid, fee in answers
-        )
+    return _book_fees([(pid, _fee_of(pid, charge)) for pid, charge in unread])
 
 
 # ---- webhooks ---------------------------------------------------------------------------
